@@ -1,0 +1,67 @@
+# Lapor: `make run` to start it with demo data, `make test` to check everything. `make help` lists all.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+LAPOR := $(BIN)/lapor
+STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= auto
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install run serve test lint typecheck migrations-check test-sqlite test-postgres bench lock messages clean
+
+help: ## List every target
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml requirements/dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install Lapor with its `lapor` command (hash-checked lock)
+
+run: install ## Set up the SQLite database with regions and demo data, then start the web server and a worker
+	@mkdir -p var
+	DEBUG=$${DEBUG:-1} $(LAPOR) migrate --noinput --verbosity 0
+	DEBUG=$${DEBUG:-1} $(LAPOR) regions load
+	DEBUG=$${DEBUG:-1} $(LAPOR) demo load
+	@DEBUG=$${DEBUG:-1} $(MAKE) --no-print-directory serve
+
+serve: install ## Start the web server on http://127.0.0.1:8000 and a task worker (no set-up)
+	@export DEBUG=$${DEBUG:-1}; trap 'kill 0' EXIT INT TERM; \
+	  $(LAPOR) worker & \
+	  $(LAPOR) runserver 127.0.0.1:8000
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install ## mypy (strict, with django-stubs)
+	$(BIN)/mypy src tests bench
+
+migrations-check: install ## Fail when a model change has no migration
+	DATABASE_URL= $(BIN)/python -m django makemigrations --check --dry-run --settings=tests.settings
+
+test-sqlite: install ## The whole pytest suite on SQLite
+	DATABASE_URL= $(BIN)/pytest -n $(PYTEST_WORKERS) -q
+
+test-postgres: install ## The whole pytest suite on the PostgreSQL in DATABASE_URL
+	@if [ -z "$$DATABASE_URL" ]; then echo "DATABASE_URL is not set: skipping the PostgreSQL pass."; \
+	  else $(BIN)/pytest -n $(PYTEST_WORKERS) -q; fi
+
+test: lint typecheck migrations-check test-sqlite test-postgres ## Lint, type check, migrations check, tests on SQLite and (with DATABASE_URL) PostgreSQL
+
+bench: install ## Benchmarks (PostgreSQL ones need DATABASE_URL)
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lock: ## Regenerate the hash-checked requirements from pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra dev -o requirements/dev.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras -o requirements/main.txt pyproject.toml
+
+messages: install ## Extract and compile translations (needs GNU gettext)
+	cd src/lapor && ../../$(LAPOR) makemessages --locale id --locale en --no-obsolete --no-location && ../../$(LAPOR) compilemessages
+
+clean: ## Remove the virtual environment and local data (var/)
+	rm -rf $(VENV) var

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lapor.accounts.identifiers import mask_nik, normalize_email, normalize_nik, normalize_phone
+from lapor.core.crypto import blind_index, decrypt_text, encrypt_text
+
+NIK_VISIBLE_DIGITS = 4
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(
+        self,
+        email: str | None = None,
+        password: str | None = None,
+        *,
+        phone: str | None = None,
+        full_name: str = "",
+        **extra: Any,
+    ) -> User:
+        if not email and not phone:
+            raise ValueError("A user needs an e-mail address or a phone number.")
+        user = self.model(
+            email=normalize_email(email) if email else None,
+            phone=normalize_phone(phone) if phone else None,
+            full_name=full_name,
+            **extra,
+        )
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person: a reporter, or staff of an institution through their memberships.
+
+    Logs in with an e-mail address or an Indonesian phone number. The NIK (national identity number)
+    is optional, stored encrypted, findable through a keyed hash, and shown only by its last digits.
+    """
+
+    email = models.EmailField(_("e-mail address"), unique=True, null=True, blank=True)
+    phone = models.CharField(_("phone number"), max_length=20, unique=True, null=True, blank=True)
+    full_name = models.CharField(_("full name"), max_length=150)
+    nik_ciphertext = models.TextField(_("NIK (encrypted)"), blank=True, default="", editable=False)
+    nik_index = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    nik_last_digits = models.CharField(max_length=NIK_VISIBLE_DIGITS, blank=True, default="", editable=False)
+    preferred_language = models.CharField(
+        _("language"), max_length=8, choices=[("id", "Bahasa Indonesia"), ("en", "English")], default="id"
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=32,
+        blank=True,
+        default="",
+        choices=[("Asia/Jakarta", "WIB"), ("Asia/Makassar", "WITA"), ("Asia/Jayapura", "WIT")],
+    )
+    is_staff = models.BooleanField(
+        _("admin site access"), default=False, help_text=_("Can sign in to the Django admin site.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(email__isnull=False) | Q(phone__isnull=False), name="user_has_email_or_phone"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or self.phone or f"#{self.pk}"
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else ""
+
+    def set_nik(self, value: str | None) -> None:
+        if not value:
+            self.nik_ciphertext, self.nik_index, self.nik_last_digits = "", None, ""
+            return
+        nik = normalize_nik(value)
+        self.nik_ciphertext = encrypt_text(nik)
+        self.nik_index = blind_index(nik, purpose="nik")
+        self.nik_last_digits = nik[-NIK_VISIBLE_DIGITS:]
+
+    def reveal_nik(self) -> str:
+        """The whole NIK, for the few code paths that must send it on (never for display)."""
+        return decrypt_text(self.nik_ciphertext) if self.nik_ciphertext else ""
+
+    @property
+    def nik_masked(self) -> str:
+        return mask_nik(self.nik_last_digits)

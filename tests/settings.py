@@ -1,0 +1,19 @@
+"""Settings for the test suite: the real settings module with test-only environment defaults."""
+
+import os
+
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-of-sufficient-length-0123456789")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "6KJxY9v0J3mJm2wz0o0XkQ2Sx2m3S8b0o5u3x1QJc0A=")
+os.environ.setdefault("SECURE_COOKIES", "0")
+os.environ.setdefault("EMAIL_BACKEND", "locmem")
+os.environ.setdefault("LAPOR_DATA_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
+
+from lapor.settings import *  # noqa: E402,F403
+from lapor.settings import PASSWORD_HASHERS as PRODUCTION_PASSWORD_HASHERS  # noqa: E402
+
+# Argon2 is what production uses (tests/accounts check it); most tests need a fast hasher instead.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PRODUCTION_PASSWORD_HASHERS]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
