@@ -16,4 +16,5 @@ from lapor.settings import PASSWORD_HASHERS as PRODUCTION_PASSWORD_HASHERS  # no
 # Argon2 is what production uses (tests/accounts check it); most tests need a fast hasher instead.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PRODUCTION_PASSWORD_HASHERS]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+os.makedirs(STATIC_ROOT, exist_ok=True)  # noqa: F405
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
