@@ -6,13 +6,13 @@ import os
 
 import pytest
 
-POSTGRES_PASS_REASON = "needs PostgreSQL: runs in the PostgreSQL pass of make test (set DATABASE_URL)"
+POSTGRES_ONLY_REASON = "needs PostgreSQL: runs in the PostgreSQL pass of make test (set DATABASE_URL)"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         return
-    skip = pytest.mark.skip(reason=POSTGRES_PASS_REASON)
+    skip = pytest.mark.skip(reason=POSTGRES_ONLY_REASON)
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
@@ -27,7 +27,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if reporter is None:
         return
     skipped = [
-        report for report in reporter.stats.get("skipped", []) if POSTGRES_PASS_REASON not in str(report.longrepr)
+        report for report in reporter.stats.get("skipped", []) if POSTGRES_ONLY_REASON not in str(report.longrepr)
     ]
     if skipped:
         reporter.write_line(f"CI forbids skipped tests: {len(skipped)} skipped.", red=True)

@@ -10,8 +10,8 @@ os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("EMAIL_BACKEND", "locmem")
 os.environ.setdefault("LAPOR_DATA_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
 
-from lapor.settings import *  # noqa: E402,F403
-from lapor.settings import PASSWORD_HASHERS as PRODUCTION_PASSWORD_HASHERS  # noqa: E402
+from lapor.settings import *  # noqa: F403
+from lapor.settings import PASSWORD_HASHERS as PRODUCTION_PASSWORD_HASHERS
 
 # Argon2 is what production uses (tests/accounts check it); most tests need a fast hasher instead.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PRODUCTION_PASSWORD_HASHERS]

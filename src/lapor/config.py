@@ -112,8 +112,7 @@ def _encryption_keys(env: Mapping[str, str], *, debug: bool, secret_key: str) ->
     for position, key in enumerate(keys, start=1):
         if not validate_fernet_key(key):
             raise ConfigError(
-                f"FIELD_ENCRYPTION_KEYS item {position} is not a Fernet key "
-                "(32 bytes, url-safe base64, 44 characters)."
+                f"FIELD_ENCRYPTION_KEYS item {position} is not a Fernet key (32 bytes, url-safe base64, 44 characters)."
             )
     return keys
 
@@ -144,7 +143,9 @@ def load_config(env: Mapping[str, str], *, base_dir: Path) -> Config:
         field_encryption_keys=_encryption_keys(env, debug=debug, secret_key=secret_key),
         time_zone=_choice(env, "TIME_ZONE", "Asia/Jakarta", ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "UTC")),
         language_code=_choice(env, "LANGUAGE_CODE", "id", ("id", "en")),
-        email_backend=_choice(env, "EMAIL_BACKEND", "console" if debug else "smtp", ("smtp", "console", "file", "locmem")),
+        email_backend=_choice(
+            env, "EMAIL_BACKEND", "console" if debug else "smtp", ("smtp", "console", "file", "locmem")
+        ),
         email_host=env.get("EMAIL_HOST", "localhost").strip(),
         email_port=_int(env, "EMAIL_PORT", 25, minimum=1, maximum=65535),
         email_host_user=env.get("EMAIL_HOST_USER", ""),

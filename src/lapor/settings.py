@@ -78,7 +78,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "lapor.sqlite3",
+            "NAME": str(DATA_DIR / "lapor.sqlite3"),
             # WAL lets the web server and the task worker read and write the file at the same time.
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
