@@ -3,11 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from lapor.accounts.identifiers import looks_like_phone, normalize_email, normalize_phone
 from lapor.accounts.models import User
+from lapor.accounts.selectors import user_find_by_login
 
 
 class EmailOrPhoneBackend(ModelBackend):
@@ -19,12 +18,8 @@ class EmailOrPhoneBackend(ModelBackend):
         login = username if username is not None else kwargs.get(User.USERNAME_FIELD)
         if not login or password is None:
             return None
-        try:
-            if looks_like_phone(login):
-                user = User.objects.get(phone=normalize_phone(login))
-            else:
-                user = User.objects.get(email=normalize_email(login))
-        except (User.DoesNotExist, ValidationError):
+        user = user_find_by_login(login)
+        if user is None:
             # Hash anyway so that the response time does not reveal whether the account exists.
             User().set_password(password)
             return None

@@ -3,15 +3,20 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lapor.accounts.identifiers import mask_nik, normalize_email, normalize_nik, normalize_phone
+from lapor.accounts.choices import Role
+from lapor.accounts.errors import DEFAULT_MESSAGES, AccountErrorCode
+from lapor.accounts.identifiers import looks_like_phone, mask_nik, normalize_email, normalize_nik, normalize_phone
 from lapor.core.crypto import blind_index, decrypt_text, encrypt_text
 
 NIK_VISIBLE_DIGITS = 4
+# Separates the NIK's blind index from any other keyed hash made with the same SECRET_KEY.
+NIK_INDEX_PURPOSE = "nik"
 
 
 class UserManager(BaseUserManager["User"]):
@@ -38,6 +43,15 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username: str | None) -> User:
+        """The account an e-mail address or phone number (in any common format) belongs to."""
+        try:
+            if username and looks_like_phone(username):
+                return self.get(phone=normalize_phone(username))
+            return self.get(email=normalize_email(username or ""))
+        except ValidationError:
+            raise self.model.DoesNotExist from None
+
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
@@ -51,8 +65,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     is optional, stored encrypted, findable through a keyed hash, and shown only by its last digits.
     """
 
-    email = models.EmailField(_("e-mail address"), unique=True, null=True, blank=True)
-    phone = models.CharField(_("phone number"), max_length=20, unique=True, null=True, blank=True)
+    email = models.EmailField(
+        _("e-mail address"),
+        unique=True,
+        null=True,
+        blank=True,
+        error_messages={"unique": DEFAULT_MESSAGES[AccountErrorCode.EMAIL_TAKEN]},
+    )
+    phone = models.CharField(
+        _("phone number"),
+        max_length=20,
+        unique=True,
+        null=True,
+        blank=True,
+        error_messages={"unique": DEFAULT_MESSAGES[AccountErrorCode.PHONE_TAKEN]},
+    )
     full_name = models.CharField(_("full name"), max_length=150)
     nik_ciphertext = models.TextField(_("NIK (encrypted)"), blank=True, default="", editable=False)
     nik_index = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
@@ -84,12 +111,25 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(
-                condition=Q(email__isnull=False) | Q(phone__isnull=False), name="user_has_email_or_phone"
+                condition=Q(email__isnull=False) | Q(phone__isnull=False),
+                name="user_has_email_or_phone",
+                violation_error_message=_("Enter an e-mail address or a phone number."),
             )
         ]
 
     def __str__(self) -> str:
         return self.full_name or self.email or self.phone or f"#{self.pk}"
+
+    def get_username(self) -> str:
+        # USERNAME_FIELD is the e-mail address, but an account may have only a phone number.
+        return self.email or self.phone or ""
+
+    def clean(self) -> None:
+        # Not AbstractBaseUser.clean(): it writes get_username() back into the e-mail field, which
+        # would copy the phone number of a phone-only account there. Blank contacts are stored as
+        # NULL, because two empty strings would collide in the unique indexes.
+        self.email = self.email or None
+        self.phone = self.phone or None
 
     def get_full_name(self) -> str:
         return self.full_name
@@ -103,7 +143,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             return
         nik = normalize_nik(value)
         self.nik_ciphertext = encrypt_text(nik)
-        self.nik_index = blind_index(nik, purpose="nik")
+        self.nik_index = blind_index(nik, purpose=NIK_INDEX_PURPOSE)
         self.nik_last_digits = nik[-NIK_VISIBLE_DIGITS:]
 
     def reveal_nik(self) -> str:
@@ -113,3 +153,42 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def nik_masked(self) -> str:
         return mask_nik(self.nik_last_digits)
+
+
+class Membership(models.Model):
+    """A role a user holds for an institution. Staff act only through memberships (see permissions.py).
+
+    A revoked membership is kept, inactive, so that who could do what, and who granted it, stays known.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
+    institution = models.ForeignKey(
+        "institutions.Institution",
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        verbose_name=_("institution"),
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    granted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("granted by")
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("revoked by")
+    )
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "institution", "role"], name="membership_unique_user_institution_role"
+            )
+        ]
+        # "Who are the coordinators of this institution?"; lookups by user use the unique index above.
+        indexes = [models.Index(fields=["institution", "role"], name="membership_institution_role")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.institution}"

@@ -1,0 +1,224 @@
+"""Named permissions, the one table that gives them to roles, and the questions asked of them.
+
+A permission is ``<scope>:<resource>:<action>``. The scope says which institutions a membership's
+permission reaches, counted from the institution the membership is held at:
+
+==========  ============================================================================
+scope       reaches
+==========  ============================================================================
+national    every institution (the membership's own institution does not matter)
+subtree     the membership's institution and every institution below it
+unit        the membership's institution only
+oversight   like subtree, read-type actions only; an oversight membership is held at the
+            institution *overseen* (e.g. the national root for Ombudsman RI, a province
+            for its regional Ombudsman office), not at the overseer's own office
+==========  ============================================================================
+
+ROLE_PERMISSIONS, the only place roles get permissions (N = national admin, C = institution
+coordinator, L = liaison officer, O = oversight)::
+
+    permission                      N  C  L  O   what it allows
+    national:report:read            x            read any report
+    national:report:verify          x            verify a new report (Belum Terverifikasi)
+    national:report:dispatch        x            dispatch (disposisi) to the institution with authority,
+                                                 re-route a report returned as "Bukan Wewenang"
+    national:report:hold            x            put a report on hold (Tunda) with a reason and a date
+    national:report:archive         x            archive with a reason the reporter sees
+    national:institution:manage     x            edit the institution tree
+    national:user:manage            x            manage any account and grant any membership
+    national:calendar:manage        x            override public holidays and cuti bersama
+    national:statistics:read        x            national statistics and scorecards
+    subtree:report:read                x         read reports of the institution and below
+    subtree:report:verify              x         verify reports sent directly to the institution
+    subtree:report:forward             x         forward (disposisi internal) to units below
+    subtree:report:return              x         return as "Bukan Wewenang" to the dispatcher
+    subtree:report:hold                x         put a report on hold
+    subtree:report:archive             x         archive a report sent directly to the institution
+    subtree:user:manage                x         manage accounts and memberships of the subtree
+    subtree:institution:manage         x         edit the institutions below it
+    subtree:deadline:manage            x         monitor and extend deadlines in the subtree
+    subtree:statistics:read            x         statistics of the subtree
+    unit:report:read                      x      read reports forwarded to the unit
+    unit:report:follow_up              x  x      write the follow-up (tindak lanjut) and close the work;
+                                                 a coordinator answers for its own institution
+    unit:report:return                    x      hand a report back to the coordinator (wrong unit)
+    oversight:report:read                    x   read every report in scope
+    oversight:statistics:read                x   statistics and scorecards in scope
+    oversight:referral:accept                x   take over a case unresolved after 60 days (Ombudsman)
+
+Superusers get no permission here: see ``has_any_permission``. Nothing is cached, so a revoked
+membership stops working on the next check.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from functools import reduce
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
+
+from lapor.accounts.choices import Role
+from lapor.accounts.models import Membership, User
+from lapor.institutions.models import Institution
+
+# Institutions' materialised paths are made of fixed-width steps, one per level ("0001", "00010003").
+INSTITUTION_PATH_STEP = 4
+
+
+class Scope(StrEnum):
+    NATIONAL = "national"
+    SUBTREE = "subtree"
+    UNIT = "unit"
+    OVERSIGHT = "oversight"
+
+
+class Permission(StrEnum):
+    NATIONAL_REPORT_READ = "national:report:read"
+    NATIONAL_REPORT_VERIFY = "national:report:verify"
+    NATIONAL_REPORT_DISPATCH = "national:report:dispatch"
+    NATIONAL_REPORT_HOLD = "national:report:hold"
+    NATIONAL_REPORT_ARCHIVE = "national:report:archive"
+    NATIONAL_INSTITUTION_MANAGE = "national:institution:manage"
+    NATIONAL_USER_MANAGE = "national:user:manage"
+    NATIONAL_CALENDAR_MANAGE = "national:calendar:manage"
+    NATIONAL_STATISTICS_READ = "national:statistics:read"
+
+    SUBTREE_REPORT_READ = "subtree:report:read"
+    SUBTREE_REPORT_VERIFY = "subtree:report:verify"
+    SUBTREE_REPORT_FORWARD = "subtree:report:forward"
+    SUBTREE_REPORT_RETURN = "subtree:report:return"
+    SUBTREE_REPORT_HOLD = "subtree:report:hold"
+    SUBTREE_REPORT_ARCHIVE = "subtree:report:archive"
+    SUBTREE_USER_MANAGE = "subtree:user:manage"
+    SUBTREE_INSTITUTION_MANAGE = "subtree:institution:manage"
+    SUBTREE_DEADLINE_MANAGE = "subtree:deadline:manage"
+    SUBTREE_STATISTICS_READ = "subtree:statistics:read"
+
+    UNIT_REPORT_READ = "unit:report:read"
+    UNIT_REPORT_FOLLOW_UP = "unit:report:follow_up"
+    UNIT_REPORT_RETURN = "unit:report:return"
+
+    OVERSIGHT_REPORT_READ = "oversight:report:read"
+    OVERSIGHT_STATISTICS_READ = "oversight:statistics:read"
+    OVERSIGHT_REFERRAL_ACCEPT = "oversight:referral:accept"
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.value.split(":", 1)[0])
+
+    @property
+    def resource(self) -> str:
+        return self.value.split(":")[1]
+
+    @property
+    def action(self) -> str:
+        return self.value.split(":")[2]
+
+
+def _with_scope(scope: Scope) -> frozenset[Permission]:
+    return frozenset(permission for permission in Permission if permission.scope is scope)
+
+
+ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
+    Role.NATIONAL_ADMIN: _with_scope(Scope.NATIONAL),
+    Role.COORDINATOR: _with_scope(Scope.SUBTREE) | {Permission.UNIT_REPORT_FOLLOW_UP},
+    Role.LIAISON_OFFICER: _with_scope(Scope.UNIT),
+    Role.OVERSIGHT: _with_scope(Scope.OVERSIGHT),
+}
+
+
+def paths_to_root(path: str) -> list[str]:
+    """The paths of an institution and all its ancestors: the prefixes of its path, step by step."""
+    if not path or len(path) % INSTITUTION_PATH_STEP:
+        raise ValueError(f"{path!r} is not a materialised institution path.")
+    return [path[:end] for end in range(INSTITUTION_PATH_STEP, len(path) + 1, INSTITUTION_PATH_STEP)]
+
+
+def _grants(permissions: Iterable[Permission]) -> set[tuple[Role, Scope]]:
+    wanted = frozenset(permissions)
+    return {(role, permission.scope) for role, granted in ROLE_PERMISSIONS.items() for permission in granted & wanted}
+
+
+def _reach(grants: set[tuple[Role, Scope]], institution: Institution | None) -> Q:
+    """Memberships whose role grants one of the (role, scope) pairs and whose scope reaches ``institution``."""
+    roles_by_scope: dict[Scope, set[Role]] = {}
+    for role, scope in grants:
+        roles_by_scope.setdefault(scope, set()).add(role)
+    conditions = []
+    for scope, roles in sorted(roles_by_scope.items()):
+        if scope is Scope.NATIONAL:
+            conditions.append(Q(role__in=sorted(roles)))
+            continue
+        if institution is None:
+            raise ValueError(f"A {scope} permission is held at an institution: pass institution=.")
+        if scope is Scope.UNIT:
+            conditions.append(Q(role__in=sorted(roles), institution_id=institution.pk))
+        else:
+            conditions.append(Q(role__in=sorted(roles), institution__path__in=paths_to_root(institution.path)))
+    return reduce(operator.or_, conditions)
+
+
+def _active_user(user: AbstractBaseUser | AnonymousUser) -> User | None:
+    if isinstance(user, User) and user.pk is not None and user.is_active:
+        return user
+    return None
+
+
+def has_any_permission(
+    user: AbstractBaseUser | AnonymousUser, permissions: Iterable[Permission], *, institution: Institution | None = None
+) -> bool:
+    """Whether one of ``permissions`` reaches ``institution`` through the user's active memberships.
+
+    One query. ``institution`` may be left out only when every permission asked is national.
+    """
+    grants = _grants(permissions)
+    if not grants:
+        return False
+    condition = _reach(grants, institution)
+    # Superusers get no workflow permission implicitly, only the Django admin: every act on a
+    # report must be attributable to someone acting for an institution through a granted role,
+    # so an operator who needs to act is given a membership, which is recorded and revocable.
+    active = _active_user(user)
+    if active is None:
+        return False
+    return Membership.objects.filter(user_id=active.pk, is_active=True).filter(condition).exists()
+
+
+def has_permission(
+    user: AbstractBaseUser | AnonymousUser, permission: Permission, *, institution: Institution | None = None
+) -> bool:
+    """Whether ``permission`` reaches ``institution`` through the user's active memberships (one query).
+
+    National permissions need no institution; the others raise ValueError without one.
+    """
+    return has_any_permission(user, [permission], institution=institution)
+
+
+def roles_for(user: AbstractBaseUser | AnonymousUser, institution: Institution) -> frozenset[Role]:
+    """The roles the user acts in at ``institution``: those of active memberships whose scope reaches it."""
+    condition = _reach(_grants(Permission), institution)
+    active = _active_user(user)
+    if active is None:
+        return frozenset()
+    memberships = Membership.objects.filter(user_id=active.pk, is_active=True).filter(condition)
+    return frozenset(Role(role) for role in memberships.values_list("role", flat=True))
+
+
+def permissions_of(user: AbstractBaseUser | AnonymousUser) -> set[tuple[Permission, int]]:
+    """Every (permission, institution id the membership is held at) of the user's active memberships.
+
+    One query; the scope of each permission says how far from that institution it reaches.
+    """
+    active = _active_user(user)
+    if active is None:
+        return set()
+    memberships = Membership.objects.filter(user_id=active.pk, is_active=True).values_list("role", "institution_id")
+    return {
+        (permission, institution_id)
+        for role, institution_id in memberships
+        for permission in ROLE_PERMISSIONS.get(Role(role), frozenset())
+    }

@@ -1,0 +1,41 @@
+"""Reads of accounts and memberships. Permission questions live in ``lapor.accounts.permissions``."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from lapor.accounts.errors import AccountError, AccountErrorCode
+from lapor.accounts.identifiers import looks_like_phone, normalize_email, normalize_nik, normalize_phone
+from lapor.accounts.models import NIK_INDEX_PURPOSE, Membership, User
+from lapor.core.crypto import blind_index
+
+
+def user_find_by_nik(nik: str) -> User | None:
+    """The account holding this NIK, found through its blind index (the NIK is never stored in clear).
+
+    Raises AccountError(NIK_INVALID) for a value that cannot be a NIK, so that a typo is not
+    mistaken for "nobody has it".
+    """
+    try:
+        normalized = normalize_nik(nik)
+    except ValidationError as error:
+        raise AccountError(AccountErrorCode.NIK_INVALID) from error
+    return User.objects.filter(nik_index=blind_index(normalized, purpose=NIK_INDEX_PURPOSE)).first()
+
+
+def user_find_by_login(login: str) -> User | None:
+    """The account an e-mail address (any case) or a phone number (any common format) belongs to."""
+    try:
+        if looks_like_phone(login):
+            return User.objects.filter(phone=normalize_phone(login)).first()
+        return User.objects.filter(email=normalize_email(login)).first()
+    except ValidationError:
+        return None
+
+
+def user_memberships(user: User, *, include_inactive: bool = False) -> QuerySet[Membership]:
+    memberships = Membership.objects.filter(user=user).select_related("institution")
+    if not include_inactive:
+        memberships = memberships.filter(is_active=True)
+    return memberships.order_by("institution__path", "role")
