@@ -28,4 +28,21 @@ class Migration(migrations.Migration):
                 'ordering': ['code'],
             },
         ),
+        migrations.CreateModel(
+            name='RegionNameToken',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('token', models.CharField(max_length=100, verbose_name='token')),
+                ('region_level', models.PositiveSmallIntegerField(choices=[(1, 'Province'), (2, 'Regency or city'), (3, 'District'), (4, 'Village')], verbose_name='region level')),
+                ('region_name_length', models.PositiveSmallIntegerField(verbose_name='region name length')),
+                ('region_is_active', models.BooleanField(verbose_name='region active')),
+                ('region', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='name_tokens', to='regions.region', verbose_name='region')),
+            ],
+            options={
+                'verbose_name': 'region name token',
+                'verbose_name_plural': 'region name tokens',
+                'indexes': [models.Index(fields=['token', 'region'], name='regions_token_prefix')],
+                'constraints': [models.UniqueConstraint(fields=('region', 'token'), name='regions_token_once_per_region')],
+            },
+        ),
     ]
