@@ -1,22 +1,196 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from lapor.core.tree import TreeNode
+from lapor.institutions.choices import DeadlineClock, DeadlineUnit, InstitutionKind, InstitutionTimeZone, Sector
 
-class Institution(models.Model):
-    """An institution (instansi) or one of its units, placed in one tree of any depth."""
+CODE_MAX_LENGTH = 80
 
-    name = models.CharField(_("name"), max_length=200)
+
+class Institution(TreeNode):
+    """An institution (instansi) or one of its units, placed in one tree of any depth.
+
+    Ministries, agencies, BUMN and provincial governments are roots or sit under an umbrella root;
+    regencies sit under their province; OPD, kecamatan and kelurahan/desa units under their regency.
+    Create, move and change institutions through ``lapor.institutions.services``.
+    """
+
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
     )
-    path = models.CharField(_("path"), max_length=255, unique=True)
-    depth = models.PositiveSmallIntegerField(_("depth"))
+    name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(
+        _("short name"), max_length=50, blank=True, help_text=_("Acronym or common short name, e.g. Dishub.")
+    )
+    code = models.SlugField(
+        _("code"), max_length=CODE_MAX_LENGTH, unique=True, help_text=_("Stable identifier used in URLs and imports.")
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=InstitutionKind.choices)
+    sector = models.CharField(_("sector"), max_length=40, choices=Sector.choices, default=Sector.GENERAL)
+    is_active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Inactive institutions receive no reports; deactivating one deactivates its units."),
+    )
+    covers_nationally = models.BooleanField(
+        _("covers the whole country"), default=False, help_text=_("Ministries and national agencies.")
+    )
+    handles_all_categories = models.BooleanField(
+        _("handles every category"),
+        default=False,
+        help_text=_("A general government (e.g. a regency) that answers for every category in its area."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=32,
+        blank=True,
+        choices=InstitutionTimeZone.choices,
+        help_text=_("Leave empty to use the one of the institution above it or of its region."),
+    )
 
-    class Meta:
+    class Meta(TreeNode.Meta):
         verbose_name = _("institution")
         verbose_name_plural = _("institutions")
+        ordering = ["path"]
+        indexes = [
+            models.Index(fields=["kind"], name="institution_kind_idx"),
+            models.Index(fields=["sector"], name="institution_sector_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Category(TreeNode):
+    """A report category in a taxonomy of any depth, e.g. Infrastruktur > Penerangan Jalan Umum.
+
+    ``handler_kind`` and ``handler_sector`` describe who usually handles it, which helps dispatchers
+    and seeds the categories that institutions handle.
+    """
+
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+    )
+    code = models.SlugField(_("code"), max_length=CODE_MAX_LENGTH, unique=True)
+    name = models.CharField(_("name (Indonesian)"), max_length=150)
+    name_en = models.CharField(_("name (English)"), max_length=150, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    handler_kind = models.CharField(
+        _("usually handled by (kind)"), max_length=32, choices=InstitutionKind.choices, blank=True
+    )
+    handler_sector = models.CharField(
+        _("usually handled by (sector)"), max_length=40, choices=Sector.choices, blank=True
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta(TreeNode.Meta):
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.localized_name
+
+    @property
+    def localized_name(self) -> str:
+        """The English name when English is active and one exists; the canonical Indonesian otherwise."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
+
+class InstitutionCoverage(models.Model):
+    """An area an institution serves. Covering a region covers every region below it.
+
+    A row with no region means the whole country. It mirrors ``Institution.covers_nationally`` (the
+    services keep both in step) so that "who covers this village" is one indexed lookup on this
+    table, without an OR across tables that would force a scan of every institution.
+    """
+
+    # The unique (institution, region) index below serves lookups by institution.
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="coverages", verbose_name=_("institution"), db_index=False
+    )
+    region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="institution_coverages",
+        verbose_name=_("region"),
+        help_text=_("Empty means the whole country."),
+    )
+
+    class Meta:
+        verbose_name = _("coverage")
+        verbose_name_plural = _("coverage")
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "region"], name="institution_coverage_unique"),
+            models.UniqueConstraint(
+                fields=["institution"], condition=Q(region__isnull=True), name="institution_coverage_one_national"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution_id} → {self.region_id or _('Indonesia')}"
+
+
+class InstitutionCategory(models.Model):
+    """A category an institution handles; handling a category covers its subcategories."""
+
+    institution = models.ForeignKey(
+        Institution,
+        on_delete=models.CASCADE,
+        related_name="handled_categories",
+        verbose_name=_("institution"),
+        db_index=False,
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="handlers", verbose_name=_("category")
+    )
+
+    class Meta:
+        verbose_name = _("handled category")
+        verbose_name_plural = _("handled categories")
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "category"], name="institution_category_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution_id} → {self.category_id}"
+
+
+class DeadlineOverride(models.Model):
+    """An institution's own deadline for one clock, e.g. Kabupaten Tangerang answers within 2x24 hours.
+
+    It applies to the institution and every unit below it, unless a deeper unit overrides it again.
+    """
+
+    institution = models.ForeignKey(
+        Institution,
+        on_delete=models.CASCADE,
+        related_name="deadline_overrides",
+        verbose_name=_("institution"),
+        db_index=False,
+    )
+    clock = models.CharField(_("clock"), max_length=32, choices=DeadlineClock.choices)
+    amount = models.PositiveSmallIntegerField(_("amount"))
+    unit = models.CharField(_("unit"), max_length=16, choices=DeadlineUnit.choices)
+    basis = models.CharField(
+        _("legal basis"), max_length=200, blank=True, help_text=_("The regulation or service standard that sets it.")
+    )
+
+    class Meta:
+        verbose_name = _("deadline override")
+        verbose_name_plural = _("deadline overrides")
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "clock"], name="deadline_override_unique"),
+            models.CheckConstraint(condition=Q(amount__gte=1), name="deadline_override_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_clock_display()}: {self.amount} {self.get_unit_display()}"

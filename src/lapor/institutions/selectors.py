@@ -1,0 +1,201 @@
+"""Reads of institutions and categories. Each selector is one query answered from indexes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.utils.translation import gettext as _
+
+from lapor.core.tree import subtree_q
+from lapor.institutions.errors import InstitutionError, InstitutionErrorCode
+from lapor.institutions.models import Category, DeadlineOverride, Institution, InstitutionCategory, InstitutionCoverage
+from lapor.regions.selectors import InvalidRegionCode, ancestor_codes
+
+__all__ = [
+    "CoveringReason",
+    "category_ancestors",
+    "category_subtree",
+    "category_tree",
+    "covering_reason",
+    "effective_deadline",
+    "effective_time_zone",
+    "institution_ancestors",
+    "institution_subtree",
+    "region_codes_covering",
+    "units_covering",
+]
+
+
+def institution_subtree(institution: Institution, *, include_self: bool = True) -> QuerySet[Institution]:
+    """The institution and every unit below it, in tree order (one index range scan)."""
+    return Institution.objects.filter(subtree_q(institution.path, include_self=include_self)).order_by("path")
+
+
+def institution_ancestors(institution: Institution, *, include_self: bool = False) -> QuerySet[Institution]:
+    """The institutions above this one, root first; paths come from the string, so no recursion.
+
+    For a root without ``include_self`` the queryset is empty and costs no query.
+    """
+    return Institution.objects.filter(path__in=institution.ancestor_paths(include_self=include_self)).order_by("path")
+
+
+def region_codes_covering(village_code: str) -> list[str]:
+    """The region codes whose coverage includes ``village_code``: the code itself and its ancestors."""
+    try:
+        return ancestor_codes(village_code)
+    except InvalidRegionCode as error:
+        raise InstitutionError(
+            InstitutionErrorCode.INVALID_REGION_CODE,
+            _("Not a region code: %(codes)s.") % {"codes": village_code},
+            codes=[village_code],
+        ) from error
+
+
+def units_covering(
+    *,
+    village_code: str,
+    category: Category | None = None,
+    kinds: Iterable[str] | None = None,
+    sectors: Iterable[str] | None = None,
+) -> QuerySet[Institution]:
+    """The active institutions and units that serve ``village_code``, deepest first.
+
+    An institution serves the village when one of its coverage rows is the village or a region above
+    it, or it covers the whole country; with ``category``, it must also handle that category or one
+    above it (or handle every category). Each row carries why it matched, for dispatchers to see:
+    ``matched_region_code`` / ``matched_region_name`` (the narrowest matching coverage; None for
+    whole-country coverage) and ``matched_category_code`` / ``matched_category_name`` (the narrowest
+    handled category; None without ``category`` or for units that handle everything). Read them
+    through :func:`covering_reason`. ``village_code`` may also be a district or regency code.
+    """
+    region_codes = region_codes_covering(village_code)
+    # The whole-country coverage is a row with no region (see InstitutionCoverage), so this is one
+    # index lookup on coverage.region rather than an OR with a column of the institution table.
+    covering = Q(region_id__in=region_codes) | Q(region__isnull=True)
+    # An uncorrelated IN (not EXISTS) lets SQLite, too, start from the few matching coverage rows and
+    # fetch institutions by primary key, instead of testing every institution.
+    covering_ids = InstitutionCoverage.objects.filter(covering).values("institution_id")
+    narrowest_coverage = InstitutionCoverage.objects.filter(covering, institution_id=OuterRef("pk")).order_by(
+        F("region_id").desc(nulls_last=True)
+    )
+    units = Institution.objects.filter(pk__in=covering_ids, is_active=True).annotate(
+        matched_region_code=Subquery(narrowest_coverage.values("region_id")[:1]),
+        matched_region_name=Subquery(narrowest_coverage.values("region__name")[:1]),
+    )
+    if category is None:
+        units = units.annotate(
+            matched_category_code=Value(None, output_field=CharField()),
+            matched_category_name=Value(None, output_field=CharField()),
+        )
+    else:
+        handled = InstitutionCategory.objects.filter(
+            institution_id=OuterRef("pk"), category__path__in=category.ancestor_paths(include_self=True)
+        )
+        narrowest_category = handled.order_by("-category__path")
+        units = units.filter(Q(handles_all_categories=True) | Exists(handled)).annotate(
+            matched_category_code=Subquery(narrowest_category.values("category__code")[:1]),
+            matched_category_name=Subquery(narrowest_category.values("category__name")[:1]),
+        )
+    if kinds is not None:
+        units = units.filter(kind__in=list(kinds))
+    if sectors is not None:
+        units = units.filter(sector__in=list(sectors))
+    return units.order_by("-depth", "path")
+
+
+@dataclass(frozen=True)
+class CoveringReason:
+    """Why ``units_covering`` returned a unit, in words a dispatcher can read."""
+
+    region_code: str | None
+    region_name: str | None
+    category_code: str | None
+    category_name: str | None
+    nationally: bool
+    all_categories: bool
+
+    def __str__(self) -> str:
+        if self.region_code is not None:
+            area = _("covers %(region)s (%(code)s)") % {"region": self.region_name, "code": self.region_code}
+        else:
+            area = _("covers the whole country")
+        if self.category_code is not None:
+            handles = _("handles %(category)s") % {"category": self.category_name}
+        elif self.all_categories:
+            handles = _("handles every category")
+        else:
+            return area
+        return _("%(area)s; %(handles)s") % {"area": area, "handles": handles}
+
+
+def covering_reason(unit: Institution) -> CoveringReason:
+    """The reason carried by a row of :func:`units_covering` (no query)."""
+    region_code = getattr(unit, "matched_region_code", None)
+    return CoveringReason(
+        region_code=region_code,
+        region_name=getattr(unit, "matched_region_name", None),
+        category_code=getattr(unit, "matched_category_code", None),
+        category_name=getattr(unit, "matched_category_name", None),
+        nationally=region_code is None and unit.covers_nationally,
+        all_categories=unit.handles_all_categories,
+    )
+
+
+def effective_deadline(*, institution: Institution, clock: str) -> DeadlineOverride | None:
+    """The override of ``clock`` that applies to ``institution``: its own, or the one of the nearest
+    institution above it that has one; None when the national default applies."""
+    return (
+        DeadlineOverride.objects.filter(
+            clock=clock, institution__path__in=institution.ancestor_paths(include_self=True)
+        )
+        .select_related("institution")
+        .order_by("-institution__depth")
+        .first()
+    )
+
+
+def effective_time_zone(*, institution: Institution) -> str:
+    """The time zone set on the institution or the nearest one above it; "" when none is set (then
+    the zone of its region or the site default applies)."""
+    zone = (
+        Institution.objects.filter(path__in=institution.ancestor_paths(include_self=True))
+        .exclude(time_zone="")
+        .order_by("-depth")
+        .values_list("time_zone", flat=True)
+        .first()
+    )
+    return zone or ""
+
+
+def category_ancestors(category: Category, *, include_self: bool = False) -> QuerySet[Category]:
+    """The categories above this one, top-level first (for breadcrumbs: Infrastruktur > ...)."""
+    return Category.objects.filter(path__in=category.ancestor_paths(include_self=include_self)).order_by("path")
+
+
+def category_subtree(category: Category, *, include_self: bool = True) -> QuerySet[Category]:
+    """The category and all its subcategories, in tree order."""
+    return Category.objects.filter(subtree_q(category.path, include_self=include_self)).order_by("path")
+
+
+def category_tree(*, include_inactive: bool = False) -> list[Category]:
+    """Every category in tree order, for pickers: indent by ``depth``; one query.
+
+    Without ``include_inactive``, an inactive category hides its whole subtree, so a picker never
+    offers a subcategory whose area was withdrawn.
+    """
+    categories = list(Category.objects.order_by("path"))
+    if include_inactive:
+        return categories
+    shown: list[Category] = []
+    hidden_prefix: str | None = None
+    for category in categories:
+        if hidden_prefix is not None and category.path.startswith(hidden_prefix):
+            continue
+        hidden_prefix = None
+        if not category.is_active:
+            hidden_prefix = category.path
+            continue
+        shown.append(category)
+    return shown
