@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from lapor.demo.services import DemoError, demo_load, demo_logins
+
+
+class Command(BaseCommand):
+    help = "Demo data: `demo load` creates the demo institutions and accounts; `demo logins` prints the logins."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        subcommands = parser.add_subparsers(dest="subcommand", required=True)
+        load = subcommands.add_parser("load", help="Load the demo institutions, categories and accounts.")
+        load.add_argument(
+            "--allow-production", action="store_true", help="Load even with DEBUG off (accounts share one password)."
+        )
+        load.add_argument("--quiet-logins", action="store_true", help="Do not print the demo logins.")
+        subcommands.add_parser("logins", help="Print the demo logins.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["subcommand"] == "load":
+            try:
+                result = demo_load(allow_production=options["allow_production"])
+            except DemoError as error:
+                raise CommandError(str(error)) from error
+            self.stdout.write(
+                f"Demo data: {result.institutions_created} institutions, {result.accounts_created} accounts, "
+                f"{result.memberships_granted} memberships, {result.categories_created} categories created."
+            )
+            if options["quiet_logins"]:
+                return
+        self._print_logins()
+
+    def _print_logins(self) -> None:
+        rows = demo_logins()
+        width = max(len(login) for login, _password, _what in rows)
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {rows[0][1]})"))
+        for login, _password, what in rows:
+            self.stdout.write(f"  {login.ljust(width)}  {what}")
+        self.stdout.write("")
