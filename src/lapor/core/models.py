@@ -47,3 +47,33 @@ class HolidayOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date.isoformat()} {self.get_kind_display()}: {self.name}"
+
+
+class AuditAnchor(models.Model):
+    """The Merkle root of every chain head of one event model at a moment, chained to the previous anchor.
+
+    Per-chain hashes catch edits inside a chain but not a chain cut short at its end; the anchor fixes
+    the heads so that such a truncation is caught too. Its hash is meant to be published outside the
+    database (see lapor.core.audit), which is what finally protects the anchors themselves.
+    """
+
+    model_label = models.CharField(_("event model"), max_length=100)
+    sequence = models.PositiveIntegerField(_("sequence"))
+    upto = models.DateTimeField(_("covers events up to"))
+    merkle_root = models.CharField(_("Merkle root"), max_length=64)
+    chain_count = models.PositiveBigIntegerField(_("chains"))
+    event_count = models.PositiveBigIntegerField(_("events"))
+    previous_anchor_hash = models.CharField(_("previous anchor hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("audit anchor")
+        verbose_name_plural = _("audit anchors")
+        constraints = [
+            models.UniqueConstraint(fields=["model_label", "sequence"], name="core_auditanchor_model_sequence"),
+            models.UniqueConstraint(fields=["model_label", "upto"], name="core_auditanchor_model_upto"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_label} #{self.sequence} @ {self.upto.isoformat()}"
