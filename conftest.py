@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -32,3 +33,40 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skipped:
         reporter.write_line(f"CI forbids skipped tests: {len(skipped)} skipped.", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def committed_rows_purged(transactional_db: None) -> Iterator[None]:
+    """For tests that commit: the audit trail's tables are append-only (their triggers refuse DELETE
+    and TRUNCATE of non-empty tables), so empty them with the triggers lifted before Django's flush."""
+    yield
+    from django.db import connection
+
+    from lapor.core.audit import chained_event_models
+    from lapor.core.models import AuditAnchor
+
+    tables = [model._meta.db_table for model in chained_event_models()] + [AuditAnchor._meta.db_table]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for table in tables:
+                cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
+            try:
+                cursor.execute("TRUNCATE " + ", ".join(f'"{table}"' for table in tables) + " CASCADE")
+            finally:
+                for table in tables:
+                    cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+        else:
+            placeholders = ", ".join(["%s"] * len(tables))
+            cursor.execute(
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({placeholders})",  # noqa: S608
+                tables,
+            )
+            triggers = cursor.fetchall()
+            for name, _sql in triggers:
+                cursor.execute(f'DROP TRIGGER "{name}"')
+            try:
+                for table in tables:
+                    cursor.execute(f'DELETE FROM "{table}"')
+            finally:
+                for _name, sql in triggers:
+                    cursor.execute(sql)

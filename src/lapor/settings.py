@@ -36,7 +36,10 @@ INSTALLED_APPS = [
     "lapor.regions",
     "lapor.institutions",
     "lapor.accounts",
+    "lapor.reports",
+    "lapor.notifications",
     "lapor.portal",
+    "lapor.demo",
 ]
 
 MIDDLEWARE = [
@@ -105,6 +108,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+
+# National default deadlines (PermenPANRB 62/2018, 5/2025). Institutions override them per clock.
+REPORT_DEADLINES = {
+    "verify_dispatch": (3, "working_days"),
+    "first_follow_up": (5, "working_days"),
+    "resolution": {
+        "ringan": (2, "working_days"),
+        "normatif": (5, "working_days"),
+        "tidak_berkadar_pengawasan": (14, "working_days"),
+        "berkadar_pengawasan": (60, "working_days"),
+    },
+    "reporter_reply": (10, "working_days"),
+    "information_reply": (10, "working_days"),
+    "overall": (60, "days"),
+}
+# Reminders before an unanswered request for missing details archives the report.
+INFORMATION_REMINDERS = 2
+# The institution that receives Ombudsman referrals and the national queue's owner, by code.
+OMBUDSMAN_INSTITUTION_CODE = "ombudsman"
+NATIONAL_INSTITUTION_CODE = "nasional"
+REPORT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

@@ -1,0 +1,186 @@
+"""Who hears of a report event, and where: the reporter on their own channel, staff by their role.
+
+Reporters hear of every status change and of the events that ask something of them or answer them;
+staff hear of every report that lands on their desk and of the deadline warnings addressed to them.
+Nobody hears of what they did themselves, except the reporter, whose receipts carry the next deadline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from lapor.accounts.choices import Role
+from lapor.accounts.identifiers import normalize_phone
+from lapor.accounts.models import Membership, User
+from lapor.institutions.models import Institution
+from lapor.notifications.choices import Audience, NotificationChannel
+from lapor.reports.choices import Action, Channel
+from lapor.reports.models import Report, ReportEvent
+
+GUEST_LANGUAGE = "id"
+# Events that concern the reporter even when the status stays the same.
+REPORTER_ACTIONS = frozenset(
+    {
+        Action.REQUEST_INFORMATION,
+        Action.FOLLOW_UP,
+        Action.FOLLOW_UP_FINAL,
+        Action.ARCHIVE,
+        Action.MERGE,
+        Action.REMIND,
+        Action.DEEM_COMPLETE,
+        Action.REFER,
+    }
+)
+# Events that never reach the reporter, whatever they change: they are the institutions' own business.
+STAFF_ONLY_ACTIONS = frozenset({Action.NOTE, Action.REDACT, Action.WARN, Action.ESCALATE})
+STAFF_ACTIONS = frozenset({Action.DISPATCH, Action.FORWARD, Action.RETURN_TO_DISPATCHER, Action.WARN, Action.ESCALATE})
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipient:
+    audience: Audience
+    channel: NotificationChannel
+    address: str
+    language: str
+    user: User | None = None
+    # The institution or unit through which a staff member is concerned (named in the message).
+    institution: Institution | None = None
+    # The reporter's name for the greeting; empty for staff, whose messages never carry it.
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"user:{self.user.pk}" if self.user is not None else "guest"
+
+
+def reporter_hears_of(event: ReportEvent) -> bool:
+    if event.action in STAFF_ONLY_ACTIONS:
+        return False
+    return event.from_status != event.to_status or event.action in REPORTER_ACTIONS
+
+
+def staff_hear_of(event: ReportEvent) -> bool:
+    return event.action in STAFF_ACTIONS
+
+
+def _sms_address(phone: str) -> str | None:
+    try:
+        return normalize_phone(phone)
+    except ValidationError:
+        return None
+
+
+def _contact(*, email: str, phone: str, prefer_sms: bool) -> tuple[NotificationChannel, str] | None:
+    """One channel per person, so that nobody gets every message twice. E-mail carries the whole
+    message and costs nothing, so it wins, unless the person reached Lapor by SMS."""
+    sms = _sms_address(phone) if phone else None
+    if sms and (prefer_sms or not email):
+        return NotificationChannel.SMS, sms
+    if email:
+        return NotificationChannel.EMAIL, email
+    return None
+
+
+def reporter_recipient(report: Report) -> Recipient | None:
+    """The reporter (account or guest), or None when there is nobody to tell or no way to reach them."""
+    prefer_sms = report.channel == Channel.SMS
+    reporter = report.reporter
+    if reporter is not None:
+        if not reporter.is_active:
+            return None
+        contact = _contact(email=reporter.email or "", phone=reporter.phone or "", prefer_sms=prefer_sms)
+        language, name = reporter.preferred_language or GUEST_LANGUAGE, reporter.full_name
+    else:
+        contact = _contact(email=report.guest_email, phone=report.guest_phone, prefer_sms=prefer_sms)
+        language, name = GUEST_LANGUAGE, report.guest_name
+    if contact is None:
+        return None
+    channel, address = contact
+    return Recipient(
+        audience=Audience.REPORTER, channel=channel, address=address, language=language, user=reporter, name=name
+    )
+
+
+def _staff(user: User, institution: Institution | None) -> Recipient | None:
+    contact = _contact(email=user.email or "", phone=user.phone or "", prefer_sms=False)
+    if contact is None:
+        return None
+    channel, address = contact
+    return Recipient(
+        audience=Audience.STAFF,
+        channel=channel,
+        address=address,
+        language=user.preferred_language or GUEST_LANGUAGE,
+        user=user,
+        institution=institution,
+    )
+
+
+def _members(*, institution_ids: Iterable[int] | None, roles: Iterable[str]) -> list[Membership]:
+    memberships = Membership.objects.filter(
+        role__in=list(roles), is_active=True, user__is_active=True, institution__is_active=True
+    ).select_related("user", "institution")
+    if institution_ids is not None:
+        memberships = memberships.filter(institution_id__in=list(institution_ids))
+    return list(memberships.order_by("institution__path", "user_id"))
+
+
+def _ids(value: Any) -> list[int]:
+    """Ids from event details, which are JSON written by other code: ignore what is not an id."""
+    values = value if isinstance(value, list) else [value]
+    return [item for item in values if isinstance(item, int) and not isinstance(item, bool)]
+
+
+def _roles(value: Any) -> list[str]:
+    roles = [role for role in (value if isinstance(value, list) else [value]) if role in Role.values]
+    return roles or [Role.COORDINATOR]
+
+
+def _national_institution_id() -> int | None:
+    code = getattr(settings, "NATIONAL_INSTITUTION_CODE", "nasional")
+    return Institution.objects.filter(code=code).values_list("pk", flat=True).first()
+
+
+def _memberships_for(event: ReportEvent, report: Report) -> list[Membership]:
+    details = event.details if isinstance(event.details, dict) else {}
+    if event.action == Action.DISPATCH:
+        owner = _ids(details.get("to")) or [report.owner_id]
+        return _members(institution_ids=owner, roles=[Role.COORDINATOR])
+    if event.action == Action.FORWARD:
+        return _members(institution_ids=_ids(details.get("units")), roles=[Role.LIAISON_OFFICER])
+    if event.action == Action.RETURN_TO_DISPATCHER:
+        returned_to = _ids(details.get("returned_to")) or [report.owner_id]
+        if returned_to == [_national_institution_id()]:
+            return _members(institution_ids=None, roles=[Role.NATIONAL_ADMIN])
+        return _members(institution_ids=returned_to, roles=[Role.COORDINATOR])
+    # Warnings and escalations go to whoever the timers named.
+    named = _ids(details.get("notify_institution"))
+    if not named:
+        return []
+    return _members(institution_ids=named, roles=_roles(details.get("notify_roles")))
+
+
+def staff_recipients(event: ReportEvent, report: Report) -> list[Recipient]:
+    """Staff to tell of ``event``: one entry per person (the first institution that concerns them)."""
+    recipients: dict[int, Recipient] = {}
+    candidates: list[tuple[User, Institution | None]] = [
+        (membership.user, membership.institution) for membership in _memberships_for(event, report)
+    ]
+    if event.action in (Action.WARN, Action.ESCALATE):
+        details = event.details if isinstance(event.details, dict) else {}
+        user_ids = _ids(details.get("notify_user_ids"))
+        if user_ids:
+            users = User.objects.filter(pk__in=user_ids, is_active=True).order_by("pk")
+            candidates.extend((user, None) for user in users)
+    for user, institution in candidates:
+        if user.pk in recipients or user.pk == event.actor_id:
+            continue
+        recipient = _staff(user, institution)
+        if recipient is not None:
+            recipients[user.pk] = recipient
+    return list(recipients.values())

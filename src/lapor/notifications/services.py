@@ -1,0 +1,217 @@
+"""The outbox: notifications are written in the transaction of the event they announce, and delivered
+after it commits, by tasks, over the channels in `channels.py`.
+
+Delivery is at-least-once and never concurrent: a worker first *claims* a row (status "sending", a
+lease in ``next_attempt_at``) in a short transaction, sends outside any transaction, then records the
+outcome. Claims are conditional updates, and on PostgreSQL the candidates are picked with
+``SELECT ... FOR UPDATE SKIP LOCKED``, so two workers never claim the same row and never wait for
+each other. A sent row is never claimed again. Only a worker that dies between sending and recording
+leaves a row to be tried again when its lease runs out (a duplicate is better than a lost message).
+
+Failures retry with backoff (``NOTIFICATION_RETRY_DELAYS``, seconds after each failed attempt);
+a permanent failure, or a temporary one after the last delay, is "dead" and waits for an admin.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from lapor.notifications.channels import Channel, DeliveryError, channel_for
+from lapor.notifications.choices import CLAIMABLE_STATUSES, DeliveryStatus
+from lapor.notifications.compose import drafts_for_event
+from lapor.notifications.models import Notification
+from lapor.reports.models import ReportEvent
+
+logger = logging.getLogger(__name__)
+
+# 1 min, 5 min, 25 min, 2 h, 10 h: a gateway outage of a working day is ridden out, then a human looks.
+DEFAULT_RETRY_DELAYS = (60, 300, 1500, 7200, 36000)
+# Longer than any channel's own timeout, so that a live worker never loses its claim mid-send.
+SENDING_LEASE = timedelta(minutes=10)
+DEFAULT_BATCH_SIZE = 100
+LAST_ERROR_LENGTH = 2000
+
+
+# --- writing ------------------------------------------------------------------------------------------
+
+
+def notify_for_event(*, event: ReportEvent) -> list[Notification]:
+    """Write the notifications ``event`` calls for into the outbox, in the caller's transaction, and
+    have them delivered once it commits. Calling it again for the same event writes nothing new."""
+    drafts = drafts_for_event(event)
+    if not drafts:
+        return []
+    now = timezone.now()
+    rows = [
+        Notification(
+            recipient=draft.recipient.user,
+            audience=draft.recipient.audience,
+            channel=draft.recipient.channel,
+            address=draft.recipient.address,
+            language=draft.recipient.language,
+            subject=draft.subject,
+            body=draft.body,
+            dedupe_key=f"event:{event.pk}:{draft.recipient.key}:{draft.recipient.channel}",
+            report_id=event.report_id,
+            event=event,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for draft in drafts
+    ]
+    # Conflicts are skipped rather than raised: an error here would roll back the caller's event.
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    stored = list(Notification.objects.filter(dedupe_key__in=[row.dedupe_key for row in rows]).order_by("pk"))
+    _deliver_after_commit([row.pk for row in stored if row.status == DeliveryStatus.PENDING])
+    return stored
+
+
+def _deliver_after_commit(notification_ids: Sequence[int]) -> None:
+    if notification_ids:
+        # robust: a failure to enqueue must not fail the request that committed; the sweeper
+        # (`lapor notifications deliver`) picks up whatever stays pending.
+        transaction.on_commit(partial(_enqueue_deliveries, list(notification_ids)), robust=True)
+
+
+def _enqueue_deliveries(notification_ids: list[int]) -> None:
+    from lapor.notifications.tasks import deliver_notification
+
+    for notification_id in notification_ids:
+        deliver_notification.enqueue(notification_id)
+
+
+def notification_retry(*, notification_ids: Iterable[int], now: datetime | None = None) -> int:
+    """An admin's "retry now": failed, dead or waiting rows become due immediately. Sent rows are
+    never sent again, and rows being sent are left to their worker. Returns how many were reset."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.filter(
+                pk__in=list(notification_ids),
+                status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED, DeliveryStatus.DEAD],
+            ).values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=ids).update(status=DeliveryStatus.PENDING, next_attempt_at=now)
+        _deliver_after_commit(ids)
+    return len(ids)
+
+
+# --- delivering ---------------------------------------------------------------------------------------
+
+
+def retry_delays() -> tuple[int, ...]:
+    return tuple(int(delay) for delay in getattr(settings, "NOTIFICATION_RETRY_DELAYS", DEFAULT_RETRY_DELAYS))
+
+
+def max_attempts() -> int:
+    return len(retry_delays()) + 1
+
+
+def _due(now: datetime) -> Q:
+    return Q(status__in=CLAIMABLE_STATUSES, next_attempt_at__lte=now)
+
+
+def _claim(candidates: Q, *, now: datetime, limit: int) -> list[Notification]:
+    """Mark up to ``limit`` due rows as being sent by this worker and return them."""
+    with transaction.atomic():
+        # SKIP LOCKED: rows another worker is claiming right now are passed over, not waited for.
+        # (SQLite has no row locks; there its write lock serialises claims, and the conditional
+        # update below is what keeps two workers apart.)
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(candidates, _due(now))
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        claimed = [
+            pk
+            for pk in ids
+            if Notification.objects.filter(_due(now), pk=pk).update(
+                status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE
+            )
+        ]
+        return list(Notification.objects.filter(pk__in=claimed).order_by("next_attempt_at", "pk"))
+
+
+def _send(notification: Notification, channels: dict[str, Channel], *, now: datetime) -> Notification:
+    try:
+        if notification.channel not in channels:
+            channels[notification.channel] = channel_for(notification.channel)
+        channels[notification.channel].send(notification)
+    except DeliveryError as error:
+        return _record_failure(notification, error.message, temporary=error.temporary, now=now)
+    except Exception as error:
+        # A bug or a misconfiguration (an unknown SMS_BACKEND) must not lose the message: it is kept
+        # and retried like a temporary failure, and the trace goes to the log for whoever fixes it.
+        logger.exception("Delivering notification %s failed unexpectedly", notification.pk)
+        return _record_failure(notification, f"{type(error).__name__}: {error}", temporary=True, now=now)
+    # Only the claim this worker holds is closed: a row whose lease ran out belongs to another worker.
+    held = Notification.objects.filter(pk=notification.pk, attempts=notification.attempts)
+    held.filter(status=DeliveryStatus.SENDING).update(status=DeliveryStatus.SENT, sent_at=now)
+    notification.status, notification.sent_at = DeliveryStatus.SENT, now
+    return notification
+
+
+def _record_failure(notification: Notification, message: str, *, temporary: bool, now: datetime) -> Notification:
+    delays = retry_delays()
+    attempt = notification.attempts
+    if temporary and attempt <= len(delays):
+        status, next_attempt_at = DeliveryStatus.FAILED, now + timedelta(seconds=delays[attempt - 1])
+    else:
+        status, next_attempt_at = DeliveryStatus.DEAD, now
+    last_error = f"attempt {attempt}: {message}"[:LAST_ERROR_LENGTH]
+    Notification.objects.filter(pk=notification.pk, status=DeliveryStatus.SENDING, attempts=attempt).update(
+        status=status, next_attempt_at=next_attempt_at, last_error=last_error
+    )
+    notification.status, notification.next_attempt_at, notification.last_error = status, next_attempt_at, last_error
+    if status == DeliveryStatus.DEAD:
+        logger.warning("Notification %s gave up after %d attempts: %s", notification.pk, attempt, message)
+    return notification
+
+
+def notification_deliver(*, notification_id: int, now: datetime | None = None) -> Notification | None:
+    """Send one notification if it is due. Returns it with its new status, or None when it is not
+    due (already sent, being sent by another worker, waiting for its retry, or gone)."""
+    now = now or timezone.now()
+    claimed = _claim(Q(pk=notification_id), now=now, limit=1)
+    if not claimed:
+        return None
+    return _send(claimed[0], {}, now=now)
+
+
+@dataclasses.dataclass
+class DeliveryTally:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.failed + self.dead
+
+    def add(self, notification: Notification) -> None:
+        if notification.status == DeliveryStatus.SENT:
+            self.sent += 1
+        elif notification.status == DeliveryStatus.DEAD:
+            self.dead += 1
+        else:
+            self.failed += 1
+
+
+def notification_deliver_due(*, limit: int = DEFAULT_BATCH_SIZE, now: datetime | None = None) -> DeliveryTally:
+    """Claim and send up to ``limit`` due notifications (the sweeper; safe to run in many workers)."""
+    now = now or timezone.now()
+    tally = DeliveryTally()
+    channels: dict[str, Channel] = {}
+    for notification in _claim(Q(), now=now, limit=limit):
+        tally.add(_send(notification, channels, now=now))
+    return tally

@@ -1,0 +1,151 @@
+"""The legal clocks of a report: their budgets, their due times and their green / yellow / red state.
+
+Budgets come from settings.REPORT_DEADLINES (national defaults from the regulations) unless the
+owning institution or one above it overrides them (institutions.DeadlineOverride, e.g. 48 hours for
+a first answer in Kabupaten Tangerang). Every due time is computed by the one working-day calendar in
+the report's time zone, and moves later by the working days the report spent paused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from lapor.core.calendar import Pause, WorkingCalendar, working_calendar
+from lapor.institutions.choices import DeadlineClock, DeadlineUnit
+from lapor.institutions.models import Institution
+from lapor.institutions.selectors import effective_deadline
+from lapor.reports.choices import Clock as Clock
+from lapor.reports.choices import ClockState, ReportWeight
+from lapor.reports.models import Report, ReportClock, ReportPause
+
+WORKING_DAYS = "working_days"
+HOURS = "hours"
+DAYS = "days"
+YELLOW_AT = 0.75
+# Clocks that stop while the report waits for the reporter or is on hold.
+INSTITUTION_CLOCKS = frozenset({Clock.VERIFY_DISPATCH, Clock.FIRST_FOLLOW_UP, Clock.RESOLUTION, Clock.OVERALL})
+
+_RESOLUTION_BY_WEIGHT = {
+    ReportWeight.LIGHT: DeadlineClock.RESOLUTION_LIGHT,
+    ReportWeight.NORMATIVE: DeadlineClock.RESOLUTION_NORMATIVE,
+    ReportWeight.NO_INVESTIGATION: DeadlineClock.RESOLUTION_NO_INVESTIGATION,
+    ReportWeight.INVESTIGATION: DeadlineClock.RESOLUTION_INVESTIGATION,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    amount: int
+    unit: str  # WORKING_DAYS, HOURS or DAYS
+
+
+def _override_key(clock: Clock, weight: str) -> str | None:
+    if clock == Clock.RESOLUTION:
+        return _RESOLUTION_BY_WEIGHT[ReportWeight(weight or ReportWeight.NORMATIVE)]
+    if clock == Clock.INFORMATION_REPLY:
+        return None
+    return DeadlineClock(clock.value)
+
+
+def budget_for(clock: Clock, *, institution: Institution, weight: str = "") -> Budget:
+    key = _override_key(clock, weight)
+    if key is not None:
+        override = effective_deadline(institution=institution, clock=key)
+        if override is not None:
+            unit = HOURS if override.unit == DeadlineUnit.HOURS else WORKING_DAYS
+            return Budget(override.amount, unit)
+    defaults: dict[str, Any] = settings.REPORT_DEADLINES
+    entry = (
+        defaults["resolution"][weight or ReportWeight.NORMATIVE] if clock == Clock.RESOLUTION else defaults[clock.value]
+    )
+    amount, unit = entry
+    return Budget(int(amount), str(unit))
+
+
+def _add(
+    started_at: datetime, amount: float, unit: str, *, zone: str, pauses: list[Pause], calendar: WorkingCalendar
+) -> datetime:
+    if unit == WORKING_DAYS:
+        whole = int(amount)
+        end_of_whole = calendar.add_working_days(started_at, whole, zone=zone, pauses=pauses)
+        # A share of a working day counts as that share of the next 24 hours.
+        return end_of_whole + timedelta(days=amount - whole)
+    if unit == HOURS:
+        whole_hours = int(amount)
+        return calendar.add_hours(started_at, whole_hours, pauses=pauses) + timedelta(hours=amount - whole_hours)
+    paused = sum(((end - start) for start, end in pauses), timedelta())
+    return started_at + timedelta(days=amount) + paused
+
+
+def schedule(clock: ReportClock, *, zone: str, pauses: Iterable[Pause], calendar: WorkingCalendar) -> None:
+    """Set the clock's due time and the moment it turns yellow (75% of the budget used)."""
+    pause_list = list(pauses)
+    clock.due_at = _add(
+        clock.started_at, clock.budget, clock.budget_unit, zone=zone, pauses=pause_list, calendar=calendar
+    )
+    yellow = _add(
+        clock.started_at, clock.budget * YELLOW_AT, clock.budget_unit, zone=zone, pauses=pause_list, calendar=calendar
+    )
+    clock.yellow_at = min(yellow, clock.due_at)
+
+
+def clock_start(
+    report: Report, clock: Clock, *, at: datetime, institution: Institution, calendar: WorkingCalendar
+) -> ReportClock:
+    budget = budget_for(clock, institution=institution, weight=report.weight)
+    ReportClock.objects.filter(report=report, clock=clock, stopped_at__isnull=True).update(stopped_at=at)
+    running = ReportClock(report=report, clock=clock, started_at=at, budget=budget.amount, budget_unit=budget.unit)
+    schedule(running, zone=report.time_zone, pauses=(), calendar=calendar)
+    running.save(force_insert=True)
+    from lapor.reports.timers import schedule_after_commit  # imported late: timers -> services -> deadlines
+
+    schedule_after_commit([running])
+    return running
+
+
+def clocks_stop(report: Report, clocks: Iterable[Clock], *, at: datetime) -> None:
+    ReportClock.objects.filter(report=report, clock__in=list(clocks), stopped_at__isnull=True).update(stopped_at=at)
+
+
+def clocks_pause(report: Report, *, at: datetime, reason: str) -> None:
+    ReportPause.objects.create(report=report, started_at=at, reason=reason)
+    ReportClock.objects.filter(
+        report=report, clock__in=INSTITUTION_CLOCKS, stopped_at__isnull=True, paused_at__isnull=True
+    ).update(paused_at=at)
+
+
+def clocks_unpause(report: Report, *, at: datetime, calendar: WorkingCalendar) -> None:
+    ReportPause.objects.filter(report=report, ended_at__isnull=True).update(ended_at=at)
+    running = list(ReportClock.objects.filter(report=report, clock__in=INSTITUTION_CLOCKS, stopped_at__isnull=True))
+    if not running:
+        return
+    pauses = [(pause.started_at, pause.ended_at or at) for pause in ReportPause.objects.filter(report=report)]
+    for clock in running:
+        relevant = [(max(start, clock.started_at), end) for start, end in pauses if end > clock.started_at]
+        schedule(clock, zone=report.time_zone, pauses=relevant, calendar=calendar)
+        clock.paused_at = None
+    ReportClock.objects.bulk_update(running, ["due_at", "yellow_at", "paused_at"])
+    from lapor.reports.timers import schedule_after_commit
+
+    schedule_after_commit(running)
+
+
+def clock_state(clock: ReportClock, *, now: datetime | None = None) -> ClockState:
+    """Green, yellow (75% of the time used), red (overdue) or paused; needs no query."""
+    now = now or timezone.now()
+    if clock.paused_at is not None and clock.stopped_at is None:
+        return ClockState.PAUSED
+    end = clock.stopped_at or now
+    if end > clock.due_at:
+        return ClockState.RED
+    return ClockState.YELLOW if end >= clock.yellow_at else ClockState.GREEN
+
+
+def new_calendar() -> WorkingCalendar:
+    return working_calendar()

@@ -1,0 +1,105 @@
+"""Masking of personal data in text that will be published (titles, bodies, follow-ups).
+
+Before a report is shown to the public, NIK numbers, phone numbers and e-mail addresses in its text
+are masked; staff can redact more by editing the public copy. The original stays in the report,
+visible only to those the access layer allows.
+
+Reports are full of numbers that are not personal (dates, times, amounts in rupiah, RT/RW, postal
+codes, plate numbers), and masking those would make the public text useless. So one scan reads the
+text from left to right and, at each position, first recognises the numbers known to be harmless and
+keeps them whole; only what remains can be taken for an e-mail address, a NIK or a phone number.
+Without that, "Rp 62.500.000.000" would read as a phone number (62 500 000 000) and "02.03.2024
+08.00" as the mobile number 0203202408 00.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "[disamarkan]"
+
+# The digits after the trunk prefix 0 or the country code 62: 8 for the shortest fixed lines in
+# small towns (0xxx-xxxxx), 12 for the longest mobile numbers (08xx-xxxx-xxxxx).
+_PHONE_MIN_DIGITS = 8
+_PHONE_MAX_DIGITS = 12
+
+_SCAN = re.compile(
+    r"""
+    # --- harmless numbers, kept whole -----------------------------------------------------------
+    (?P<amount>
+        (?:\b(?:Rp|IDR)\.?\s*)[0-9][0-9.,]*                  # Rp 1.500.000 · Rp1.500.000,00 · IDR 250000
+    )
+  | (?P<thousands>
+        (?<![0-9.,])[1-9][0-9]{0,2}(?:\.[0-9]{3})+(?:,[0-9]{1,2})?(?![.,]?[0-9])   # 62.500.000 · 1.250,50
+    )
+  | (?P<date>
+        (?<![0-9])
+        (?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}                   # 2024-03-12
+          |[0-9]{1,2}[./-][0-9]{1,2}[./-](?:[0-9]{4}|[0-9]{2}))   # 12-03-2024 · 02.03.24 · 5/6/2024
+        (?![./:-]?[0-9])
+    )
+  | (?P<time>
+        (?<![0-9.])[0-9]{1,2}[.:][0-9]{2}(?![.:]?[0-9])      # 08.00 · 16:30
+    )
+    # --- personal data, masked ------------------------------------------------------------------
+  | (?P<email>
+        (?<![\w.+-])[\w.+-]+
+        (?:@|\s*[\[(]\s*(?:at|@)\s*[\])]\s*)                 # budi@… · budi [at] …
+        [\w-]+(?:(?:\.|\s*[\[(]\s*dot\s*[\])]\s*)[\w-]+)+
+    )
+  | (?P<nik>
+        # 16 digits (a NIK, or a family card number), written whole or in groups: 3174 0512 3456 0001,
+        # 3174.0512.3456.0001, 317405 120390 0001.
+        (?<![0-9])[1-9](?:[ .-]?[0-9]){15}(?![ .-]?[0-9])
+    )
+  | (?P<phone>
+        (?<![0-9+])(?<![0-9][.,])
+        (?:\(?\+62\)?[ .-]?|62[ .-]?|\(0|0)                   # +62 · (+62) · 62 · (021) · 0
+        \(?[0-9]{1,4}\)?                                     # area code or mobile prefix: 21 · 812
+        (?:[ .-]?[0-9]{2,5}){1,4}                            # the subscriber number, in groups
+        (?![0-9])
+    )
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+_DIGIT_RUN = re.compile(r"[0-9]+")
+
+
+def _national_digits(candidate: str) -> str:
+    digits = re.sub(r"[^0-9]", "", candidate)
+    if candidate.lstrip("(").startswith(("+62", "62")):
+        return digits[2:]
+    return digits[1:]
+
+
+def _is_phone(candidate: str) -> bool:
+    digits = _national_digits(candidate)
+    return _PHONE_MIN_DIGITS <= len(digits) <= _PHONE_MAX_DIGITS and not digits.startswith("0")
+
+
+def _mask_phone(candidate: str) -> str:
+    """Mask the longest leading part of ``candidate`` that is a phone number.
+
+    The scan may take a number that follows the phone into it ("0812 3456 7890 15310", with a
+    postal code after it); the phone is still masked and the number after it kept.
+    """
+    ends = [match.end() for match in _DIGIT_RUN.finditer(candidate)]
+    for end in reversed(ends):
+        if _is_phone(candidate[:end]):
+            return MASK + candidate[end:]
+    return candidate
+
+
+def _replace(match: re.Match[str]) -> str:
+    kind = match.lastgroup
+    text = match.group()
+    if kind in ("email", "nik"):
+        return MASK
+    if kind == "phone":
+        return _mask_phone(text)
+    return text
+
+
+def mask_personal_data(text: str) -> str:
+    """``text`` with NIK numbers, phone numbers and e-mail addresses replaced by MASK."""
+    return _SCAN.sub(_replace, text)

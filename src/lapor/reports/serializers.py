@@ -1,0 +1,435 @@
+"""The only shapes in which a report leaves the system: faces, the API, exports and notifications
+build what they show from these dictionaries and from nothing else.
+
+Each shape decides what its audience may learn, so that privacy holds by construction rather than
+by a template remembering a flag:
+
+- `public_report`: a published, non-confidential report as anyone sees it: the masked public text,
+  region names (no address or map point, which could point at the reporter's home), public events
+  with their masked text, and never who filed it, nor any person's name.
+- `reporter_view`: what the reporter sees of their own report: their own text, the events meant for
+  the public or for them, the deadlines with their colour, and why it was archived.
+- `staff_view`: what institution staff handling the report see: everything, including internal
+  notes, but the reporter's identity only through `access.reporter_identity`; when it is withheld,
+  the reporter's own words (title, body, messages) are shown masked too, because people write their
+  phone number or NIK into the text of an anonymous report as well.
+- `export_rows`: one flat row per report for statistics: no identity and no free text.
+
+Every function takes reports obtained through the access layer and reads related rows through the
+report (``report.events.all()`` ...), so a caller that prefetches them pays no further query.
+Dates and times are ISO 8601 strings (times in UTC), ready for JSON and CSV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lapor.institutions.models import Category, Institution
+from lapor.regions.choices import RegionLevel
+from lapor.regions.models import Region
+from lapor.reports.access import capacities, reporter_identity
+from lapor.reports.attachments import CONTENT_TYPES, EXTENSIONS, FALLBACK_NAME
+from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, ClockState, Status, Visibility
+from lapor.reports.deadlines import clock_state
+from lapor.reports.errors import ReportError, ReportErrorCode
+from lapor.reports.models import Attachment, Report, ReportClock, ReportEvent
+from lapor.reports.privacy import mask_personal_data
+from lapor.reports.workflow import PUBLISHED, allowed_actions
+
+# Capacities in which someone works on a report for an institution.
+STAFF_CAPACITIES = frozenset(
+    {Actor.NATIONAL_ADMIN, Actor.COORDINATOR, Actor.UNIT_OFFICER, Actor.COPY_HOLDER, Actor.OVERSIGHT}
+)
+# Events written by staff or by Lapor itself, whose authors may be named to staff.
+_STAFF_ROLES = frozenset({*STAFF_CAPACITIES, Actor.SYSTEM})
+# Event details staff may read. Others stay in the trail only: "followers" of a merge, for
+# instance, lists the accounts of the supporters and of the reporter.
+_STAFF_DETAIL_KEYS = frozenset(
+    {
+        "attachments", "channel", "copies", "from", "into", "merged_from", "owner", "rating", "reason",
+        "resume_on", "returned_by", "returned_to", "to", "units", "weight",
+    }
+)  # fmt: skip
+_CONTENT_TYPE_EXTENSIONS = {content_type: EXTENSIONS[kind] for kind, content_type in CONTENT_TYPES.items()}
+_REGION_LEVELS: dict[int, str] = {
+    RegionLevel.PROVINCE: "province",
+    RegionLevel.REGENCY: "regency",
+    RegionLevel.DISTRICT: "district",
+    RegionLevel.VILLAGE: "village",
+}
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value.isoformat()
+
+
+def _label(choices: Any, value: str) -> str:
+    return str(choices(value).label) if value in choices.values else value
+
+
+def _category(category: Category | None) -> dict[str, str] | None:
+    if category is None:
+        return None
+    return {"code": category.code, "name": category.localized_name}
+
+
+def _institution(institution: Institution | None) -> dict[str, str] | None:
+    if institution is None:
+        return None
+    return {"code": institution.code, "name": institution.name}
+
+
+def _region(village: Region | None) -> dict[str, str | None] | None:
+    """Names of the village and the regions above it, read through the parent chain (which a caller
+    can select_related as ``village__parent__parent__parent``)."""
+    if village is None:
+        return None
+    names: dict[str, str | None] = dict.fromkeys(_REGION_LEVELS.values())
+    names["code"] = village.code
+    region: Region | None = village
+    while region is not None:
+        key = _REGION_LEVELS.get(region.level)
+        if key is not None:
+            names[key] = region.name
+        region = region.parent
+    return names
+
+
+def _status(report: Report) -> dict[str, Any]:
+    return {"status": report.status, "status_label": report.get_status_display()}
+
+
+def _dates(report: Report) -> dict[str, str | None]:
+    return {
+        "incident_date": _iso(report.incident_date),
+        "created_at": _iso(report.created_at),
+        "dispatched_at": _iso(report.dispatched_at),
+        "first_follow_up_at": _iso(report.first_follow_up_at),
+        "completed_at": _iso(report.completed_at),
+        "closed_at": _iso(report.closed_at),
+    }
+
+
+def _related(report: Report, name: str, *select: str) -> list[Any]:
+    """Rows of one of the report's relations: the prefetched ones when the caller prefetched them,
+    else one query that also joins ``select``."""
+    manager = getattr(report, name)
+    if name in getattr(report, "_prefetched_objects_cache", {}):
+        return list(manager.all())
+    return list(manager.select_related(*select)) if select else list(manager.all())
+
+
+def _events(report: Report) -> list[ReportEvent]:
+    return sorted(_related(report, "events", "actor", "actor_institution"), key=lambda event: event.sequence)
+
+
+def _event_base(event: ReportEvent) -> dict[str, Any]:
+    staff_role = event.actor_role in _STAFF_ROLES
+    return {
+        "sequence": event.sequence,
+        "at": _iso(event.created_at),
+        "action": event.action,
+        "action_label": _label(Action, event.action),
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "actor_role": event.actor_role,
+        "actor_role_label": _label(Actor, event.actor_role),
+        # Institutions act in public; people who are not staff are never named by their institution.
+        "institution": _institution(event.actor_institution) if staff_role else None,
+    }
+
+
+def _public_text(event: ReportEvent) -> str:
+    """Only text written to be published carries a masked copy (follow-ups, comments)."""
+    text = event.details.get("public_message", "") if isinstance(event.details, dict) else ""
+    return text if isinstance(text, str) else ""
+
+
+def _attachment(attachment: Attachment, *, position: int, show_name: bool) -> dict[str, Any]:
+    extension = _CONTENT_TYPE_EXTENSIONS.get(attachment.content_type, "bin")
+    return {
+        "id": attachment.pk,
+        "name": attachment.original_name if show_name else f"{FALLBACK_NAME}-{position}.{extension}",
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "visibility": attachment.visibility,
+        "event": attachment.event_id,
+        "created_at": _iso(attachment.created_at),
+    }
+
+
+def _attachments(report: Report, visibilities: Iterable[str]) -> list[Attachment]:
+    allowed = set(visibilities)
+    return sorted(
+        (item for item in _related(report, "attachments") if item.visibility in allowed), key=lambda item: item.pk
+    )
+
+
+def _clock(clock: ReportClock, now: datetime) -> dict[str, Any]:
+    state = clock_state(clock, now=now)
+    return {
+        "clock": clock.clock,
+        "label": _label(Clock, clock.clock),
+        "started_at": _iso(clock.started_at),
+        "due_at": _iso(clock.due_at),
+        "stopped_at": _iso(clock.stopped_at),
+        "state": state.value,
+        "state_label": str(ClockState(state).label),
+        "budget": clock.budget,
+        "budget_unit": clock.budget_unit,
+    }
+
+
+def _clocks(report: Report) -> list[dict[str, Any]]:
+    now = timezone.now()
+    return [
+        _clock(clock, now)
+        for clock in sorted(_related(report, "clocks"), key=lambda clock: (clock.started_at, clock.pk))
+    ]
+
+
+def _archive(report: Report, events: list[ReportEvent]) -> dict[str, str] | None:
+    if not report.archive_reason:
+        return None
+    archives = [event for event in events if event.action == Action.ARCHIVE]
+    return {
+        "reason": report.archive_reason,
+        "label": _label(ArchiveReason, report.archive_reason),
+        "explanation": archives[-1].message if archives else "",
+    }
+
+
+# --- the public -------------------------------------------------------------------------------------
+
+
+def public_report(report: Report) -> dict[str, Any]:
+    """A published, non-confidential report as anyone may see it; refuses any other report."""
+    if report.is_confidential or report.status not in PUBLISHED:
+        raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
+    events = [event for event in _events(report) if event.visibility == Visibility.PUBLIC]
+    attachments = _attachments(report, [Visibility.PUBLIC])
+    return {
+        "tracking_id": report.tracking_id,
+        "kind": report.kind,
+        "kind_label": report.get_kind_display(),
+        "category": _category(report.category),
+        "region": _region(report.village),
+        "institution": _institution(report.owner),
+        "title": report.public_title,
+        "body": report.public_body,
+        **_status(report),
+        **_dates(report),
+        "supports": report.support_count,
+        "rating": report.rating,
+        "events": [{**_event_base(event), "text": _public_text(event)} for event in events],
+        "attachments": [
+            _attachment(item, position=position, show_name=False) for position, item in enumerate(attachments, 1)
+        ],
+    }
+
+
+# --- the reporter -----------------------------------------------------------------------------------
+
+
+def _text_for_reporter(event: ReportEvent) -> str:
+    if event.actor_role == Actor.PUBLIC:
+        # Another citizen's comment: the reporter reads it as the public does.
+        return _public_text(event) or mask_personal_data(event.message)
+    return event.message
+
+
+def reporter_view(report: Report) -> dict[str, Any]:
+    """The reporter's own report: their text, what happened to it and what is due when."""
+    events = _events(report)
+    shown = [event for event in events if event.visibility in (Visibility.PUBLIC, Visibility.REPORTER)]
+    attachments = _attachments(report, [Visibility.PUBLIC, Visibility.REPORTER])
+    return {
+        "tracking_id": report.tracking_id,
+        "kind": report.kind,
+        "kind_label": report.get_kind_display(),
+        "category": _category(report.category),
+        "region": _region(report.village),
+        "address": report.address,
+        "latitude": str(report.latitude) if report.latitude is not None else None,
+        "longitude": str(report.longitude) if report.longitude is not None else None,
+        "institution": _institution(report.owner),
+        "title": report.title,
+        "body": report.body,
+        "public_title": report.public_title,
+        "public_body": report.public_body,
+        "is_anonymous": report.is_anonymous,
+        "is_confidential": report.is_confidential,
+        **_status(report),
+        **_dates(report),
+        "hold_until": _iso(report.hold_until),
+        "archive": _archive(report, events),
+        "supports": report.support_count,
+        "rating": report.rating,
+        "rating_comment": report.rating_comment,
+        "clocks": _clocks(report),
+        "events": [{**_event_base(event), "text": _text_for_reporter(event)} for event in shown],
+        "attachments": [
+            _attachment(item, position=position, show_name=True) for position, item in enumerate(attachments, 1)
+        ],
+    }
+
+
+# --- staff ------------------------------------------------------------------------------------------
+
+
+def _staff_event(event: ReportEvent, *, reveal_reporter: bool) -> dict[str, Any]:
+    by_reporter = event.actor_role == Actor.REPORTER
+    text = mask_personal_data(event.message) if by_reporter and not reveal_reporter else event.message
+    named = event.actor_role in _STAFF_ROLES and event.actor is not None
+    details = event.details if isinstance(event.details, dict) else {}
+    return {
+        **_event_base(event),
+        "visibility": event.visibility,
+        "text": text,
+        "public_text": _public_text(event),
+        "actor_name": event.actor.full_name if named and event.actor is not None else None,
+        "details": {key: value for key, value in details.items() if key in _STAFF_DETAIL_KEYS},
+    }
+
+
+def _uploaded_by_staff(attachment: Attachment, events_by_id: dict[int, ReportEvent]) -> bool:
+    event = events_by_id.get(attachment.event_id) if attachment.event_id is not None else None
+    return event is not None and event.actor_role in _STAFF_ROLES
+
+
+def staff_view(report: Report, *, viewer: Any) -> dict[str, Any]:
+    """The report as the institution staff handling it see it; refuses anyone who is not such staff."""
+    held = capacities(viewer, report)
+    if not held & STAFF_CAPACITIES:
+        raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
+    identity = reporter_identity(report, held)
+    reveal = identity is not None
+    events = _events(report)
+    events_by_id = {event.pk: event for event in events}
+    attachments = _attachments(report, Visibility.values)
+    return {
+        "tracking_id": report.tracking_id,
+        "kind": report.kind,
+        "kind_label": report.get_kind_display(),
+        "weight": report.weight,
+        "channel": report.channel,
+        "category": _category(report.category),
+        "region": _region(report.village),
+        "address": report.address,
+        "latitude": str(report.latitude) if report.latitude is not None else None,
+        "longitude": str(report.longitude) if report.longitude is not None else None,
+        "institution": _institution(report.owner),
+        "target_institution": _institution(report.target_institution),
+        "dispatched_by": _institution(report.dispatched_by),
+        "units": [
+            _institution(assignment.unit)
+            for assignment in sorted(_related(report, "assignments", "unit"), key=lambda row: row.pk)
+            if assignment.is_active
+        ],
+        "copies": [
+            _institution(copy.institution)
+            for copy in sorted(_related(report, "copies", "institution"), key=lambda row: row.pk)
+        ],
+        "is_anonymous": report.is_anonymous,
+        "is_confidential": report.is_confidential,
+        "reporter": identity,
+        # True when this viewer may not know who filed the report (anonymous, or a copy holder).
+        "reporter_hidden": not reveal,
+        "title": report.title if reveal else mask_personal_data(report.title),
+        "body": report.body if reveal else mask_personal_data(report.body),
+        "public_title": report.public_title,
+        "public_body": report.public_body,
+        **_status(report),
+        **_dates(report),
+        "hold_until": _iso(report.hold_until),
+        "archive": _archive(report, events),
+        "closure_reason": report.closure_reason,
+        "supports": report.support_count,
+        "rating": report.rating,
+        "capacities": sorted(held),
+        "allowed_actions": [str(action) for action in allowed_actions(Status(report.status), held)],
+        "clocks": _clocks(report),
+        "events": [_staff_event(event, reveal_reporter=reveal) for event in events],
+        "attachments": [
+            _attachment(item, position=position, show_name=reveal or _uploaded_by_staff(item, events_by_id))
+            for position, item in enumerate(attachments, 1)
+        ],
+    }
+
+
+# --- exports ----------------------------------------------------------------------------------------
+
+EXPORT_FIELDS = (
+    "tracking_id",
+    "created_at",
+    "kind",
+    "weight",
+    "channel",
+    "status",
+    "category_code",
+    "category_name",
+    "region_code",
+    "province",
+    "regency",
+    "district",
+    "village",
+    "institution_code",
+    "institution_name",
+    "is_anonymous",
+    "is_confidential",
+    "dispatched_at",
+    "first_follow_up_at",
+    "completed_at",
+    "closed_at",
+    "closure_reason",
+    "archive_reason",
+    "rating",
+    "supports",
+)
+EXPORT_CHUNK_SIZE = 2000
+
+
+def export_rows(queryset: QuerySet[Report]) -> Iterator[dict[str, Any]]:
+    """One row per report for statistics (the columns of EXPORT_FIELDS): never who filed it, and no
+    free text, which could name them. One query per EXPORT_CHUNK_SIZE reports."""
+    rows = queryset.select_related("category", "owner", "village__parent__parent__parent").order_by("pk")
+    for report in rows.iterator(chunk_size=EXPORT_CHUNK_SIZE):
+        region = _region(report.village) or {}
+        yield {
+            "tracking_id": report.tracking_id,
+            "created_at": _iso(report.created_at),
+            "kind": report.kind,
+            "weight": report.weight,
+            "channel": report.channel,
+            "status": report.status,
+            "category_code": report.category.code if report.category else "",
+            "category_name": report.category.name if report.category else "",
+            "region_code": region.get("code") or "",
+            "province": region.get("province") or "",
+            "regency": region.get("regency") or "",
+            "district": region.get("district") or "",
+            "village": region.get("village") or "",
+            "institution_code": report.owner.code,
+            "institution_name": report.owner.name,
+            "is_anonymous": report.is_anonymous,
+            "is_confidential": report.is_confidential,
+            "dispatched_at": _iso(report.dispatched_at),
+            "first_follow_up_at": _iso(report.first_follow_up_at),
+            "completed_at": _iso(report.completed_at),
+            "closed_at": _iso(report.closed_at),
+            "closure_reason": report.closure_reason,
+            "archive_reason": report.archive_reason,
+            "rating": report.rating,
+            "supports": report.support_count,
+        }

@@ -1,0 +1,152 @@
+"""A small real world for report tests: a city with two offices, the national tier, and one person
+in every capacity a report knows."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from lapor.accounts.choices import Role
+from lapor.accounts.models import User
+from lapor.accounts.services import membership_grant, user_create
+from lapor.institutions.choices import InstitutionKind, Sector
+from lapor.institutions.models import Institution
+from lapor.institutions.services import institution_create
+from lapor.regions.choices import RegionKind, RegionLevel
+from lapor.regions.models import Region
+from lapor.reports.models import Report
+from lapor.reports.services import report_submit
+
+VILLAGE = "36.74.01.1001"
+
+
+@dataclasses.dataclass
+class World:
+    national_root: Institution
+    kemenpanrb: Institution
+    ombudsman: Institution
+    city: Institution
+    transport: Institution
+    environment: Institution
+    regency: Institution
+    social_ministry: Institution
+    national_admin: User
+    coordinator: User
+    officer: User
+    environment_officer: User
+    outsider: User
+    oversight: User
+    copy_officer: User
+    reporter: User
+    member_of_public: User
+
+    def submit(self, **overrides: object) -> Report:
+        fields: dict[str, object] = {
+            "title": "Lampu jalan mati di Jalan Ciater Raya",
+            "body": "Sudah dua minggu lampu jalan di depan pasar mati, jalan gelap dan rawan.",
+            "incident_date": timezone.localdate() - timedelta(days=2),
+            "reporter": self.reporter,
+            "village_code": VILLAGE,
+        }
+        fields.update(overrides)
+        report, _secret = report_submit(**fields)  # type: ignore[arg-type]
+        return report
+
+
+def _regions() -> None:
+    rows = [
+        ("36", None, RegionLevel.PROVINCE, RegionKind.PROVINCE, "Banten"),
+        ("36.74", "36", RegionLevel.REGENCY, RegionKind.CITY, "Kota Tangerang Selatan"),
+        ("36.03", "36", RegionLevel.REGENCY, RegionKind.REGENCY, "Kabupaten Tangerang"),
+        ("36.74.01", "36.74", RegionLevel.DISTRICT, RegionKind.DISTRICT, "Serpong"),
+        (VILLAGE, "36.74.01", RegionLevel.VILLAGE, RegionKind.URBAN_VILLAGE, "Ciater"),
+    ]
+    for code, parent, level, kind, name in rows:
+        Region.objects.create(code=code, parent_id=parent, level=level, kind=kind, name=name)
+
+
+def _person(name: str, email: str) -> User:
+    return user_create(full_name=name, email=email, password=None)
+
+
+def build_world() -> World:
+    _regions()
+    root = institution_create(
+        name="SP4N-LAPOR! Nasional",
+        kind=InstitutionKind.NATIONAL_ADMINISTRATOR,
+        code="nasional",
+        covers_nationally=True,
+    )
+    kemenpanrb = institution_create(name="KemenPANRB", kind=InstitutionKind.MINISTRY, parent=root, code="kemenpanrb")
+    ombudsman = institution_create(name="Ombudsman RI", kind=InstitutionKind.OVERSIGHT, parent=root, code="ombudsman")
+    social = institution_create(
+        name="Kementerian Sosial", kind=InstitutionKind.MINISTRY, parent=root, code="kemensos", sector=Sector.SOCIAL
+    )
+    city = institution_create(
+        name="Pemerintah Kota Tangerang Selatan",
+        kind=InstitutionKind.CITY_GOVERNMENT,
+        parent=root,
+        code="kota-tangsel",
+        region_codes=["36.74"],
+        handles_all_categories=True,
+    )
+    transport = institution_create(
+        name="Dinas Perhubungan",
+        kind=InstitutionKind.REGIONAL_UNIT,
+        parent=city,
+        code="kota-tangsel-dishub",
+        sector=Sector.TRANSPORTATION,
+        region_codes=["36.74"],
+    )
+    environment = institution_create(
+        name="Dinas Lingkungan Hidup",
+        kind=InstitutionKind.REGIONAL_UNIT,
+        parent=city,
+        code="kota-tangsel-dlh",
+        sector=Sector.ENVIRONMENT,
+        region_codes=["36.74"],
+    )
+    regency = institution_create(
+        name="Pemerintah Kabupaten Tangerang",
+        kind=InstitutionKind.REGENCY_GOVERNMENT,
+        parent=root,
+        code="kab-tangerang",
+        region_codes=["36.03"],
+    )
+    people = {
+        "national_admin": (_person("Nadia Nasional", "nasional@example.id"), kemenpanrb, Role.NATIONAL_ADMIN),
+        "coordinator": (_person("Kori Koordinator", "koordinator@example.id"), city, Role.COORDINATOR),
+        "officer": (_person("Pandu Penghubung", "dishub@example.id"), transport, Role.LIAISON_OFFICER),
+        "environment_officer": (_person("Lia Lingkungan", "dlh@example.id"), environment, Role.LIAISON_OFFICER),
+        "outsider": (_person("Oki Luar", "kabupaten@example.id"), regency, Role.COORDINATOR),
+        "oversight": (_person("Ombi Pengawas", "ombudsman@example.id"), root, Role.OVERSIGHT),
+        "copy_officer": (_person("Sosi Sosial", "kemensos@example.id"), social, Role.LIAISON_OFFICER),
+    }
+    for user, institution, role in people.values():
+        membership_grant(user=user, institution=institution, role=role)
+    return World(
+        national_root=root,
+        kemenpanrb=kemenpanrb,
+        ombudsman=ombudsman,
+        city=city,
+        transport=transport,
+        environment=environment,
+        regency=regency,
+        social_ministry=social,
+        reporter=_person("Rina Pelapor", "rina@example.id"),
+        member_of_public=_person("Umar Umum", "umar@example.id"),
+        **{name: person for name, (person, _institution, _role) in people.items()},
+    )
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def today() -> date:
+    return timezone.localdate()

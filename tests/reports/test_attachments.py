@@ -1,0 +1,558 @@
+"""Attachments are judged by their content: images are re-encoded without their metadata, PDFs and
+plain text are checked, everything else is refused, and the limits hold per file and per report."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError
+from django.template.defaultfilters import filesizeformat
+from PIL import Image, ImageCms
+
+from lapor.reports import attachments
+from lapor.reports.attachments import MAX_NAME_LENGTH, clean_name, prepare_upload, prepare_uploads, sniff
+from lapor.reports.choices import Action, Actor, Visibility
+from lapor.reports.errors import ReportError, ReportErrorCode
+from lapor.reports.models import Attachment, Report, ReportEvent
+from lapor.reports.services import (
+    report_attach,
+    report_confirm,
+    report_dispatch,
+    report_follow_up,
+    report_forward,
+    report_note,
+)
+
+SECRET = "Rahasia Pemilik Kamera"
+
+
+# --- files made here --------------------------------------------------------------------------------
+
+
+def _exif(orientation: int = 1) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x013B] = SECRET  # Artist
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {1: "S", 2: (6.0, 17.0, 30.0), 3: "E", 4: (106.0, 40.0, 10.0)}  # GPS
+    return exif
+
+
+XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>' + SECRET.encode() + b"</dc:creator>"
+    b"</rdf:Description></rdf:RDF></x:xmpmeta>"
+)
+
+
+def jpeg(size=(80, 40), color=(200, 30, 30), *, orientation=1, metadata=True) -> bytes:
+    """A photo as phones make them: landscape pixels, an orientation tag, a name and a GPS position."""
+    image = Image.new("RGB", size, color)
+    # The left half is bright, so that a rotation can be seen in the pixels.
+    image.paste((250, 250, 250), (0, 0, size[0] // 2, size[1]))
+    output = io.BytesIO()
+    if metadata:
+        profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+        image.save(output, "JPEG", exif=_exif(orientation), comment=SECRET.encode(), xmp=XMP, icc_profile=profile)
+    else:
+        image.save(output, "JPEG")
+    return output.getvalue()
+
+
+def png(size=(40, 30), *, alpha=True) -> bytes:
+    from PIL import PngImagePlugin
+
+    image = Image.new("RGBA" if alpha else "RGB", size, (10, 120, 200, 128) if alpha else (10, 120, 200))
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", SECRET)
+    info.add_itxt("XML:com.adobe.xmp", XMP.decode())
+    output = io.BytesIO()
+    image.save(output, "PNG", pnginfo=info, exif=_exif())
+    return output.getvalue()
+
+
+def webp(size=(40, 30)) -> bytes:
+    output = io.BytesIO()
+    Image.new("RGB", size, (0, 160, 60)).save(output, "WEBP", exif=_exif(), xmp=XMP)
+    return output.getvalue()
+
+
+def pdf() -> bytes:
+    """A minimal, well-formed one-page PDF with a correct cross-reference table."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    ]
+    output = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(output))
+        output += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(output)
+    output += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        output += b"%010d 00000 n \n" % offset
+    output += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(output)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny file whose header claims a huge picture: what a decompression bomb looks like."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def upload(name: str, content: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def _reopen(content: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(content))
+    image.load()
+    return image
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def _stored_files(media) -> list:
+    return [path for path in media.rglob("*") if path.is_file()]
+
+
+def _rejected(callable_, *args, **kwargs) -> ReportError:
+    with pytest.raises(ReportError) as caught:
+        callable_(*args, **kwargs)
+    assert caught.value.code == ReportErrorCode.ATTACHMENT_REJECTED
+    assert caught.value.field == "attachments"
+    return caught.value
+
+
+# --- images -----------------------------------------------------------------------------------------
+
+
+def test_a_jpeg_loses_its_metadata_and_keeps_its_picture():
+    prepared = prepare_upload(upload("foto.jpg", jpeg()))
+    assert prepared.content_type == "image/jpeg"
+    image = _reopen(prepared.content)
+    assert image.format == "JPEG"
+    assert image.size == (80, 40)
+    assert len(image.getexif()) == 0
+    assert "xmp" not in image.info
+    assert "comment" not in image.info
+    assert "icc_profile" not in image.info
+    assert SECRET.encode() not in prepared.content
+    assert b"PhoneMaker" not in prepared.content
+
+
+def test_the_orientation_tag_is_applied_to_the_pixels():
+    # Orientation 6: the camera was held upright; viewers turn the picture 90° clockwise.
+    prepared = prepare_upload(upload("tegak.jpg", jpeg(orientation=6)))
+    image = _reopen(prepared.content).convert("RGB")
+    assert image.size == (40, 80)
+    assert len(image.getexif()) == 0
+    # The bright left half of the landscape pixels is now the top half.
+    top, bottom = image.getpixel((20, 10)), image.getpixel((20, 70))
+    assert isinstance(top, tuple)
+    assert isinstance(bottom, tuple)
+    assert min(top) > 200
+    assert bottom[0] > 150 > bottom[1]
+
+
+def test_a_png_keeps_its_transparency_and_loses_its_text_chunks():
+    prepared = prepare_upload(upload("peta.png", png()))
+    image = _reopen(prepared.content)
+    assert image.format == "PNG"
+    assert image.mode == "RGBA"
+    assert image.getpixel((5, 5)) == (10, 120, 200, 128)
+    assert not {"Author", "XML:com.adobe.xmp", "exif"} & set(image.info)
+    assert SECRET.encode() not in prepared.content
+
+
+def test_a_webp_loses_its_metadata():
+    prepared = prepare_upload(upload("foto.webp", webp()))
+    image = _reopen(prepared.content)
+    assert image.format == "WEBP"
+    assert prepared.content_type == "image/webp"
+    assert len(image.getexif()) == 0
+    assert SECRET.encode() not in prepared.content
+
+
+def test_a_large_image_is_scaled_down(settings):
+    settings.REPORT_ATTACHMENT_MAX_DIMENSION = 64
+    prepared = prepare_upload(upload("besar.jpg", jpeg(size=(400, 200))))
+    assert _reopen(prepared.content).size == (64, 32)
+
+
+def test_whatever_follows_the_image_data_is_dropped():
+    smuggled = jpeg() + b"PK\x03\x04" + b"<script>alert(1)</script>" * 10
+    prepared = prepare_upload(upload("foto.jpg", smuggled))
+    assert b"<script>" not in prepared.content
+    assert b"PK\x03\x04" not in prepared.content
+
+
+def test_an_image_with_too_many_pixels_is_refused(settings):
+    settings.REPORT_ATTACHMENT_MAX_PIXELS = 1_000_000
+    error = _rejected(prepare_upload, upload("bom.png", png_claiming(2000, 2000)))
+    assert "1 megapixels" in str(error.message)
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_decoded():
+    # 40,000 × 40,000 pixels would take 4.8 GB to decode; the file is a few dozen bytes.
+    error = _rejected(prepare_upload, upload("bom.png", png_claiming(40_000, 40_000)))
+    assert "pixels" in str(error.message)
+
+
+def test_a_damaged_image_is_refused():
+    error = _rejected(prepare_upload, upload("rusak.jpg", jpeg(metadata=False)[:200]))
+    assert "could not be read as an image" in str(error.message)
+
+
+# --- documents and text -----------------------------------------------------------------------------
+
+
+def test_a_pdf_is_kept_as_it_is():
+    content = pdf()
+    prepared = prepare_upload(upload("surat.pdf", content))
+    assert prepared.content == content
+    assert prepared.content_type == "application/pdf"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(pdf()[:-30], id="cut off before the trailer"),
+        pytest.param(b"%PDF-1.4\nhello", id="only a header"),
+        pytest.param(pdf().replace(b"startxref\n", b"startxref\n9999999"), id="trailer points outside"),
+    ],
+)
+def test_a_broken_pdf_is_refused(content):
+    error = _rejected(prepare_upload, upload("surat.pdf", content))
+    assert "not a complete PDF" in str(error.message)
+
+
+def test_plain_text_is_accepted():
+    prepared = prepare_upload(upload("kronologi.txt", "Kronologi: pukul 08.00 loket tutup.\n".encode()))
+    assert prepared.content_type == "text/plain"
+    assert prepared.original_name == "kronologi.txt"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("halaman.html", b"<!DOCTYPE html><html><body>Hai</body></html>"),
+        ("catatan.txt", b"Catatan\n<script>fetch('/x')</script>"),
+        ("gambar.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        ("gambar.txt", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>'),
+        ("tanpa-nama", b"  <svg onload=alert(1)>"),
+    ],
+)
+def test_web_pages_and_svg_are_refused(name, content):
+    error = _rejected(prepare_upload, upload(name, content, "text/plain"))
+    message = str(error.message)
+    assert "can carry scripts" in message or "Accepted: JPEG, PNG and WebP" in message
+
+
+# --- refused by content, whatever the name ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        pytest.param("foto.jpg", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200, id="a program named .jpg"),
+        pytest.param("foto.jpg", b"\x7fELF\x02\x01\x01" + b"\x00" * 200, id="an ELF named .jpg"),
+        pytest.param("arsip.zip", b"PK\x03\x04" + b"\x00" * 200, id="zip"),
+        pytest.param("foto.heic", b"\x00\x00\x00\x18ftypheic" + b"\x00" * 200, id="heic"),
+        pytest.param("gambar.gif", b"GIF89a" + b"\x00" * 200, id="gif"),
+        pytest.param("dokumen.docx", b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 200, id="word"),
+        pytest.param("teks.txt", "Halo".encode("utf-16"), id="utf-16 text"),
+    ],
+)
+def test_other_kinds_of_file_are_refused_with_the_accepted_kinds(name, content):
+    error = _rejected(prepare_upload, upload(name, content, "image/jpeg"))
+    assert "Accepted: JPEG, PNG and WebP images, PDF documents and plain text files." in str(error.message)
+
+
+def test_a_pdf_named_as_a_photo_is_refused():
+    error = _rejected(prepare_upload, upload("foto.jpg", pdf(), "image/jpeg"))
+    assert "application/pdf" in str(error.message)
+
+
+def test_a_valid_image_named_as_a_program_is_refused():
+    _rejected(prepare_upload, upload("foto.exe", jpeg()))
+    _rejected(prepare_upload, upload("foto.svg", png()))
+
+
+def test_a_photo_saved_with_another_image_extension_gets_the_right_one():
+    prepared = prepare_upload(upload("IMG_0001.jpeg", png(alpha=False)))
+    assert prepared.content_type == "image/png"
+    assert prepared.original_name == "IMG_0001.png"
+
+
+def test_an_empty_file_is_refused():
+    error = _rejected(prepare_upload, upload("kosong.txt", b""))
+    assert "empty" in str(error.message)
+
+
+def test_sniffing_reads_bytes_not_names():
+    assert sniff(jpeg()) == attachments.FileKind.JPEG
+    assert sniff(png()) == attachments.FileKind.PNG
+    assert sniff(webp()) == attachments.FileKind.WEBP
+    assert sniff(pdf()) == attachments.FileKind.PDF
+    assert sniff(b"MZ\x90\x00") is None
+
+
+# --- names ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\Rina\\Desktop\\bukti.jpg", "bukti.jpg"),
+        ("foto\u202egpj.exe", "foto gpj.exe"),
+        ("a\x00b\nc.txt", "a b c.txt"),
+        ('bukti<script>"x".txt', "bukti_script_x_.txt"),
+        ("...", "lampiran"),
+        ("", "lampiran"),
+        ("Foto 12.03.2024", "Foto 12.03.2024"),
+    ],
+)
+def test_names_are_cleaned_for_display(raw, cleaned):
+    assert clean_name(raw) == cleaned
+
+
+def test_a_long_name_is_cut_and_keeps_its_extension():
+    prepared = prepare_upload(upload("a" * 500 + ".txt", b"isi"))
+    assert len(prepared.original_name) == MAX_NAME_LENGTH
+    assert prepared.original_name.endswith(".txt")
+
+
+def test_a_name_without_an_extension_gets_one():
+    assert prepare_upload(upload("Foto 12.03.2024", jpeg())).original_name == "Foto 12.03.2024.jpg"
+
+
+# --- limits -----------------------------------------------------------------------------------------
+
+
+def test_a_file_over_the_per_file_limit_is_refused_saying_the_limit(settings):
+    settings.REPORT_ATTACHMENT_MAX_FILE_BYTES = 2048
+    error = _rejected(prepare_upload, upload("panjang.txt", b"a" * 2049))
+    assert filesizeformat(2048) in str(error.message)
+    assert error.context["limit"] == 2048
+
+
+def test_the_per_file_limit_defaults_to_the_report_total(settings):
+    settings.REPORT_ATTACHMENT_MAX_BYTES = 3000
+    _rejected(prepare_upload, upload("panjang.txt", b"a" * 3001))
+    assert prepare_upload(upload("pas.txt", b"a" * 3000)).size == 3000
+
+
+def test_the_default_total_is_ten_megabytes():
+    assert attachments.attachment_limits().total_bytes == 10 * 1024 * 1024
+
+
+def test_files_together_over_the_total_are_refused_saying_the_limit(settings):
+    settings.REPORT_ATTACHMENT_MAX_BYTES = 5000
+    error = _rejected(prepare_uploads, [upload("a.txt", b"a" * 3000), upload("b.txt", b"b" * 3000)])
+    assert filesizeformat(5000) in str(error.message)
+
+
+def test_too_many_files_are_refused(settings):
+    settings.REPORT_ATTACHMENT_MAX_COUNT = 2
+    error = _rejected(prepare_uploads, [upload(f"{n}.txt", b"isi") for n in range(3)])
+    assert "at most 2 files" in str(error.message)
+
+
+def test_no_file_is_refused():
+    _rejected(prepare_uploads, [])
+
+
+# --- the service ------------------------------------------------------------------------------------
+
+
+def _published(world) -> Report:
+    report = world.submit()
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    return report_forward(user=world.coordinator, report=report, units=[world.transport])
+
+
+def test_files_sent_with_a_report_join_its_submission(world, media):
+    report = world.submit()
+    stored = report_attach(
+        user=world.reporter,
+        report=report,
+        files=[upload("bukti.jpg", jpeg()), upload("surat.pdf", pdf())],
+        via_submission=True,
+    )
+    submission = ReportEvent.objects.get(report=report)
+    assert [item.event_id for item in stored] == [submission.pk, submission.pk]
+    rows = list(Attachment.objects.filter(report=report).order_by("pk"))
+    assert [row.original_name for row in rows] == ["bukti.jpg", "surat.pdf"]
+    assert [row.visibility for row in rows] == [Visibility.REPORTER, Visibility.REPORTER]
+    for row in rows:
+        with row.file.open("rb") as file:
+            content = file.read()
+        assert row.size == len(content)
+        import hashlib
+
+        assert row.sha256 == hashlib.sha256(content).hexdigest()
+        # Stored under a random name: never the user's.
+        assert "bukti" not in row.file.name
+        assert "surat" not in row.file.name
+        assert row.file.name.startswith("attachments/")
+    assert len(_stored_files(media)) == 2
+
+
+def test_a_guest_sends_files_with_their_report(world, media):
+    report = world.submit(reporter=None, guest_email="tamu@example.id")
+    report_attach(user=None, report=report, files=[upload("bukti.png", png())], via_submission=True)
+    assert Attachment.objects.filter(report=report).count() == 1
+
+
+def test_the_submission_path_is_closed_once_the_report_has_moved_on(world, media):
+    report = _published(world)
+    with pytest.raises(ReportError) as refused:
+        report_attach(user=world.reporter, report=report, files=[upload("a.txt", b"isi")], via_submission=True)
+    assert refused.value.code == ReportErrorCode.ACTION_NOT_ALLOWED
+    guest_report = world.submit(reporter=None, guest_email="tamu@example.id")
+    Report.objects.filter(pk=guest_report.pk).update(created_at=guest_report.created_at - timedelta(hours=1))
+    with pytest.raises(ReportError):
+        report_attach(user=None, report=guest_report, files=[upload("a.txt", b"isi")], via_submission=True)
+    assert _stored_files(media) == []
+
+
+def test_nobody_else_can_use_the_submission_path(world, media):
+    report = world.submit()
+    for someone in (world.member_of_public, None):
+        with pytest.raises(ReportError) as refused:
+            report_attach(user=someone, report=report, files=[upload("a.txt", b"isi")], via_submission=True)
+        assert refused.value.code == ReportErrorCode.ACTION_NOT_ALLOWED
+    assert not Attachment.objects.exists()
+
+
+def test_one_bad_file_stores_nothing(world, media):
+    report = world.submit()
+    with pytest.raises(ReportError) as refused:
+        report_attach(
+            user=world.reporter,
+            report=report,
+            files=[upload("bukti.jpg", jpeg()), upload("virus.jpg", b"MZ\x90\x00" + b"\x00" * 100)],
+            via_submission=True,
+        )
+    assert "virus.jpg" in str(refused.value.message)
+    assert not Attachment.objects.exists()
+    assert _stored_files(media) == []
+
+
+def test_a_database_failure_removes_the_files_already_stored(world, media, monkeypatch):
+    report = world.submit()
+
+    def fail(*args, **kwargs):
+        raise DatabaseError("disk full")
+
+    # The failure is injected; what is tested is that the files written before it are removed.
+    monkeypatch.setattr(Attachment.objects, "bulk_create", fail)
+    with pytest.raises(DatabaseError):
+        report_attach(
+            user=world.reporter,
+            report=report,
+            files=[upload("a.jpg", jpeg()), upload("b.pdf", pdf())],
+            via_submission=True,
+        )
+    assert _stored_files(media) == []
+
+
+def test_the_report_total_counts_the_files_it_has(world, media, settings):
+    settings.REPORT_ATTACHMENT_MAX_BYTES = 5000
+    report = world.submit()
+    report_attach(user=world.reporter, report=report, files=[upload("a.txt", b"a" * 3000)], via_submission=True)
+    error = _rejected(report_attach, user=world.reporter, report=report, files=[upload("b.txt", b"b" * 3000)])
+    assert filesizeformat(2000) in str(error.message)  # what is left
+    assert Attachment.objects.filter(report=report).count() == 1
+
+
+def test_the_report_count_counts_the_files_it_has(world, media, settings):
+    settings.REPORT_ATTACHMENT_MAX_COUNT = 2
+    report = world.submit()
+    report_attach(user=world.reporter, report=report, files=[upload("a.txt", b"a")], via_submission=True)
+    report_attach(user=world.reporter, report=report, files=[upload("b.txt", b"b")])
+    error = _rejected(report_attach, user=world.reporter, report=report, files=[upload("c.txt", b"c")])
+    assert "has 2 already" in str(error.message)
+
+
+def test_the_reporter_adds_files_while_the_report_is_open(world, media):
+    report = _published(world)
+    stored = report_attach(
+        user=world.reporter, report=report, files=[upload("susulan.jpg", jpeg())], visibility=Visibility.PUBLIC
+    )
+    assert stored[0].visibility == Visibility.PUBLIC
+    with pytest.raises(ReportError) as refused:
+        report_attach(
+            user=world.reporter, report=report, files=[upload("x.txt", b"x")], visibility=Visibility.STAFF
+        )
+    assert refused.value.code == ReportErrorCode.INVALID
+
+
+def test_the_reporter_cannot_add_files_to_a_closed_report(world, media):
+    report = _published(world)
+    report = report_follow_up(user=world.officer, report=report, message="Selesai.", final=True)
+    report = report_confirm(user=world.reporter, report=report)
+    with pytest.raises(ReportError) as refused:
+        report_attach(user=world.reporter, report=report, files=[upload("x.txt", b"x")])
+    assert refused.value.code == ReportErrorCode.ACTION_NOT_ALLOWED
+
+
+@pytest.mark.parametrize("someone", ["member_of_public", "environment_officer", "outsider"])
+def test_people_who_do_not_handle_a_report_cannot_add_files(world, media, someone):
+    report = _published(world)
+    with pytest.raises(ReportError) as refused:
+        report_attach(user=getattr(world, someone), report=report, files=[upload("x.txt", b"x")])
+    assert refused.value.code == ReportErrorCode.ACTION_NOT_ALLOWED
+    assert _stored_files(media) == []
+
+
+def test_staff_files_are_recorded_in_the_trail(world, media):
+    report = _published(world)
+    stored = report_attach(
+        user=world.officer, report=report, files=[upload("cctv.jpg", jpeg())], visibility=Visibility.STAFF
+    )
+    event = ReportEvent.objects.get(pk=stored[0].event_id)
+    assert event.action == Action.NOTE
+    assert event.actor_role == Actor.UNIT_OFFICER
+    assert event.visibility == Visibility.STAFF
+    assert event.details["attachments"] == [
+        {"sha256": stored[0].sha256, "size": stored[0].size, "content_type": "image/jpeg"}
+    ]
+
+
+def test_files_join_an_entry_their_author_wrote(world, media):
+    report = _published(world)
+    note = report_note(user=world.officer, report=report, message="Foto lokasi terlampir.")
+    stored = report_attach(user=world.officer, report=report, files=[upload("lokasi.png", png())], event=note)
+    assert stored[0].event_id == note.pk
+    assert ReportEvent.objects.filter(report=report, action=Action.NOTE).count() == 1
+    with pytest.raises(ReportError) as refused:
+        report_attach(user=world.coordinator, report=report, files=[upload("x.txt", b"x")], event=note)
+    assert refused.value.code == ReportErrorCode.INVALID_TARGET
+
+
+def test_an_unknown_visibility_is_refused(world, media):
+    report = world.submit()
+    with pytest.raises(ReportError) as refused:
+        report_attach(
+            user=world.reporter, report=report, files=[upload("x.txt", b"x")], visibility="everyone", via_submission=True
+        )
+    assert refused.value.code == ReportErrorCode.INVALID

@@ -1,0 +1,230 @@
+"""The workflow table drives these tests: every (action, status, capacity) the table allows works
+through the real services, and every other one is refused with a typed error and changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from lapor.reports import services
+from lapor.reports.access import capacities
+from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, Status
+from lapor.reports.errors import ReportError, ReportErrorCode
+from lapor.reports.models import Report, ReportAssignment, ReportClock, ReportCopy, ReportEvent
+from lapor.reports.workflow import TRANSITIONS, every_case, is_allowed
+from tests.reports.conftest import World, build_world
+
+
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker):
+    """The matrix runs ~1,800 cases: the world is built once per module inside a transaction that
+    is rolled back at the end, and each case runs in its own savepoint on top of it."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(shared_world: World, db) -> World:
+    return shared_world
+
+
+def _force(world: Any, status: Status) -> Report:
+    """A report owned by the city, forwarded to its transport office, copied to the social ministry,
+    placed directly in ``status`` with whatever that status implies for its clocks."""
+    report = world.submit(target_institution=world.city)
+    now = timezone.now()
+    ReportAssignment.objects.create(report=report, unit=world.transport, assigned_by=world.coordinator)
+    ReportCopy.objects.create(report=report, institution=world.social_ministry)
+    fields: dict[str, Any] = {"status": status, "dispatched_by": world.national_root}
+    if status in (Status.AWAITING_INFORMATION, Status.ON_HOLD):
+        fields["resume_status"] = Status.SUBMITTED
+    if status == Status.ON_HOLD:
+        fields["hold_until"] = timezone.localdate() - timedelta(days=1)
+    if status == Status.ARCHIVED:
+        fields["archive_reason"] = ArchiveReason.INCOMPLETE
+    Report.objects.filter(pk=report.pk).update(**fields)
+    # Preconditions that are about time, not state: the overall deadline and the reply window have passed.
+    ReportClock.objects.filter(report=report, clock=Clock.OVERALL).update(
+        due_at=now - timedelta(hours=1), yellow_at=now - timedelta(days=2)
+    )
+    if status == Status.COMPLETED:
+        ReportClock.objects.create(
+            report=report,
+            clock=Clock.REPORTER_REPLY,
+            started_at=now - timedelta(days=20),
+            due_at=now - timedelta(hours=1),
+            yellow_at=now - timedelta(days=3),
+            budget=10,
+            budget_unit="working_days",
+        )
+    return Report.objects.select_related("owner").get(pk=report.pk)
+
+
+def _user(world: Any, actor: Actor) -> Any:
+    return {
+        Actor.REPORTER: world.reporter,
+        Actor.NATIONAL_ADMIN: world.national_admin,
+        Actor.COORDINATOR: world.coordinator,
+        Actor.UNIT_OFFICER: world.officer,
+        Actor.COPY_HOLDER: world.copy_officer,
+        Actor.OVERSIGHT: world.oversight,
+        Actor.PUBLIC: world.member_of_public,
+        Actor.SYSTEM: None,
+    }[actor]
+
+
+def _call(world: Any, action: Action, user: Any, report: Report) -> Callable[[], object]:
+    survivor: list[Report] = []
+
+    def merge() -> object:
+        survivor.append(world.submit(target_institution=world.city, title="Laporan yang sama"))
+        Report.objects.filter(pk=survivor[0].pk).update(status=Status.DISPATCHED)
+        return services.report_merge(user=user, report=report, into=survivor[0])
+
+    calls: dict[Action, Callable[[], object]] = {
+        Action.REQUEST_INFORMATION: lambda: services.report_request_information(
+            user=user, report=report, question="Di nomor berapa tiang lampunya?"
+        ),
+        Action.PROVIDE_INFORMATION: lambda: services.report_provide_information(
+            user=user, report=report, answer="Tiang nomor 14."
+        ),
+        Action.HOLD: lambda: services.report_hold(
+            user=user, report=report, reason="Menunggu anggaran", resume_on=timezone.localdate() + timedelta(days=7)
+        ),
+        Action.RESUME: lambda: services.report_resume(user=user, report=report),
+        Action.ARCHIVE: lambda: services.report_archive(user=user, report=report, reason=ArchiveReason.DUPLICATE),
+        Action.APPEAL: lambda: services.report_appeal(user=user, report=report, message="Ini bukan duplikat."),
+        Action.RESUBMIT: lambda: services.report_appeal(
+            user=user, report=report, message="Saya lengkapi.", body="Lampu di tiang nomor 14 mati sejak 1 November."
+        ),
+        Action.DISPATCH: lambda: services.report_dispatch(user=user, report=report, institution=world.city),
+        Action.FORWARD: lambda: services.report_forward(user=user, report=report, units=[world.environment]),
+        Action.RETURN_TO_DISPATCHER: lambda: services.report_return(
+            user=user, report=report, reason="Jalan nasional, bukan wewenang kota."
+        ),
+        Action.FOLLOW_UP: lambda: services.report_follow_up(user=user, report=report, message="Dijadwalkan besok."),
+        Action.FOLLOW_UP_FINAL: lambda: services.report_follow_up(
+            user=user, report=report, message="Sudah diganti.", final=True
+        ),
+        Action.CONFIRM: lambda: services.report_confirm(user=user, report=report),
+        Action.DISPUTE: lambda: services.report_dispute(user=user, report=report, reason="Masih mati."),
+        Action.RATE: lambda: services.report_rate(user=user, report=report, rating=4),
+        Action.MERGE: merge,
+        Action.REFER: lambda: services.report_refer(user=user, report=report),
+        Action.COMMENT: lambda: services.report_comment(user=user, report=report, message="Saya juga mengalami."),
+        Action.NOTE: lambda: services.report_note(user=user, report=report, message="Cek anggaran pemeliharaan."),
+        Action.REDACT: lambda: services.report_redact(
+            user=user, report=report, public_title="Lampu jalan mati", public_body="Lampu jalan mati di Ciater."
+        ),
+        Action.DEEM_COMPLETE: lambda: services.report_deem_complete(report=report),
+    }
+    return calls[action]
+
+
+CASES = [
+    pytest.param(action, status, actor, id=f"{action}-{status}-{actor}")
+    for action, status, actor, _allowed in every_case()
+    if action != Action.SUBMIT
+    and status is not None
+    and action not in {Action.REMIND, Action.WARN, Action.ESCALATE}
+    and not (action == Action.DEEM_COMPLETE and actor != Actor.SYSTEM)
+]
+
+
+@pytest.mark.parametrize(("action", "status", "actor"), CASES)
+def test_every_transition_of_the_table(world, action, status, actor):
+    report = _force(world, status)
+    user = _user(world, actor)
+    held = capacities(user, report) if user is not None else frozenset({Actor.SYSTEM})
+    if actor != Actor.PUBLIC or status in {Status.DISPATCHED}:
+        # The fixture really gives this person the capacity under test (the public only sees published reports).
+        assert actor in held or (actor == Actor.PUBLIC and report.is_confidential)
+    expected = any(is_allowed(action, status, capacity) for capacity in held)
+    events_before = ReportEvent.objects.filter(report=report).count()
+
+    if expected:
+        _call(world, action, user, report)()
+        report.refresh_from_db()
+        transition = next(t for t in TRANSITIONS if t.action == action)
+        if isinstance(transition.target, Status) and action != Action.RETURN_TO_DISPATCHER:
+            assert report.status == transition.target
+        assert ReportEvent.objects.filter(report=report).count() > events_before
+    else:
+        if action == Action.DEEM_COMPLETE:
+            assert _call(world, action, user, report)() is None
+        else:
+            with pytest.raises(ReportError) as refused:
+                _call(world, action, user, report)()
+            assert refused.value.code == ReportErrorCode.ACTION_NOT_ALLOWED
+        report.refresh_from_db()
+        assert report.status == status
+        assert ReportEvent.objects.filter(report=report).count() == events_before
+
+
+def test_submit_starts_the_verification_and_overall_clocks(world):
+    report = world.submit()
+    running = set(ReportClock.objects.filter(report=report, stopped_at__isnull=True).values_list("clock", flat=True))
+    assert running == {Clock.VERIFY_DISPATCH, Clock.OVERALL}
+    assert report.owner == world.national_root
+    event = ReportEvent.objects.get(report=report)
+    assert (event.action, event.actor_role, event.to_status) == (Action.SUBMIT, Actor.REPORTER, Status.SUBMITTED)
+
+
+def test_submit_to_a_chosen_institution_goes_to_its_coordinator(world):
+    report = world.submit(target_institution=world.city)
+    assert report.owner == world.city
+    assert Actor.COORDINATOR in capacities(world.coordinator, report)
+    dispatched = services.report_dispatch(user=world.coordinator, report=report, institution=world.city)
+    assert dispatched.status == Status.DISPATCHED
+    assert dispatched.dispatched_by == world.city
+
+
+def test_coordinator_cannot_dispatch_outside_its_institution(world):
+    report = world.submit(target_institution=world.city)
+    with pytest.raises(ReportError) as refused:
+        services.report_dispatch(user=world.coordinator, report=report, institution=world.regency)
+    assert refused.value.code == ReportErrorCode.INVALID_TARGET
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"title": ""}, "title"),
+        ({"title": "x" * 201}, "title"),
+        ({"body": "   "}, "body"),
+        ({"incident_date": "2026-01-01"}, "incident_date"),
+        ({"kind": "keluhan"}, "kind"),
+        ({"village_code": "36.74.01"}, "village_code"),
+        ({"village_code": "99.99.99.9999"}, "village_code"),
+        ({"latitude": 1}, "latitude"),
+        ({"reporter": None}, "guest_email"),
+    ],
+)
+def test_bad_submissions_are_refused_field_by_field(world, fields, field):
+    with pytest.raises(ReportError) as refused:
+        world.submit(**fields)
+    assert refused.value.code == ReportErrorCode.INVALID
+    assert refused.value.field == field
+    assert not Report.objects.exists()
+
+
+def test_future_incident_is_refused(world):
+    with pytest.raises(ReportError) as refused:
+        world.submit(incident_date=timezone.localdate() + timedelta(days=1))
+    assert refused.value.field == "incident_date"
+
+
+def test_every_action_has_one_row_and_a_service():
+    actions = [transition.action for transition in TRANSITIONS]
+    assert sorted(actions) == sorted(set(actions)) == sorted(Action)
