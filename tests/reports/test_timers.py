@@ -19,6 +19,7 @@ from django_tasks_db.models import DBTaskResult
 
 from lapor.core.audit import chain_verify
 from lapor.core.calendar import working_calendar
+from lapor.core.management.commands.worker import Sweeper, sweeps_from_settings
 from lapor.reports import services, timers
 from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, ClosureReason, Status, Visibility
 from lapor.reports.errors import ReportError
@@ -437,6 +438,30 @@ def test_the_worker_sweeps_what_no_task_was_queued_for(committed_events):
         assert len(events(report, Action.WARN)) == 1
 
 
+def test_the_worker_thread_sweeps_again_and_again_and_outlives_a_failure():
+    calls: list[int] = []
+    twice = threading.Event()
+
+    def failing_sweep() -> None:
+        calls.append(len(calls))
+        if len(calls) >= 2:
+            twice.set()
+        raise RuntimeError("database away")
+
+    sweeper = Sweeper([failing_sweep], interval=0.01)
+    sweeper.start()
+    try:
+        assert twice.wait(timeout=10)
+    finally:
+        sweeper.stopped.set()
+        sweeper.join(timeout=10)
+    assert not sweeper.is_alive()
+
+
+def test_the_worker_sweeps_the_report_timers_by_default():
+    assert sweeps_from_settings() == [timers.reconcile]
+
+
 # Two workers at once (PostgreSQL: SQLite lets one writer at a time anyway)
 
 
@@ -473,8 +498,9 @@ def test_two_workers_sweeping_at_once_warn_and_escalate_once(committed_events):
     assert len(clocks) == 36  # first follow-up, resolution and overall of each
     breach = max(clock.due_at for clock in clocks) + timedelta(minutes=1)
 
-    first = sweep_in_threads(breach)
-    later = sweep_in_threads(breach + timedelta(days=10))
+    # A worker passes by a report the other one holds, so either may leave a clock to the next sweep.
+    first = [*sweep_in_threads(breach), timers.reconcile(now=breach)]
+    later = [*sweep_in_threads(breach + timedelta(days=10)), timers.reconcile(now=breach + timedelta(days=10))]
 
     assert sum(result.warned for result in first) == 36
     assert sum(result.escalated for result in first) == 36
