@@ -28,6 +28,8 @@ def test_debug_instance_needs_nothing():
     assert "127.0.0.1" in config.allowed_hosts
     assert len(config.field_encryption_keys) == 1
     assert config.email_backend == "console"
+    assert config.language_code == "id"
+    assert config.time_zone == "Asia/Jakarta"
 
 
 def test_production_values_are_read():

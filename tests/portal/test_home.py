@@ -1,4 +1,14 @@
 import pytest
+from django.test import override_settings
+
+# The product's default language, whatever the test settings say.
+pytestmark = pytest.mark.usefixtures("indonesian_default")
+
+
+@pytest.fixture
+def indonesian_default():
+    with override_settings(LANGUAGE_CODE="id"):
+        yield
 
 
 @pytest.mark.django_db
