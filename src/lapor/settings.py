@@ -125,6 +125,10 @@ REPORT_DEADLINES = {
 }
 # Reminders before an unanswered request for missing details archives the report.
 INFORMATION_REMINDERS = 2
+# Working days after a breach before the national admins hear of it (the coordinator above hears first).
+ESCALATION_GRACE_WORKING_DAYS = 2
+# How often each `lapor worker` sweeps for timers that a lost task missed (idempotent).
+WORKER_SWEEP_INTERVAL_SECONDS = 60
 # The institution that receives Ombudsman referrals and the national queue's owner, by code.
 OMBUDSMAN_INSTITUTION_CODE = "ombudsman"
 NATIONAL_INSTITUTION_CODE = "nasional"
