@@ -8,8 +8,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from lapor.reports.access import access_report, capacities, reporter_identity, visible_reports
-from lapor.reports.choices import Action, ArchiveReason
-from lapor.reports.choices import Actor as A
+from lapor.reports.choices import Action, Actor, ArchiveReason
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report
 from lapor.reports.serializers import export_rows
@@ -29,28 +28,28 @@ VIEWERS = (
 )
 KINDS = ("submitted", "forwarded", "confidential", "anonymous", "archived")
 
-PUBLIC = frozenset({A.PUBLIC})
-NONE: frozenset[A] = frozenset()
+PUBLIC = frozenset({Actor.PUBLIC})
+NONE: frozenset[Actor] = frozenset()
 # Capacities per (report kind, viewer); an empty set means the viewer cannot see the report at all.
 FORWARDED = {
     "anonymous": NONE,
-    "reporter": frozenset({A.REPORTER, A.PUBLIC}),
+    "reporter": frozenset({Actor.REPORTER, Actor.PUBLIC}),
     "member_of_public": PUBLIC,
-    "officer": frozenset({A.UNIT_OFFICER, A.PUBLIC}),
+    "officer": frozenset({Actor.UNIT_OFFICER, Actor.PUBLIC}),
     "environment_officer": PUBLIC,
     "outsider": PUBLIC,
-    "coordinator": frozenset({A.COORDINATOR, A.UNIT_OFFICER, A.PUBLIC}),
-    "national_admin": frozenset({A.NATIONAL_ADMIN, A.PUBLIC}),
-    "oversight": frozenset({A.OVERSIGHT, A.PUBLIC}),
-    "copy_officer": frozenset({A.COPY_HOLDER, A.PUBLIC}),
+    "coordinator": frozenset({Actor.COORDINATOR, Actor.UNIT_OFFICER, Actor.PUBLIC}),
+    "national_admin": frozenset({Actor.NATIONAL_ADMIN, Actor.PUBLIC}),
+    "oversight": frozenset({Actor.OVERSIGHT, Actor.PUBLIC}),
+    "copy_officer": frozenset({Actor.COPY_HOLDER, Actor.PUBLIC}),
 }
 # Not yet verified, owned by the national queue: the reporter, the national admin and the oversight
 # body above everything.
 UNVERIFIED = {
     **dict.fromkeys(VIEWERS, NONE),
-    "reporter": frozenset({A.REPORTER}),
-    "national_admin": frozenset({A.NATIONAL_ADMIN}),
-    "oversight": frozenset({A.OVERSIGHT}),
+    "reporter": frozenset({Actor.REPORTER}),
+    "national_admin": frozenset({Actor.NATIONAL_ADMIN}),
+    "oversight": frozenset({Actor.OVERSIGHT}),
 }
 EXPECTED_CAPACITIES = {
     "submitted": UNVERIFIED,
@@ -59,7 +58,7 @@ EXPECTED_CAPACITIES = {
     "archived": UNVERIFIED,
     # Nobody in the public capacity, and the oversight body above the owner loses sight of it.
     "confidential": {
-        viewer: (capacities_ - {A.PUBLIC}) - ({A.OVERSIGHT} if viewer == "oversight" else set())
+        viewer: (capacities_ - {Actor.PUBLIC}) - ({Actor.OVERSIGHT} if viewer == "oversight" else set())
         for viewer, capacities_ in FORWARDED.items()
     },
 }
@@ -176,13 +175,11 @@ def _more_reports(world, count: int) -> None:
 
 
 # An authenticated viewer costs one query for their memberships and one for the list.
-LIST_QUERIES = {viewer: 2 for viewer in VIEWERS} | {"anonymous": 1}
+LIST_QUERIES = dict.fromkeys(VIEWERS, 2) | {"anonymous": 1}
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)
-def test_listing_costs_the_same_queries_for_any_number_of_reports(
-    world, reports, viewer, django_assert_num_queries
-):
+def test_listing_costs_the_same_queries_for_any_number_of_reports(world, reports, viewer, django_assert_num_queries):
     user = _user(world, viewer)
     with django_assert_num_queries(LIST_QUERIES[viewer]):
         few = len(list(visible_reports(user).select_related("owner", "category")))
@@ -196,9 +193,7 @@ def test_listing_costs_the_same_queries_for_any_number_of_reports(
 
 # Staff: their memberships, then the report's assignments and copies among their institutions.
 CAPACITY_QUERIES = {"anonymous": 0, "reporter": 1, "member_of_public": 1} | {
-    viewer: 3
-    for viewer in VIEWERS
-    if viewer not in ("anonymous", "reporter", "member_of_public")
+    viewer: 3 for viewer in VIEWERS if viewer not in ("anonymous", "reporter", "member_of_public")
 }
 
 

@@ -15,22 +15,26 @@ from __future__ import annotations
 import io
 import json
 import re
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from lapor.accounts.services import user_create
 from lapor.notifications.models import Notification
 from lapor.reports.access import access_report, capacities, reporter_identity, visible_reports
-from lapor.reports.choices import Actor, Status, Visibility
+from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, ClockState, Status, Visibility
 from lapor.reports.errors import ReportError, ReportErrorCode
-from lapor.reports.models import Attachment, Report, ReportEvent
+from lapor.reports.models import Attachment, Report, ReportClock, ReportEvent
 from lapor.reports.privacy import MASK, mask_personal_data
 from lapor.reports.serializers import export_rows, public_report, reporter_view, staff_view
 from lapor.reports.services import (
+    report_archive,
     report_attach,
     report_comment,
     report_confirm,
@@ -38,6 +42,7 @@ from lapor.reports.services import (
     report_dispute,
     report_follow_up,
     report_forward,
+    report_merge,
     report_note,
     report_provide_information,
     report_rate,
@@ -313,7 +318,7 @@ def test_an_anonymous_reporters_identity_reaches_no_one(world, sentinel, media):
         assert SENTINEL_NAME.encode() not in content
         assert SENTINEL_EMAIL.encode() not in content
         assert b"Exif" not in content
-        assert SENTINEL_NAME not in attachment.file.name
+        assert SENTINEL_NAME not in (attachment.file.name or "")
 
     # The outbox is written in the transaction of each event (notifications.services.notify_for_event).
     # While it writes nothing yet this loop scans no row; it holds every row written from then on.
@@ -345,9 +350,7 @@ def test_staff_see_a_named_reporter_and_the_original_text(world, sentinel, media
 
 def test_a_guest_reporters_contact_stays_with_staff_who_may_know_it(world, media):
     named = world.submit(reporter=None, guest_name=SENTINEL_NAME, guest_email=SENTINEL_EMAIL)
-    anonymous = world.submit(
-        reporter=None, guest_name=SENTINEL_NAME, guest_phone=SENTINEL_PHONE, is_anonymous=True
-    )
+    anonymous = world.submit(reporter=None, guest_name=SENTINEL_NAME, guest_phone=SENTINEL_PHONE, is_anonymous=True)
     for report in (named, anonymous):
         report_dispatch(user=world.national_admin, report=report, institution=world.city)
     named_view = staff_view(access_report(world.coordinator, named.tracking_id), viewer=world.coordinator)
@@ -367,8 +370,23 @@ def test_the_event_trail_as_staff_read_it_names_no_anonymous_reporter(world, sen
         if event["actor_role"] == Actor.REPORTER:
             assert event["actor_name"] is None
             assert event["institution"] is None
-    # A merge records its followers' accounts; staff never receive that list.
-    assert all("followers" not in event["details"] for event in view["events"])
+
+
+def test_a_merged_anonymous_report_does_not_hand_over_its_reporter(world, sentinel, media):
+    survivor = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city)
+    duplicate = world.submit(reporter=sentinel, is_anonymous=True, body=f"Sama. Hubungi {BODY_PHONE}.")
+    report_merge(user=world.national_admin, report=duplicate, into=survivor)
+    merged = access_report(world.national_admin, duplicate.tracking_id)
+    view = staff_view(merged, viewer=world.national_admin)
+    merge = next(event for event in view["events"] if event["action"] == Action.MERGE)
+    # The trail records the accounts that now follow the survivor (the reporter's among them);
+    # staff read only where the report went.
+    assert merge["details"] == {"into": survivor.tracking_id}
+    assert ReportEvent.objects.get(report=merged, action=Action.MERGE).details["followers"] == [sentinel.pk]
+    assert _leaks(view, IDENTITY + WRITTEN) == []
+    survivor_view = staff_view(access_report(world.coordinator, survivor.tracking_id), viewer=world.coordinator)
+    assert _leaks(survivor_view, IDENTITY + WRITTEN) == []
+    assert survivor_view["reporter"]["name"] == world.reporter.full_name
 
 
 def test_public_output_names_no_person(world, media):
@@ -503,3 +521,67 @@ def test_exports_carry_no_identity_and_no_free_text(world, sentinel):
     assert rows[0]["institution_code"] == world.city.code
     assert rows[0]["village"] == "Ciater"
     assert rows[0]["regency"] == "Kota Tangerang Selatan"
+
+
+# --- what each shape shows --------------------------------------------------------------------------
+
+
+def test_internal_notes_reach_staff_only(world, media):
+    report = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city)
+    report_note(user=world.coordinator, report=report, message="Catatan internal: cek CCTV.")
+    report_follow_up(user=world.coordinator, report=report, message="Petugas dijadwalkan, hubungi 0812-1111-2222.")
+    staff = staff_view(report, viewer=world.coordinator)
+    public = public_report(report)
+    own = reporter_view(report)
+    assert "Catatan internal: cek CCTV." in [event["text"] for event in staff["events"]]
+    for outside in (public, own):
+        assert "Catatan internal" not in json.dumps(outside)
+        assert Action.NOTE not in [event["action"] for event in outside["events"]]
+    follow_up = next(event for event in public["events"] if event["action"] == Action.FOLLOW_UP)
+    assert follow_up["text"] == f"Petugas dijadwalkan, hubungi {MASK}."
+    assert follow_up["institution"] == {"code": world.city.code, "name": world.city.name}
+    # Staff wrote it to the reporter, who reads it whole.
+    assert "Petugas dijadwalkan, hubungi 0812-1111-2222." in [event["text"] for event in own["events"]]
+
+
+def test_the_reporter_sees_why_the_report_was_archived(world):
+    report = world.submit()
+    report = report_archive(
+        user=world.national_admin,
+        report=report,
+        reason=ArchiveReason.OUT_OF_SCOPE,
+        explanation="Dugaan pidana: silakan lapor ke kepolisian.",
+    )
+    archive = reporter_view(report)["archive"]
+    assert archive["reason"] == ArchiveReason.OUT_OF_SCOPE
+    assert archive["label"] == str(ArchiveReason.OUT_OF_SCOPE.label)
+    assert archive["explanation"] == "Dugaan pidana: silakan lapor ke kepolisian."
+
+
+def test_the_reporter_sees_each_deadline_in_its_colour(world):
+    report = world.submit()
+    ReportClock.objects.filter(report=report, clock=Clock.VERIFY_DISPATCH).update(
+        due_at=timezone.now() - timedelta(hours=1), yellow_at=timezone.now() - timedelta(days=1)
+    )
+    clocks = {clock["clock"]: clock for clock in reporter_view(report)["clocks"]}
+    assert clocks[Clock.VERIFY_DISPATCH]["state"] == ClockState.RED
+    assert clocks[Clock.OVERALL]["state"] == ClockState.GREEN
+    assert clocks[Clock.OVERALL]["state_label"] == str(ClockState.GREEN.label)
+
+
+def test_public_shape_has_no_address_or_map_point(world):
+    report = world.submit(
+        address="Jl. Melati No. 5, rumah pagar hijau", latitude=Decimal("-6.300000"), longitude=Decimal("106.700000")
+    )
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    public = public_report(report)
+    assert "Melati" not in json.dumps(public)
+    assert "106.7" not in json.dumps(public)
+    assert public["region"] == {
+        "code": "36.74.01.1001",
+        "province": "Banten",
+        "regency": "Kota Tangerang Selatan",
+        "district": "Serpong",
+        "village": "Ciater",
+    }
+    assert staff_view(report, viewer=world.coordinator)["address"] == "Jl. Melati No. 5, rumah pagar hijau"

@@ -15,8 +15,8 @@ Limits (settings, with the defaults used when a setting is absent):
 - REPORT_ATTACHMENT_MAX_BYTES: all the files of one report together (10 MB);
 - REPORT_ATTACHMENT_MAX_FILE_BYTES: one file, as uploaded and as stored (the total);
 - REPORT_ATTACHMENT_MAX_COUNT: files per report (10);
-- REPORT_ATTACHMENT_MAX_PIXELS: pixels an image may decode to (50 million, well under the ~90 million
-  at which Pillow starts suspecting a decompression bomb);
+- REPORT_ATTACHMENT_MAX_PIXELS: pixels an image may decode to (50 million; a JPEG counts at the reduced
+  scale it is decoded at), the guard against decompression bombs;
 - REPORT_ATTACHMENT_MAX_DIMENSION: the longest side of a stored image (4096 px).
 """
 
@@ -29,7 +29,6 @@ import re
 import secrets
 import struct
 import unicodedata
-import warnings
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Any
@@ -83,6 +82,13 @@ EXTENSIONS = {
     FileKind.WEBP: "webp",
     FileKind.PDF: "pdf",
     FileKind.TEXT: "txt",
+}
+KIND_LABELS = {
+    FileKind.JPEG: _("a JPEG image"),
+    FileKind.PNG: _("a PNG image"),
+    FileKind.WEBP: _("a WebP image"),
+    FileKind.PDF: _("a PDF document"),
+    FileKind.TEXT: _("a plain text file"),
 }
 _PILLOW_FORMATS = {FileKind.JPEG: "JPEG", FileKind.PNG: "PNG", FileKind.WEBP: "WEBP"}
 # Extensions by family. A name that claims one family while the content is of another ("bukti.jpg"
@@ -213,15 +219,19 @@ def _display_name(raw: str, kind: FileKind) -> str:
     return stem.strip(" .")[: MAX_NAME_LENGTH - len(suffix)] + suffix if stem.strip(" .") else FALLBACK_NAME + suffix
 
 
-def _check_name(name: str, kind: FileKind) -> None:
-    _stem, extension = _split_extension(clean_name(name))
+def _check_name(raw_name: str, kind: FileKind) -> None:
+    name = clean_name(raw_name)
+    _stem, extension = _split_extension(name)
     if extension in _ACTIVE_EXTENSIONS:
-        raise _not_accepted(clean_name(name))
+        raise _not_accepted(name)
     if extension in _KNOWN_EXTENSIONS and extension not in _FAMILY_EXTENSIONS[kind]:
         raise _rejected(
-            _("“%(name)s” is named as one kind of file but contains another (%(actual)s). Rename or re-export it.")
-            % {"name": clean_name(name), "actual": CONTENT_TYPES[kind]},
-            name=clean_name(name),
+            _(
+                "“%(name)s” is named as another kind of file but contains %(actual)s; "
+                "rename it to end in .%(extension)s."
+            )
+            % {"name": name, "actual": KIND_LABELS[kind], "extension": EXTENSIONS[kind]},
+            name=name,
         )
 
 
@@ -298,21 +308,20 @@ def _reencode_image(data: bytes, kind: FileKind, name: str, limits: AttachmentLi
     )
     damaged = _rejected(_("“%(name)s” could not be read as an image; it may be damaged.") % {"name": name}, name=name)
     try:
-        with warnings.catch_warnings():
-            # Pillow only warns below twice its own limit; here a suspected bomb is refused.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[kind]]) as opened:
-                if kind == FileKind.JPEG:
-                    # Decode a large JPEG at 1/2, 1/4 or 1/8 scale: less memory for the same result.
-                    opened.draft(opened.mode, (limits.dimension, limits.dimension))
-                width, height = opened.size
-                if width * height > limits.pixels:
-                    raise too_many_pixels
-                opened.load()
-                image = ImageOps.exif_transpose(opened) or opened
-                has_alpha = kind != FileKind.JPEG and image.has_transparency_data
-                image = _to_srgb(image, "RGBA" if has_alpha else "RGB")
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow refuses to open more than twice its own pixel limit (DecompressionBombError); below
+        # that, the limit configured here decides, before anything is decoded.
+        with Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[kind]]) as opened:
+            if kind == FileKind.JPEG:
+                # Decode a large JPEG at 1/2, 1/4 or 1/8 scale: less memory for the same result.
+                opened.draft(opened.mode, (limits.dimension, limits.dimension))
+            width, height = opened.size
+            if width * height > limits.pixels:
+                raise too_many_pixels
+            opened.load()
+            image = ImageOps.exif_transpose(opened) or opened
+            has_alpha = kind != FileKind.JPEG and image.has_transparency_data
+            image = _to_srgb(image, "RGBA" if has_alpha else "RGB")
+    except Image.DecompressionBombError:
         raise too_many_pixels from None
     # struct.error comes from some cut-off headers.
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error):
