@@ -320,8 +320,8 @@ def test_an_anonymous_reporters_identity_reaches_no_one(world, sentinel, media):
         assert b"Exif" not in content
         assert SENTINEL_NAME not in (attachment.file.name or "")
 
-    # The outbox is written in the transaction of each event (notifications.services.notify_for_event).
-    # While it writes nothing yet this loop scans no row; it holds every row written from then on.
+    # Every message the outbox holds for anyone but the reporter (notifications.services.notify_for_event
+    # writes them in the transaction of each event).
     staff_rows = Notification.objects.exclude(recipient=sentinel)
     for row in staff_rows:
         assert _leaks([row.address, row.subject, row.body], IDENTITY + WRITTEN) == [], row.pk
