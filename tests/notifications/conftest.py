@@ -118,7 +118,7 @@ class SmsGateway:
 class _GatewayHandler(BaseHTTPRequestHandler):
     server: _GatewayServer
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's hook name)
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length)
         gateway = self.server.gateway
@@ -154,7 +154,7 @@ def sms_gateway(settings: Any) -> Iterator[SmsGateway]:
     host, port = server.server_address[:2]
     gateway = SmsGateway(url=f"http://{host!s}:{port}/v1/messages")
     server.gateway = gateway
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     settings.SMS_BACKEND = "http"
     settings.SMS_GATEWAY_URL = gateway.url

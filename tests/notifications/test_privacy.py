@@ -18,6 +18,7 @@ from lapor.reports.services import (
     report_follow_up,
     report_forward,
     report_note,
+    report_provide_information,
     report_request_information,
     report_return,
 )
@@ -40,6 +41,7 @@ def whole_life(world: World, report: Report) -> Report:
     """Every staff-facing event, with staff writing the reporter's identity into their own notes."""
     leaky_note = f"Pelapor {SENTINEL_NAME} ({SENTINEL_EMAIL}, 0812-9988-7766) minta dihubungi."
     report = report_request_information(user=world.national_admin, report=report, question="Lokasi tepatnya?")
+    report = report_provide_information(user=None, report=report, answer="Depan pasar.", via_reporter_link=True)
     report = report_dispatch(user=world.national_admin, report=report, institution=world.city, note=leaky_note)
     report = report_forward(
         user=world.coordinator, report=report, units=[world.transport, world.environment], note=leaky_note

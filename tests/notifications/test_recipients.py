@@ -36,7 +36,8 @@ from lapor.reports.services import (
     report_request_information,
     report_return,
 )
-from tests.notifications.conftest import World, texts
+from lapor.reports.timers import clock_escalate, clock_warn
+from tests.notifications.conftest import World
 
 
 def latest_event(report: Report) -> ReportEvent:
@@ -331,7 +332,16 @@ def test_timer_events_reach_whoever_their_details_name_and_never_the_reporter(wo
     by_role = system_event(
         report, action, notify_institution=world.transport.pk, notify_roles=[Role.LIAISON_OFFICER], level=2
     )
-    by_user = system_event(report, action, notify_user_ids=[world.oversight.pk], clock=Clock.RESOLUTION, level=3)
+    # People named by id win over the institution and roles they were chosen by.
+    by_user = system_event(
+        report,
+        action,
+        notify_user_ids=[world.oversight.pk],
+        notify_institution=world.city.pk,
+        notify_roles=[Role.COORDINATOR],
+        clock=Clock.RESOLUTION,
+        level=3,
+    )
     for event in (by_institution, by_role, by_user):
         notify_for_event(event=event)
 
@@ -346,6 +356,25 @@ def test_timer_events_reach_whoever_their_details_name_and_never_the_reporter(wo
         assert "Eskalasi tingkat 3." in only(by_user, "ombudsman@example.id").body
     else:
         assert "Batas waktu mendekat" in notice.subject
+
+
+def test_the_timers_warn_the_handlers_and_escalate_to_the_national_admins(world):
+    report = dispatched(world)
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
+    clock = ReportClock.objects.get(report=report, clock=Clock.FIRST_FOLLOW_UP, stopped_at__isnull=True)
+
+    assert clock_warn(clock_id=clock.pk, now=clock.yellow_at)
+    warning = latest_event(report)
+    assert clock_escalate(clock_id=clock.pk, now=clock.due_at + timedelta(seconds=1)) == 2  # nobody in between
+    escalation = latest_event(report)
+
+    assert (warning.action, escalation.action) == (Action.WARN, Action.ESCALATE)
+    assert addresses(warning) == {"koordinator@example.id": Audience.STAFF, "dishub@example.id": Audience.STAFF}
+    assert addresses(escalation) == {"nasional@example.id": Audience.STAFF}
+    notice = only(escalation, "nasional@example.id")
+    assert "Melewati batas waktu: Tindak lanjut pertama" in notice.subject
+    assert "Eskalasi tingkat 2." in notice.body
+    assert format_deadline(clock.due_at, report.time_zone) in notice.body
 
 
 def test_comments_notes_and_redactions_notify_nobody(world):

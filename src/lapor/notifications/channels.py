@@ -32,8 +32,9 @@ from lapor.notifications.models import Notification
 DEFAULT_EMAIL_TIMEOUT = 30.0
 DEFAULT_SMS_GATEWAY_TIMEOUT = 10.0
 SMS_FILE_NAME = "outbox.jsonl"
-# Gateways answer these when they are busy or slow; anything else in 4xx means the request itself is wrong.
-TEMPORARY_HTTP_STATUSES = frozenset({408, 425, 429})
+# 401/403: Lapor's own credentials are wrong, which an admin fixes (the messages then go out);
+# 408/425/429: the gateway is slow or busy. Any other 4xx means this message will never be accepted.
+TEMPORARY_HTTP_STATUSES = frozenset({401, 403, 408, 425, 429})
 HTTP_SERVER_ERROR = 500
 SMTP_PERMANENT_FAILURE = 500
 # Longest gateway answer kept in last_error: enough to diagnose, not enough to fill the table.
@@ -145,8 +146,8 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
 class HttpSmsBackend:
     """POSTs ``{"to": ..., "message": ...}`` as JSON to the operator's gateway with a bearer token.
 
-    Server errors, timeouts and unreachable gateways are temporary; a 4xx answer (other than
-    "too many requests" and "timeout") means this message will never be accepted.
+    Server errors, timeouts and unreachable gateways are temporary, and so are the 4xx answers in
+    TEMPORARY_HTTP_STATUSES; any other 4xx (or a redirect) gives the message up.
     """
 
     def __init__(self, *, url: str, token: str, timeout: float = DEFAULT_SMS_GATEWAY_TIMEOUT) -> None:

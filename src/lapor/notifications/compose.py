@@ -13,6 +13,7 @@ Two audiences, two rules:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -86,6 +87,14 @@ class EventFacts:
     @property
     def tracking_id(self) -> str:
         return format_tracking_id(self.report.tracking_id)
+
+    @functools.cached_property
+    def returning_institutions(self) -> str:
+        """Who said "not our authority": the units, or the institution, named in the event."""
+        ids = self.details.get("units") or [self.details.get("returned_by")]
+        wanted = [value for value in ids if isinstance(value, int)]
+        names = Institution.objects.filter(pk__in=wanted).order_by("path").values_list("name", flat=True)
+        return ", ".join(names)
 
 
 def drafts_for_event(event: ReportEvent) -> list[Draft]:
@@ -183,7 +192,11 @@ def _deadline_texts(facts: EventFacts, clock: ReportClock | None, purpose: str) 
     if clock is None:
         return "", ""
     zone = facts.report.time_zone
-    full = _("Next deadline: %(deadline)s (%(purpose)s)") % {
+    if facts.event.action == Action.ESCALATE:
+        pattern = _("Missed deadline: %(deadline)s (%(purpose)s)")
+    else:
+        pattern = _("Next deadline: %(deadline)s (%(purpose)s)")
+    full = pattern % {
         "deadline": format_deadline(clock.due_at, zone),
         "purpose": purpose,
     }
@@ -445,12 +458,6 @@ def _reporter_context(facts: EventFacts, recipient: Recipient) -> dict[str, Any]
 # --- staff -------------------------------------------------------------------------------------------
 
 
-def _institution_names(ids: Iterable[Any]) -> str:
-    wanted = [value for value in ids if isinstance(value, int)]
-    names = Institution.objects.filter(pk__in=wanted).order_by("path").values_list("name", flat=True)
-    return ", ".join(names)
-
-
 def _staff_story(facts: EventFacts, recipient: Recipient) -> tuple[str, str]:
     event, report, details = facts.event, facts.report, facts.details
     action = Action(event.action)
@@ -468,7 +475,7 @@ def _staff_story(facts: EventFacts, recipient: Recipient) -> tuple[str, str]:
             % {"unit": here},
         )
     if action == Action.RETURN_TO_DISPATCHER:
-        returning = _institution_names(details.get("units") or [details.get("returned_by")]) or report.owner.name
+        returning = facts.returning_institutions or report.owner.name
         return (
             _("Report returned by %(institution)s") % {"institution": returning},
             _("%(institution)s says the report is not within its authority. Route it again.")
@@ -489,13 +496,17 @@ def _staff_story(facts: EventFacts, recipient: Recipient) -> tuple[str, str]:
 
 
 def _staff_clock(facts: EventFacts) -> ReportClock | None:
-    clock_name = facts.details.get("clock")
-    if facts.event.action in (Action.WARN, Action.ESCALATE) and clock_name in Clock.values:
+    """For a warning or escalation, the clock it is about (by id, else by kind); otherwise the next one."""
+    if facts.event.action not in (Action.WARN, Action.ESCALATE):
+        return _next_clock(facts, STAFF_CLOCKS.get(facts.event.to_status or facts.report.status, ()))
+    clock_id, clock_name = facts.details.get("clock_id"), facts.details.get("clock")
+    by_id = {clock.pk: clock for clock in facts.running_clocks.values()}
+    if isinstance(clock_id, int) and clock_id in by_id:
+        return by_id[clock_id]
+    if clock_name in Clock.values:
         named = facts.running_clocks.get(str(clock_name))
-        if named is not None:
-            return named
-        return facts.report.clocks.filter(clock=clock_name).order_by("-started_at").first()
-    return _next_clock(facts, STAFF_CLOCKS.get(facts.event.to_status or facts.report.status, ()))
+        return named or facts.report.clocks.filter(clock=clock_name).order_by("-started_at").first()
+    return None
 
 
 def _staff_context(facts: EventFacts, recipient: Recipient) -> dict[str, Any]:

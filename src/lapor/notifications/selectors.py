@@ -158,7 +158,11 @@ def _memberships_for(event: ReportEvent, report: Report) -> list[Membership]:
         if returned_to == [_national_institution_id()]:
             return _members(institution_ids=None, roles=[Role.NATIONAL_ADMIN])
         return _members(institution_ids=returned_to, roles=[Role.COORDINATOR])
-    # Warnings and escalations go to whoever the timers named.
+    # Warnings and escalations: the timers name the people (resolved when they fired, so that the
+    # trail shows who was told) and the institution and roles they were chosen by. The people win;
+    # the institution and roles are resolved only when no people are named.
+    if _ids(details.get("notify_user_ids")):
+        return []
     named = _ids(details.get("notify_institution"))
     if not named:
         return []

@@ -139,7 +139,8 @@ def _claim(candidates: Q, *, now: datetime, limit: int) -> list[Notification]:
                 status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE
             )
         ]
-        return list(Notification.objects.filter(pk__in=claimed).order_by("next_attempt_at", "pk"))
+        rows = Notification.objects.in_bulk(claimed)
+        return [rows[pk] for pk in claimed]
 
 
 def _send(notification: Notification, channels: dict[str, Channel], *, now: datetime) -> Notification:
