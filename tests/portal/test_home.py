@@ -1,5 +1,6 @@
 import pytest
 from django.test import override_settings
+from django.utils import translation
 
 # The product's default language, whatever the test settings say.
 pytestmark = pytest.mark.usefixtures("indonesian_default")
@@ -7,7 +8,7 @@ pytestmark = pytest.mark.usefixtures("indonesian_default")
 
 @pytest.fixture
 def indonesian_default():
-    with override_settings(LANGUAGE_CODE="id"):
+    with override_settings(LANGUAGE_CODE="id"), translation.override("id"):
         yield
 
 

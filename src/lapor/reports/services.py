@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -44,7 +44,7 @@ from lapor.reports.choices import (
     Visibility,
 )
 from lapor.reports.errors import ReportError, ReportErrorCode
-from lapor.reports.models import Report, ReportAssignment, ReportCopy, ReportEvent, ReportSupport
+from lapor.reports.models import Report, ReportAssignment, ReportCopy, ReportEvent, ReportPause, ReportSupport
 from lapor.reports.privacy import mask_personal_data
 from lapor.reports.workflow import is_allowed, transition_for
 
@@ -68,7 +68,9 @@ def _national_institution() -> Institution:
 
 
 def _locked(report: Report) -> Report:
-    return Report.objects.select_for_update().select_related("owner").get(pk=report.pk)
+    # Lock the report row only: locking its owner too would serialise every action on any report of
+    # the same institution (and invite deadlocks with the timers).
+    return Report.objects.select_for_update(of=("self",)).select_related("owner").get(pk=report.pk)
 
 
 def _required_text(value: Any, *, field: str, maximum: int) -> str:
@@ -161,6 +163,10 @@ def _move(
         report.resume_status = current
         deadlines.clocks_pause(report, at=at, reason=action)
     report.status = new_status
+    if current in PAUSED_STATUSES and new_status not in PAUSED_STATUSES and not transition.unpauses:
+        # Leaving a pause for good (archived, merged, referred): the pause ends with it.
+        ReportPause.objects.filter(report=report, ended_at__isnull=True).update(ended_at=at)
+        report.resume_status = ""
     if transition.unpauses:
         report.resume_status = ""
         deadlines.clocks_unpause(report, at=at, calendar=calendar)
@@ -1063,8 +1069,6 @@ def report_auto_archive(*, report: Report) -> Report | None:
 
 # --- attachments -----------------------------------------------------------------------------------
 # (Imports kept with the code that needs them: the top of this module is edited by others.)
-from datetime import timedelta  # noqa: E402
-from typing import TYPE_CHECKING  # noqa: E402
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
