@@ -44,6 +44,11 @@ class Config:
     default_from_email: str
     log_level: str
     secure_cookies: bool
+    sms_backend: str
+    sms_gateway_url: str
+    sms_gateway_token: str
+    site_url: str
+    attachment_max_bytes: int
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -83,6 +88,13 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
     return value
+
+
+def _url(env: Mapping[str, str], name: str) -> str:
+    raw = env.get(name, "").strip()
+    if raw and not raw.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must start with http:// or https://; got {raw!r}.")
+    return raw.rstrip("/")
 
 
 def _database_url(env: Mapping[str, str]) -> str | None:
@@ -133,6 +145,11 @@ def load_config(env: Mapping[str, str], *, base_dir: Path) -> Config:
     if not debug and not allowed_hosts:
         raise ConfigError("ALLOWED_HOSTS is required when DEBUG is off (comma-separated host names).")
 
+    sms_backend = _choice(env, "SMS_BACKEND", "console" if debug else "file", ("console", "file", "http"))
+    sms_gateway_url = _url(env, "SMS_GATEWAY_URL")
+    if sms_backend == "http" and not sms_gateway_url:
+        raise ConfigError("SMS_GATEWAY_URL is required when SMS_BACKEND is http (the gateway's https:// endpoint).")
+
     return Config(
         debug=debug,
         secret_key=secret_key,
@@ -154,4 +171,9 @@ def load_config(env: Mapping[str, str], *, base_dir: Path) -> Config:
         default_from_email=env.get("DEFAULT_FROM_EMAIL", "Lapor <noreply@localhost>"),
         log_level=_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         secure_cookies=_bool(env, "SECURE_COOKIES", not debug),
+        sms_backend=sms_backend,
+        sms_gateway_url=sms_gateway_url,
+        sms_gateway_token=env.get("SMS_GATEWAY_TOKEN", ""),
+        site_url=_url(env, "SITE_URL"),
+        attachment_max_bytes=_int(env, "REPORT_ATTACHMENT_MAX_MB", 10, minimum=1, maximum=100) * 1024 * 1024,
     )

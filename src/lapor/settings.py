@@ -132,7 +132,20 @@ WORKER_SWEEP_INTERVAL_SECONDS = 60
 # The institution that receives Ombudsman referrals and the national queue's owner, by code.
 OMBUDSMAN_INSTITUTION_CODE = "ombudsman"
 NATIONAL_INSTITUTION_CODE = "nasional"
-REPORT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+REPORT_ATTACHMENT_MAX_BYTES = CONFIG.attachment_max_bytes
+REPORT_ATTACHMENT_MAX_COUNT = 10
+REPORT_ATTACHMENT_MAX_PIXELS = 50_000_000
+REPORT_ATTACHMENT_MAX_DIMENSION = 4096
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Notifications: e-mail through EMAIL_BACKEND; SMS through a console, file or HTTP gateway backend.
+SMS_BACKEND = CONFIG.sms_backend
+SMS_GATEWAY_URL = CONFIG.sms_gateway_url
+SMS_GATEWAY_TOKEN = CONFIG.sms_gateway_token
+SMS_GATEWAY_TIMEOUT = 10
+NOTIFICATION_RETRY_DELAYS = (60, 300, 1500, 7200, 36000)
+SITE_URL = CONFIG.site_url
+EMAIL_TIMEOUT = 30
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

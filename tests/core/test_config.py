@@ -60,11 +60,29 @@ def test_production_values_are_read():
         ({"TIME_ZONE": "Europe/Paris"}, "TIME_ZONE must be one of"),
         ({"LANGUAGE_CODE": "fr"}, "LANGUAGE_CODE must be one of"),
         ({"EMAIL_BACKEND": "carrier-pigeon"}, "EMAIL_BACKEND must be one of"),
+        ({"SMS_BACKEND": "http"}, "SMS_GATEWAY_URL is required"),
+        ({"SMS_BACKEND": "http", "SMS_GATEWAY_URL": "gateway.local/send"}, "SMS_GATEWAY_URL must start with"),
+        ({"SITE_URL": "lapor.go.id"}, "SITE_URL must start with"),
+        ({"REPORT_ATTACHMENT_MAX_MB": "0"}, "REPORT_ATTACHMENT_MAX_MB must be between 1 and 100"),
     ],
 )
 def test_missing_or_malformed_variable_is_named(change, message):
     with pytest.raises(ConfigError, match=message):
         load_config({**PRODUCTION, **change}, base_dir=BASE)
+
+
+def test_sms_gateway_and_attachment_limit():
+    config = load_config(
+        {
+            **PRODUCTION,
+            "SMS_BACKEND": "http",
+            "SMS_GATEWAY_URL": "https://sms.example.id/send/",
+            "REPORT_ATTACHMENT_MAX_MB": "2",
+        },
+        base_dir=BASE,
+    )
+    assert config.sms_gateway_url == "https://sms.example.id/send"
+    assert config.attachment_max_bytes == 2 * 1024 * 1024
 
 
 def test_lists_ignore_blanks_and_spaces():

@@ -177,3 +177,14 @@ def _quiet_sms(settings: Any, tmp_path: Any) -> None:
 
 def texts(notification: Notification) -> str:
     return f"{notification.subject}\n{notification.body}"
+
+
+@pytest.fixture(autouse=True)
+def indonesian_by_default() -> Iterator[None]:
+    """Messages are written in the product's default language, Indonesian (the suite's settings use
+    English source strings for everything else)."""
+    from django.test import override_settings
+    from django.utils import translation
+
+    with override_settings(LANGUAGE_CODE="id"), translation.override("id"):
+        yield
