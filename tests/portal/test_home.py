@@ -1,5 +1,6 @@
 import pytest
 from django.test import override_settings
+from django.urls import clear_url_caches
 from django.utils import translation
 
 # The product's default language, whatever the test settings say.
@@ -8,8 +9,11 @@ pytestmark = pytest.mark.usefixtures("indonesian_default")
 
 @pytest.fixture
 def indonesian_default():
+    # Reversed URLs are cached per language, and which language goes unprefixed depends on the default.
+    clear_url_caches()
     with override_settings(LANGUAGE_CODE="id"), translation.override("id"):
         yield
+    clear_url_caches()
 
 
 @pytest.mark.django_db
