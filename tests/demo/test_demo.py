@@ -1,6 +1,3 @@
-import csv
-from pathlib import Path
-
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -13,27 +10,13 @@ from lapor.demo.services import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_load, demo_lo
 from lapor.institutions.choices import DeadlineClock, DeadlineUnit
 from lapor.institutions.models import Category, Institution
 from lapor.institutions.selectors import effective_deadline, units_covering
-from lapor.regions.services import regions_load
 
-SHIPPED = Path(__file__).resolve().parents[2] / "src" / "lapor" / "regions" / "data" / "wilayah"
-
-
-@pytest.fixture
-def banten_regions(tmp_path, db):
-    """Only the province of Banten, cut from the shipped data: enough for the demo, and quick."""
-    for name in ("provinces", "regencies", "districts", "villages"):
-        with (SHIPPED / f"{name}.csv").open(newline="", encoding="utf-8") as source:
-            rows = list(csv.reader(source))
-        header, body = rows[0], rows[1:]
-        kept = [row for row in body if row[0] == "36" or row[0].startswith("36.")]
-        with (tmp_path / f"{name}.csv").open("w", newline="", encoding="utf-8") as target:
-            csv.writer(target).writerows([header, *kept])
-    regions_load(source_dir=tmp_path)
+# These tests are about institutions and accounts; the demo reports have theirs in test_demo_reports.py.
 
 
 @override_settings(DEBUG=True)
 def test_demo_load_creates_the_tiers_and_one_account_per_role(banten_regions):
-    result = demo_load()
+    result = demo_load(reports=0)
 
     assert result.institutions_created == Institution.objects.count() > 30
     assert result.accounts_created == len(DEMO_ACCOUNTS)
@@ -63,10 +46,10 @@ def test_demo_load_creates_the_tiers_and_one_account_per_role(banten_regions):
 
 @override_settings(DEBUG=True)
 def test_demo_load_twice_creates_nothing_more(banten_regions):
-    demo_load()
+    demo_load(reports=0)
     counts = (Institution.objects.count(), User.objects.count(), Membership.objects.count(), Category.objects.count())
 
-    again = demo_load()
+    again = demo_load(reports=0)
 
     assert (again.institutions_created, again.accounts_created, again.memberships_granted) == (0, 0, 0)
     assert counts == (
@@ -79,7 +62,7 @@ def test_demo_load_twice_creates_nothing_more(banten_regions):
 
 @override_settings(DEBUG=True)
 def test_demo_roles_have_their_powers_where_they_should(banten_regions):
-    demo_load()
+    demo_load(reports=0)
     dishub = Institution.objects.get(code="kota-tangsel-dishub")
     kabupaten_dishub = Institution.objects.get(code="kab-tangerang-dishub")
     coordinator = User.objects.get(email="koordinator.tangsel@demo.lapor.id")
@@ -95,7 +78,7 @@ def test_demo_roles_have_their_powers_where_they_should(banten_regions):
 
 @override_settings(DEBUG=True)
 def test_demo_routing_and_deadline_override(banten_regions):
-    demo_load()
+    demo_load(reports=0)
     street_lights = Category.objects.get(code="penerangan-jalan-umum")
 
     units = list(units_covering(village_code="36.74.01.1001", category=street_lights))
@@ -118,7 +101,7 @@ def test_demo_routing_and_deadline_override(banten_regions):
 
 @override_settings(DEBUG=True)
 def test_demo_command_prints_every_login(banten_regions, capsys):
-    call_command("demo", "load")
+    call_command("demo", "load", "--reports", "0")
     output = capsys.readouterr().out
     for login, _password, _what in demo_logins():
         assert login in output

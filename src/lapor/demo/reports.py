@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Callable, Sequence
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lapor.accounts.models import User
 from lapor.accounts.services import user_create
@@ -91,35 +91,19 @@ GUESTS = (
     ("Joko Susilo", "joko.susilo@demo.lapor.id", ""),
 )
 
-CITY_STREETS = (
-    "Jl. Raya Serpong",
-    "Jl. Ciater Raya",
-    "Jl. Pajajaran",
-    "Jl. Siliwangi",
-    "Jl. Raya Puspiptek",
-    "Jl. Pondok Aren Raya",
-    "Jl. Ceger Raya",
-    "Jl. WR Supratman",
-    "Jl. Raya Pamulang",
-    "Jl. Surya Kencana",
-    "Jl. Ir. H. Juanda",
-    "Jl. Raya Jombang",
-    "Jl. Cendrawasih",
-    "Jl. Pahlawan Seribu",
-)
-REGENCY_STREETS = (
-    "Jl. Raya Serang",
-    "Jl. Raya Balaraja",
-    "Jl. Raya Tigaraksa",
-    "Jl. Raya Cikupa",
-    "Jl. Raya Legok",
-    "Jl. Raya Pasar Kemis",
-    "Jl. Raya Mauk",
-    "Jl. Raya Kresek",
-    "Jl. Raya Curug",
-    "Jl. Raya Sepatan",
-    "Jl. Raya Teluknaga",
-    "Jl. Raya Cisoka",
+# Streets named after the village or district, or as streets are named everywhere, so that a street
+# never lands in the wrong town.
+STREETS = (
+    "Jl. Raya {district}",
+    "Jl. {village} Raya",
+    "Jl. Melati",
+    "Jl. Kenanga",
+    "Jl. Mawar",
+    "Jl. Masjid",
+    "Jl. Pendidikan",
+    "Jl. Anggrek",
+    "Jl. Flamboyan",
+    "Gg. Haji Naim",
 )
 PLACES = (
     "Pasar {village}",
@@ -132,7 +116,10 @@ PLACES = (
     "lapangan bola {village}",
 )
 # Rough centres of the two areas, for the map points some reports carry.
-CENTRES = {CITY_PREFIX: (Decimal("-6.2950"), Decimal("106.7100")), REGENCY_PREFIX: (Decimal("-6.1900"), Decimal("106.4800"))}
+CENTRES = {
+    CITY_PREFIX: (Decimal("-6.2950"), Decimal("106.7100")),
+    REGENCY_PREFIX: (Decimal("-6.1900"), Decimal("106.4800")),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,12 +212,8 @@ TOPICS: tuple[Topic, ...] = (
             "Gorong-gorong di dekat {place} ambrol sejak {days} hari lalu, air meluap ke jalan dan rumah warga "
             "RT 03. Kami khawatir kalau hujan besar lagi banjirnya makin parah.",
         ),
-        progress=(
-            "Tim Satgas Drainase sudah meninjau lokasi; pengerukan saluran dijadwalkan minggu ini.",
-        ),
-        final=(
-            "Saluran sudah dikeruk dan gorong-gorong yang ambrol sudah diganti dengan box culvert baru.",
-        ),
+        progress=("Tim Satgas Drainase sudah meninjau lokasi; pengerukan saluran dijadwalkan minggu ini.",),
+        final=("Saluran sudah dikeruk dan gorong-gorong yang ambrol sudah diganti dengan box culvert baru.",),
         question="Apakah genangan terjadi di sisi kiri atau kanan jalan, dan sejak kapan? Mohon kirim foto.",
     ),
     Topic(
@@ -457,9 +440,7 @@ TOPICS: tuple[Topic, ...] = (
             "sebelahnya tidak terdaftar. Mohon data penerima di {village} diverifikasi ulang.",
         ),
         progress=("Data pelapor sudah dicek di DTKS dan sedang diverifikasi bersama Dinas Sosial setempat.",),
-        final=(
-            "Hasil verifikasi: data sudah diperbaiki di DTKS dan bantuan akan disalurkan pada tahap berikutnya.",
-        ),
+        final=("Hasil verifikasi: data sudah diperbaiki di DTKS dan bantuan akan disalurkan pada tahap berikutnya.",),
         question="Mohon sebutkan nama kepala keluarga dan nomor KKS (disampaikan tertutup).",
     ),
     Topic(
@@ -511,8 +492,8 @@ ARCHIVE_TEXTS = {
     ArchiveReason.OUT_OF_SCOPE: (
         "Penipuan arisan online oleh tetangga",
         "Saya tertipu arisan online yang dikelola tetangga saya, kerugian Rp12 juta. Mohon pelaku ditangkap.",
-        "Penipuan adalah tindak pidana dan ditangani oleh Kepolisian. Silakan melapor ke Polres Tangerang "
-        "Selatan atau melalui layanan 110.",
+        "Penipuan adalah tindak pidana dan ditangani oleh Kepolisian. Silakan melapor ke kantor polisi "
+        "terdekat atau melalui layanan 110.",
     ),
     ArchiveReason.DUPLICATE: (
         "Lampu jalan mati lagi",
@@ -615,7 +596,7 @@ def seed_demo_reports(*, count: int = DEMO_REPORT_COUNT, seed: int = DEMO_REPORT
     created (0 when demo reports exist already). Needs the demo institutions and accounts."""
     if count <= 0 or demo_reports_exist():
         return 0
-    return _Seeder(random.Random(seed)).run(count)
+    return _Seeder(random.Random(seed)).run(count)  # noqa: S311 (repeatable demo data, not secrets)
 
 
 @dataclasses.dataclass
@@ -628,7 +609,7 @@ class _Filed:
 
 class _Seeder:
     def __init__(self, rng: random.Random) -> None:
-        from lapor.demo.services import DEMO_PASSWORD  # imported late: services calls this module
+        from lapor.demo.services import DEMO_PASSWORD, DemoError  # imported late: services calls this module
 
         self.rng = rng
         self.today = timezone.localdate()
@@ -636,9 +617,9 @@ class _Seeder:
         users = {user.email: user for user in User.objects.filter(email__in=[*emails, *(c[0] for c in CITIZENS)])}
         missing = sorted(set(emails) - users.keys())
         if missing:
-            raise LookupError(f"Load the demo accounts first: {', '.join(missing)} missing.")
+            raise DemoError(_("Load the demo accounts first: %(missing)s missing.") % {"missing": ", ".join(missing)})
         self.users = users
-        self.citizens = []
+        self.citizens: list[User] = []
         for email, full_name, phone in CITIZENS:
             citizen = users.get(email)
             if citizen is None:
@@ -651,7 +632,7 @@ class _Seeder:
         for prefix in (CITY_PREFIX, REGENCY_PREFIX, SERPONG_PREFIX):
             self.villages[prefix] = list(villages.filter(code__startswith=prefix).order_by("code"))
             if not self.villages[prefix]:
-                raise LookupError(f"No villages under {prefix.rstrip('.')}: load the regions first.")
+                raise DemoError(_("Load the regions first: lapor regions load"))
         self.survivors: list[_Filed] = []  # open, published reports that duplicates can be merged into
         self.number = 0
 
@@ -660,8 +641,7 @@ class _Seeder:
     def run(self, count: int) -> int:
         plan = [name for name, times in scenario_counts(count).items() for _ in range(times)]
         self.rng.shuffle(plan)
-        # The demo citizen files the first report, which is what marks the demo reports as loaded.
-        plan.sort(key=lambda name: name == "merged")  # duplicates need their survivors first
+        plan.sort(key=lambda name: name == "merged")  # duplicates need their survivors first (a stable sort)
         handlers: dict[str, Callable[[], None]] = {
             "submitted": self.submitted,
             "awaiting_information": self.awaiting_information,
@@ -685,41 +665,41 @@ class _Seeder:
     # --- scenarios ------------------------------------------------------------------------------
 
     def submitted(self) -> None:
-        filed = self.file(self.topic(), targeted=self.rng.random() < 0.3)  # noqa: PLR2004
-        if self.rng.random() < 0.2:  # noqa: PLR2004
-            self.comment(filed)
+        # Some reporters choose the government themselves: its coordinator verifies those.
+        self.file(self.topic(), targeted=self.chance(0.3))
 
     def awaiting_information(self) -> None:
-        if self.rng.random() < 0.5:  # noqa: PLR2004
-            filed = self.file(self.topic())
-            report_request_information(user=self.national_admin, report=filed.report, question=filed.topic.question)
-            return
         filed = self.file(self.topic())
-        unit = self.dispatch(filed)
-        report_request_information(user=self.answerer(filed, unit), report=filed.report, question=filed.topic.question)
+        # Asked before verification by the national admin, or afterwards by the unit that has to answer.
+        asker = self.national_admin if self.chance(0.5) else self.answerer(filed, self.dispatch(filed))
+        filed.report = report_request_information(user=asker, report=filed.report, question=filed.topic.question)
 
     def on_hold(self) -> None:
         filed = self.file(self.topic(route="regional"))
         resume_on = self.today + timedelta(days=self.rng.randint(7, 30))
         reason = self.rng.choice(HOLD_REASONS)
-        if self.rng.random() < 0.5:  # noqa: PLR2004
-            report_hold(user=self.national_admin, report=filed.report, reason=reason, resume_on=resume_on)
-            return
-        self.dispatch(filed, forward=False)
-        coordinator = self.users[COORDINATORS[filed.report.owner.code]]
-        report_hold(user=coordinator, report=filed.report, reason=reason, resume_on=resume_on)
+        if self.chance(0.5):
+            holder = self.national_admin
+        else:
+            self.dispatch(filed, forward=False)
+            holder = self.users[COORDINATORS[filed.report.owner.code]]
+        filed.report = report_hold(user=holder, report=filed.report, reason=reason, resume_on=resume_on)
 
     def archived(self, reason: ArchiveReason) -> None:
         title, body, explanation = ARCHIVE_TEXTS[reason]
         filed = self.file(self.topic(), title=title, body=body)
-        if reason == ArchiveReason.INCOMPLETE and self.rng.random() < 0.5:  # noqa: PLR2004
+        if reason == ArchiveReason.INCOMPLETE and self.chance(0.5):
             # Asked first; archived once it was clear the details would not come.
-            report_request_information(user=self.national_admin, report=filed.report, question=filed.topic.question)
-        report_archive(user=self.national_admin, report=filed.report, reason=reason, explanation=explanation)
+            filed.report = report_request_information(
+                user=self.national_admin, report=filed.report, question=filed.topic.question
+            )
+        filed.report = report_archive(
+            user=self.national_admin, report=filed.report, reason=reason, explanation=explanation
+        )
 
     def dispatched(self) -> None:
-        filed = self.file(self.topic())
-        self.dispatch(filed, forward=self.rng.random() < 0.5)  # noqa: PLR2004
+        filed = self.file(self.topic(), targeted=self.chance(0.15), private=bool(self.survivors))
+        self.dispatch(filed, forward=self.chance(0.5))
         self.remember_survivor(filed)
         self.engage(filed)
 
@@ -729,66 +709,70 @@ class _Seeder:
         in_city = filed.village.code.startswith(CITY_PREFIX)
         wrong = self.institutions["kab-tangerang" if in_city else "kota-tangsel"]
         area = "Kota Tangerang Selatan" if in_city else "Kabupaten Tangerang"
-        report_dispatch(
+        filed.report = report_dispatch(
             user=self.national_admin, report=filed.report, institution=wrong, weight=filed.topic.weight
         )
         coordinator = self.users[COORDINATORS[wrong.code]]
         reason = RETURN_REASON.format(area=area, institution=wrong.short_name or wrong.name)
-        report_return(user=coordinator, report=filed.report, reason=reason)
+        filed.report = report_return(user=coordinator, report=filed.report, reason=reason)
 
     def in_progress(self) -> None:
-        filed = self.file(self.topic())
+        filed = self.file(self.topic(), targeted=self.chance(0.15), private=bool(self.survivors))
         unit = self.dispatch(filed)
         for message in filed.topic.progress[: self.rng.randint(1, len(filed.topic.progress))]:
             self.follow_up(filed, unit, message)
         self.remember_survivor(filed)
         self.engage(filed)
 
-    def completed(self) -> Any:
-        filed = self.file(self.topic())
+    def completed(self) -> None:
+        self.answered()
+
+    def answered(self) -> tuple[_Filed, Institution]:
+        filed = self.file(self.topic(), targeted=self.chance(0.15))
         unit = self.dispatch(filed)
-        if self.rng.random() < 0.6:  # noqa: PLR2004
+        if self.chance(0.6):
             self.follow_up(filed, unit, self.rng.choice(filed.topic.progress))
         self.follow_up(filed, unit, self.rng.choice(filed.topic.final), final=True)
         self.engage(filed)
         return filed, unit
 
     def closed_confirmed(self) -> None:
-        filed, unit = self.completed()
+        filed, unit = self.answered()
         link = filed.reporter is None
-        if self.rng.random() < 0.15:  # noqa: PLR2004
+        if self.chance(0.15):
             # The reporter disputes the first answer; the unit finishes the work and answers again.
-            report_dispute(
+            filed.report = report_dispute(
                 user=filed.reporter,
                 report=filed.report,
                 reason=self.rng.choice(DISPUTE_REASONS),
                 via_reporter_link=link,
             )
             self.follow_up(filed, unit, self.rng.choice(filed.topic.final), final=True)
-        report_confirm(user=filed.reporter, report=filed.report, via_reporter_link=link)
+        filed.report = report_confirm(user=filed.reporter, report=filed.report, via_reporter_link=link)
         rating = self.rng.choices((5, 4, 3, 2, 1), weights=(45, 30, 13, 7, 5))[0]
-        report_rate(
+        filed.report = report_rate(
             user=filed.reporter,
             report=filed.report,
             rating=rating,
-            comment=self.rng.choice(RATING_COMMENTS[rating]) if self.rng.random() < 0.7 else "",  # noqa: PLR2004
+            comment=self.rng.choice(RATING_COMMENTS[rating]) if self.chance(0.7) else "",
             via_reporter_link=link,
         )
 
     def closed_deemed_complete(self) -> None:
-        filed, _unit = self.completed()
+        filed, _unit = self.answered()
         self.let_clock_pass(filed.report, Clock.REPORTER_REPLY)
-        if report_deem_complete(report=filed.report) is None:
+        closed = report_deem_complete(report=filed.report)
+        if closed is None:
             raise RuntimeError(f"Demo report {filed.report.tracking_id} could not be deemed complete.")
+        filed.report = closed
 
     def merged(self) -> None:
-        survivor = self.rng.choice(self.survivors) if self.survivors else None
-        if survivor is None:
-            self.submitted()  # only when the demo is too small to hold a survivor
-            return
+        if not self.survivors:  # a demo too small to have one: file it first
+            self.dispatched()
+        survivor = self.rng.choice(self.survivors)
         title = self.rng.choice(survivor.topic.titles)
         filed = self.file(survivor.topic, title=title, village=survivor.village)
-        report_merge(
+        filed.report = report_merge(
             user=self.national_admin,
             report=filed.report,
             into=survivor.report,
@@ -798,12 +782,15 @@ class _Seeder:
     def referred(self) -> None:
         filed = self.file(self.topic())
         unit = self.dispatch(filed)
-        if self.rng.random() < 0.5:  # noqa: PLR2004
+        if self.chance(0.5):
             self.follow_up(filed, unit, self.rng.choice(filed.topic.progress))
         self.let_clock_pass(filed.report, Clock.OVERALL)
-        report_refer(user=filed.reporter, report=filed.report, via_reporter_link=filed.reporter is None)
+        filed.report = report_refer(user=filed.reporter, report=filed.report, via_reporter_link=filed.reporter is None)
 
     # --- steps ----------------------------------------------------------------------------------
+
+    def chance(self, probability: float) -> bool:
+        return self.rng.random() < probability
 
     @property
     def national_admin(self) -> User:
@@ -821,12 +808,15 @@ class _Seeder:
         body: str = "",
         village: Region | None = None,
         targeted: bool = False,
+        private: bool = True,
     ) -> _Filed:
+        """File a report about ``topic`` from a random village, reporter and channel. ``private``: it may
+        be anonymous or confidential (the first report duplicates can be merged into must be public)."""
         rng = self.rng
         village = village or rng.choice(self.villages[rng.choice(topic.village_prefixes)])
         in_city = village.code.startswith(CITY_PREFIX)
         district = village.parent.name if village.parent else ""
-        street = rng.choice(CITY_STREETS if in_city else REGENCY_STREETS)
+        street = rng.choice(STREETS).format(village=village.name, district=district)
         words = {
             "village": village.name,
             "district": district,
@@ -844,13 +834,13 @@ class _Seeder:
             (Channel.WEB, Channel.API, Channel.EMAIL, Channel.SOCIAL, Channel.SMS), weights=(55, 15, 12, 8, 10)
         )[0]
         # The first report comes from the demo citizen: its presence is what marks the demo as loaded.
-        if self.number == 1 or rng.random() < 0.7:  # noqa: PLR2004
+        if self.number == 1 or self.chance(0.7):
             reporter = self.citizens[0] if self.number == 1 else rng.choice(self.citizens)
         else:
             guest_name, guest_email, guest_phone = rng.choice(GUESTS)
             channel = Channel.SMS if not guest_email else rng.choice((Channel.WEB, Channel.EMAIL))
         latitude = longitude = None
-        if channel in (Channel.WEB, Channel.API) and rng.random() < 0.6:  # noqa: PLR2004
+        if channel in (Channel.WEB, Channel.API) and self.chance(0.6):
             centre = CENTRES[CITY_PREFIX if in_city else REGENCY_PREFIX]
             latitude = centre[0] + Decimal(rng.randint(-400, 400)) / 10000
             longitude = centre[1] + Decimal(rng.randint(-600, 600)) / 10000
@@ -871,8 +861,8 @@ class _Seeder:
             address=f"{street}, RT {rng.randint(1, 12):02d}/RW {rng.randint(1, 9):02d}, {village.name}, {district}",
             target_institution=government if targeted and topic.route == "regional" else None,
             channel=channel,
-            is_anonymous=rng.random() < 0.15,  # noqa: PLR2004
-            is_confidential=topic.category == "pungutan-sekolah" or rng.random() < 0.06,  # noqa: PLR2004
+            is_anonymous=private and self.chance(0.15),
+            is_confidential=private and (topic.category == "pungutan-sekolah" or self.chance(0.06)),
             idempotency_key=f"{IDEMPOTENCY_PREFIX}{self.number:04d}",
         )
         return _Filed(report=report, topic=topic, village=village, reporter=reporter)
@@ -891,7 +881,7 @@ class _Seeder:
             verifier = self.users[COORDINATORS[owner.code]]
         else:
             verifier = self.national_admin
-        report_dispatch(
+        filed.report = report_dispatch(
             user=verifier,
             report=report,
             institution=owner,
@@ -901,10 +891,9 @@ class _Seeder:
         )
         if topic.route != "regional" or not topic.unit:
             return owner
-        unit = self.institutions[f"{owner.code}-{topic.unit}"] if topic.unit != "serpong" else None
-        unit = unit or self.institutions["kota-tangsel-serpong"]
+        unit = self.institutions[f"{owner.code}-{topic.unit}"]
         if forward:
-            report_forward(
+            filed.report = report_forward(
                 user=self.users[COORDINATORS[owner.code]],
                 report=report,
                 units=[unit],
@@ -922,7 +911,7 @@ class _Seeder:
 
     def follow_up(self, filed: _Filed, unit: Institution, message: str, *, final: bool = False) -> None:
         district = filed.village.parent.name if filed.village.parent else ""
-        report_follow_up(
+        filed.report = report_follow_up(
             user=self.answerer(filed, unit),
             report=filed.report,
             message=message.format(district=district),
@@ -936,17 +925,16 @@ class _Seeder:
     def engage(self, filed: _Filed) -> None:
         """Now and then other citizens support a published report, and comment on it."""
         report = filed.report
-        if report.is_confidential or self.rng.random() > 0.25:  # noqa: PLR2004
+        if report.is_confidential or not self.chance(0.25):
             return
         others = [citizen for citizen in self.citizens if citizen.pk != report.reporter_id]
         for citizen in self.rng.sample(others, self.rng.randint(1, 3)):
-            report_support(user=citizen, report=report)
-        if self.rng.random() < 0.5:  # noqa: PLR2004
+            filed.report = report_support(user=citizen, report=filed.report)
+        if self.chance(0.5):
             self.comment(filed)
 
     def comment(self, filed: _Filed) -> None:
         report = filed.report
-        report.refresh_from_db(fields=["status", "owner"])
         if report.is_confidential or report.status not in (Status.DISPATCHED, Status.IN_PROGRESS, Status.COMPLETED):
             return
         citizen = self.rng.choice([citizen for citizen in self.citizens if citizen.pk != report.reporter_id])
@@ -961,9 +949,3 @@ class _Seeder:
         )
         if moved != 1:
             raise RuntimeError(f"Demo report {report.tracking_id} has no running {clock} clock.")
-
-
-def demo_report_dates(reports: Sequence[Report]) -> tuple[date, date]:
-    """The earliest and latest incident dates (for messages)."""
-    dates = [report.incident_date for report in reports]
-    return min(dates), max(dates)

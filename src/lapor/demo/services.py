@@ -60,6 +60,7 @@ class DemoLoadResult:
     accounts_created: int = 0
     memberships_granted: int = 0
     categories_created: int = 0
+    reports_created: int = 0
 
 
 def _regional_units(prefix: str, region: str, regional_name: str) -> list[Unit]:
@@ -288,7 +289,10 @@ def _create_tree(
 
 
 @transaction.atomic
-def demo_load(*, allow_production: bool = False) -> DemoLoadResult:
+def demo_load(*, allow_production: bool = False, reports: int | None = None) -> DemoLoadResult:
+    """Load the demo institutions, accounts and (unless ``reports`` is 0) about 200 demo reports."""
+    from lapor.demo.reports import DEMO_REPORT_COUNT, seed_demo_reports  # it needs this module's accounts
+
     if not settings.DEBUG and not allow_production:
         raise DemoError(_("Demo accounts have a published password: load them only with DEBUG on."))
     if Region.objects.filter(code__in=REQUIRED_REGIONS).count() != len(REQUIRED_REGIONS):
@@ -326,13 +330,14 @@ def demo_load(*, allow_production: bool = False) -> DemoLoadResult:
         if account.role and account.institution_code:
             membership_grant(user=user, institution=existing[account.institution_code], role=Role(account.role))
     result.memberships_granted = Membership.objects.filter(user__email__in=users_wanted).count() - memberships_before
+    result.reports_created = seed_demo_reports(count=DEMO_REPORT_COUNT if reports is None else reports)
     return result
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
     """(login, password, what the account is) for every demo account, as printed by `make run`."""
     institutions = {
-        institution.code: institution.short_name or institution.name
+        institution.code: institution.name
         for institution in Institution.objects.filter(code__in={a.institution_code for a in DEMO_ACCOUNTS})
     }
     rows = []

@@ -17,17 +17,21 @@ class Command(BaseCommand):
             "--allow-production", action="store_true", help="Load even with DEBUG off (accounts share one password)."
         )
         load.add_argument("--quiet-logins", action="store_true", help="Do not print the demo logins.")
+        load.add_argument(
+            "--reports", type=int, default=None, help="How many demo reports to file (default 200; 0: none)."
+        )
         subcommands.add_parser("logins", help="Print the demo logins.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "load":
             try:
-                result = demo_load(allow_production=options["allow_production"])
+                result = demo_load(allow_production=options["allow_production"], reports=options["reports"])
             except DemoError as error:
                 raise CommandError(str(error)) from error
             self.stdout.write(
                 f"Demo data: {result.institutions_created} institutions, {result.accounts_created} accounts, "
-                f"{result.memberships_granted} memberships, {result.categories_created} categories created."
+                f"{result.memberships_granted} memberships, {result.categories_created} categories, "
+                f"{result.reports_created} reports created."
             )
             if options["quiet_logins"]:
                 return
