@@ -458,8 +458,10 @@ def test_the_worker_thread_sweeps_again_and_again_and_outlives_a_failure():
     assert not sweeper.is_alive()
 
 
-def test_the_worker_sweeps_the_report_timers_by_default():
-    assert sweeps_from_settings() == [timers.reconcile]
+def test_the_worker_sweeps_the_report_timers_and_the_outbox_by_default():
+    from lapor.notifications.services import notification_deliver_due
+
+    assert sweeps_from_settings() == [timers.reconcile, notification_deliver_due]
 
 
 # Two workers at once (PostgreSQL: SQLite lets one writer at a time anyway)
