@@ -181,7 +181,21 @@ class ReportClock(models.Model):
         ]
         indexes = [
             models.Index(fields=["due_at"], condition=Q(stopped_at__isnull=True), name="running_clock_due"),
-            models.Index(fields=["yellow_at"], condition=Q(stopped_at__isnull=True), name="running_clock_yellow"),
+            # What the timers' sweep looks for: only clocks that still have something to do are indexed,
+            # so the sweep reads the few due ones, not every running clock of a million reports.
+            models.Index(
+                fields=["yellow_at"], condition=Q(stopped_at__isnull=True, warned_at__isnull=True), name="clock_to_warn"
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=Q(stopped_at__isnull=True, escalation_level__lt=2),
+                name="clock_to_escalate",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=Q(stopped_at__isnull=True, clock="reporter_reply"),
+                name="reply_window_running",
+            ),
         ]
 
     def __str__(self) -> str:
