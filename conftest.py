@@ -57,16 +57,14 @@ def committed_rows_purged(transactional_db: None) -> Iterator[None]:
                     cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
         else:
             placeholders = ", ".join(["%s"] * len(tables))
-            cursor.execute(
-                f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({placeholders})",  # noqa: S608
-                tables,
-            )
+            query = f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({placeholders})"  # noqa: S608
+            cursor.execute(query, tables)
             triggers = cursor.fetchall()
             for name, _sql in triggers:
                 cursor.execute(f'DROP TRIGGER "{name}"')
             try:
                 for table in tables:
-                    cursor.execute(f'DELETE FROM "{table}"')
+                    cursor.execute(f'DELETE FROM "{table}"')  # noqa: S608 - table names come from the models
             finally:
                 for _name, sql in triggers:
                     cursor.execute(sql)

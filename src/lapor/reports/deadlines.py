@@ -20,8 +20,7 @@ from lapor.core.calendar import Pause, WorkingCalendar, working_calendar
 from lapor.institutions.choices import DeadlineClock, DeadlineUnit
 from lapor.institutions.models import Institution
 from lapor.institutions.selectors import effective_deadline
-from lapor.reports.choices import Clock as Clock
-from lapor.reports.choices import ClockState, ReportWeight
+from lapor.reports.choices import Clock, ClockState, ReportWeight
 from lapor.reports.models import Report, ReportClock, ReportPause
 
 WORKING_DAYS = "working_days"

@@ -37,6 +37,7 @@ from lapor.reports.choices import (
     Actor,
     ArchiveReason,
     Channel,
+    Clock,
     ClosureReason,
     ReportKind,
     ReportWeight,
@@ -645,9 +646,9 @@ def report_return(*, user: User, report: Report, reason: str) -> Report:
     report.owner = report.dispatched_by or _national_institution()
     report.status = Status.RETURNED
     ReportAssignment.objects.filter(report=report, is_active=True).update(is_active=False)
-    deadlines.clocks_stop(report, [*deadlines.INSTITUTION_CLOCKS - {deadlines.Clock.OVERALL}], at=now)
+    deadlines.clocks_stop(report, [*deadlines.INSTITUTION_CLOCKS - {Clock.OVERALL}], at=now)
     deadlines.clock_start(
-        report, deadlines.Clock.VERIFY_DISPATCH, at=now, institution=report.owner, calendar=deadlines.new_calendar()
+        report, Clock.VERIFY_DISPATCH, at=now, institution=report.owner, calendar=deadlines.new_calendar()
     )
     report.save()
     _record(
@@ -757,7 +758,7 @@ def report_deem_complete(*, report: Report) -> Report | None:
     report = _locked(report)
     if report.status != Status.COMPLETED:
         return None
-    window = report.clocks.filter(clock=deadlines.Clock.REPORTER_REPLY, stopped_at__isnull=True).first()
+    window = report.clocks.filter(clock=Clock.REPORTER_REPLY, stopped_at__isnull=True).first()
     now = timezone.now()
     if window is None or window.due_at > now:
         return None
@@ -820,7 +821,7 @@ def report_refer(*, user: User | None, report: Report, via_reporter_link: bool =
     """With the reporter's consent, an unresolved report past the overall deadline goes to the Ombudsman."""
     report = _locked(report)
     capacity = _reporter_capacity(user, report, Action.REFER, via_reporter_link)
-    overall = report.clocks.filter(clock=deadlines.Clock.OVERALL).order_by("-started_at").first()
+    overall = report.clocks.filter(clock=Clock.OVERALL).order_by("-started_at").first()
     now = timezone.now()
     if overall is None or overall.due_at > now:
         raise ReportError(
