@@ -54,7 +54,7 @@ test-postgres: install ## The whole pytest suite on the PostgreSQL in DATABASE_U
 test: lint typecheck migrations-check test-sqlite test-postgres ## Lint, type check, migrations check, tests on SQLite and (with DATABASE_URL) PostgreSQL
 
 bench: install ## Benchmarks (PostgreSQL ones need DATABASE_URL)
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lock: ## Regenerate the hash-checked requirements from pyproject.toml
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra dev -o requirements/dev.txt pyproject.toml

@@ -9,18 +9,14 @@ a database named lapor_bench_regions on that server, created and dropped here.
 
 from __future__ import annotations
 
-import os
 import statistics
-import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+from _harness import run_in_throwaway_database
+
 BENCH_DATABASE = "lapor_bench_regions"
 SEARCH_QUERIES = ("tangerang sel", "bogor", "jakarta", "kota", "sum", "a", "pondok aren")
 TREE_CODES = ("36.74", "36.74.03", "32.01.01")
@@ -29,38 +25,7 @@ ROUNDS = 200
 
 
 def main() -> None:
-    sys.path[:0] = [str(REPOSITORY), str(REPOSITORY / "src")]
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith(("postgres://", "postgresql://")):
-        with postgres_database(database_url) as bench_url:
-            os.environ["DATABASE_URL"] = bench_url
-            run()
-    else:
-        os.environ["DATABASE_URL"] = ""
-        with tempfile.TemporaryDirectory(prefix="lapor-bench-regions-") as directory:
-            os.environ["LAPOR_DATA_DIR"] = directory
-            run()
-
-
-@contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    import psycopg
-
-    def execute(statement: str) -> None:
-        with psycopg.connect(server_url, autocommit=True) as connection:
-            connection.execute(statement)
-
-    # A run that was killed may have left the database behind.
-    execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-    execute(f"CREATE DATABASE {BENCH_DATABASE}")
-    try:
-        yield server_url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+    run_in_throwaway_database(BENCH_DATABASE, run)
 
 
 def run() -> None:
