@@ -78,6 +78,9 @@ TEMPLATES = [
 if CONFIG.database_url:
     DATABASES = {"default": dj_database_url.parse(CONFIG.database_url, conn_max_age=60, conn_health_checks=True)}
 else:
+    # The embedded default: the file lives in the data directory, made on first use so that a bare
+    # `lapor migrate` works on a fresh checkout.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
