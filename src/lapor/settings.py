@@ -131,10 +131,11 @@ INFORMATION_REMINDERS = 2
 # Working days after a breach before the national admins hear of it (the coordinator above hears first).
 ESCALATION_GRACE_WORKING_DAYS = 2
 # What each `lapor worker` sweeps for, and how often: deadline timers and notifications whose task was
-# lost or whose retry is due (both idempotent, safe with many workers).
+# lost or whose retry is due, and the daily anchor of the audit trails (all idempotent).
 WORKER_SWEEPS = (
     "lapor.reports.timers.reconcile",
     "lapor.notifications.services.notification_deliver_due",
+    "lapor.core.audit.anchor_daily",
 )
 WORKER_SWEEP_INTERVAL_SECONDS = 60
 # The institution that receives Ombudsman referrals and the national queue's owner, by code.

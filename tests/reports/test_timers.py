@@ -458,10 +458,11 @@ def test_the_worker_thread_sweeps_again_and_again_and_outlives_a_failure():
     assert not sweeper.is_alive()
 
 
-def test_the_worker_sweeps_the_report_timers_and_the_outbox_by_default():
+def test_the_worker_sweeps_the_report_timers_the_outbox_and_the_daily_anchor_by_default():
+    from lapor.core.audit import anchor_daily
     from lapor.notifications.services import notification_deliver_due
 
-    assert sweeps_from_settings() == [timers.reconcile, notification_deliver_due]
+    assert sweeps_from_settings() == [timers.reconcile, notification_deliver_due, anchor_daily]
 
 
 # Two workers at once (PostgreSQL: SQLite lets one writer at a time anyway)
