@@ -40,31 +40,38 @@ def committed_rows_purged(transactional_db: None) -> Iterator[None]:
     """For tests that commit: the audit trail's tables are append-only (their triggers refuse DELETE
     and TRUNCATE of non-empty tables), so empty them with the triggers lifted before Django's flush."""
     yield
-    from django.db import connection
+    from django.apps import apps
 
     from lapor.core.audit import chained_event_models
     from lapor.core.models import AuditAnchor
 
-    tables = [model._meta.db_table for model in chained_event_models()] + [AuditAnchor._meta.db_table]
+    protected = [*chained_event_models(), AuditAnchor]
+    for model in apps.get_models():  # rows that point at protected rows (notifications, attachments) go first
+        for field in model._meta.concrete_fields:
+            if model not in protected and field.is_relation and field.related_model in protected:
+                model._base_manager.filter(**{f"{field.name}__isnull": False}).delete()
+    _empty_append_only_tables([model._meta.db_table for model in protected])
+
+
+def _empty_append_only_tables(tables: list[str]) -> None:
+    from django.db import connection
+
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            for table in tables:
-                cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
-            try:
-                cursor.execute("TRUNCATE " + ", ".join(f'"{table}"' for table in tables) + " CASCADE")
-            finally:
-                for table in tables:
-                    cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+            lift = [f'ALTER TABLE "{table}" DISABLE TRIGGER USER' for table in tables]
+            restore = [f'ALTER TABLE "{table}" ENABLE TRIGGER USER' for table in tables]
         else:
             placeholders = ", ".join(["%s"] * len(tables))
             query = f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({placeholders})"  # noqa: S608
             cursor.execute(query, tables)
             triggers = cursor.fetchall()
-            for name, _sql in triggers:
-                cursor.execute(f'DROP TRIGGER "{name}"')
-            try:
-                for table in tables:
-                    cursor.execute(f'DELETE FROM "{table}"')  # noqa: S608 - table names come from the models
-            finally:
-                for _name, sql in triggers:
-                    cursor.execute(sql)
+            lift = [f'DROP TRIGGER "{name}"' for name, _sql in triggers]
+            restore = [sql for _name, sql in triggers]
+        for statement in lift:
+            cursor.execute(statement)
+        try:
+            for table in tables:
+                cursor.execute(f'DELETE FROM "{table}"')  # noqa: S608 - table names come from the models
+        finally:
+            for statement in restore:
+                cursor.execute(statement)
