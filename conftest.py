@@ -41,11 +41,12 @@ def committed_rows_purged(transactional_db: None) -> Iterator[None]:
     and TRUNCATE of non-empty tables), so empty them with the triggers lifted before Django's flush."""
     yield
     from django.apps import apps
+    from django.db.models import Model
 
     from lapor.core.audit import chained_event_models
     from lapor.core.models import AuditAnchor
 
-    protected = [*chained_event_models(), AuditAnchor]
+    protected: list[type[Model]] = [*chained_event_models(), AuditAnchor]
     for model in apps.get_models():  # rows that point at protected rows (notifications, attachments) go first
         for field in model._meta.concrete_fields:
             if model not in protected and field.is_relation and field.related_model in protected:
