@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from lapor.demo.services import DemoError, demo_load, demo_logins
 
@@ -29,9 +30,17 @@ class Command(BaseCommand):
             except DemoError as error:
                 raise CommandError(str(error)) from error
             self.stdout.write(
-                f"Demo data: {result.institutions_created} institutions, {result.accounts_created} accounts, "
-                f"{result.memberships_granted} memberships, {result.categories_created} categories, "
-                f"{result.reports_created} reports created."
+                _(
+                    "Demo data created: %(institutions)d institutions, %(accounts)d accounts, "
+                    "%(memberships)d memberships, %(categories)d categories, %(reports)d reports."
+                )
+                % {
+                    "institutions": result.institutions_created,
+                    "accounts": result.accounts_created,
+                    "memberships": result.memberships_granted,
+                    "categories": result.categories_created,
+                    "reports": result.reports_created,
+                }
             )
             if options["quiet_logins"]:
                 return
@@ -41,7 +50,9 @@ class Command(BaseCommand):
         rows = demo_logins()
         width = max(len(login) for login, _password, _what in rows)
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {rows[0][1]})"))
+        self.stdout.write(
+            self.style.SUCCESS(_("Demo logins (password for all: %(password)s)") % {"password": rows[0][1]})
+        )
         for login, _password, what in rows:
             self.stdout.write(f"  {login.ljust(width)}  {what}")
         self.stdout.write("")
