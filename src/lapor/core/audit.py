@@ -398,6 +398,18 @@ def chain_append(model: type[E], *, chain_id: Any, **fields: Any) -> E:
     the change it records. ``fields`` are the payload (model field names, e.g. ``actor=user``); the
     chain key, sequence, previous_hash, hash and created_at are set here.
     """
+    return _append(model, chain_id, fields, owner_locked=False)
+
+
+def chain_append_owner_locked(model: type[E], *, chain_id: Any, **fields: Any) -> E:
+    """`chain_append` for a caller that holds the chain owner's row locked (SELECT ... FOR UPDATE, or
+    it inserted the row) in this transaction. No other append to the chain can run until it commits,
+    so the owner is not locked again and no savepoint is needed to retry a lost race. The event, its
+    hash and its place in the chain are the same."""
+    return _append(model, chain_id, fields, owner_locked=True)
+
+
+def _append(model: type[E], chain_id: Any, fields: dict[str, Any], *, owner_locked: bool) -> E:
     layout = _layout(model)
     database = router.db_for_write(model)
     if not transaction.get_connection(database).in_atomic_block:
@@ -409,6 +421,8 @@ def chain_append(model: type[E], *, chain_id: Any, **fields: Any) -> E:
     if reserved:
         raise AuditError(AuditErrorCode.RESERVED_FIELD, f"chain_append() sets {reserved} itself.")
     chain_id = layout.chain_field.to_python(chain_id)
+    if owner_locked and isinstance(layout.chain_field, models.ForeignKey):
+        return _insert_next(model, layout, chain_id, fields, database)
     _lock_chain_owner(model, layout, chain_id, database)
     try:
         with transaction.atomic(using=database):

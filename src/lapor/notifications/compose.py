@@ -97,12 +97,14 @@ class EventFacts:
         return ", ".join(names)
 
 
-def drafts_for_event(event: ReportEvent) -> list[Draft]:
-    """Every message ``event`` calls for, ready to be written to the outbox."""
+def drafts_for_event(event: ReportEvent, report: Report | None = None) -> list[Draft]:
+    """Every message ``event`` calls for, ready to be written to the outbox. ``report``: the event's
+    report as the caller's transaction has just saved it, with its reporter and owner (else read)."""
     tell_reporter, tell_staff = reporter_hears_of(event), staff_hear_of(event)
     if not (tell_reporter or tell_staff):
         return []
-    report = Report.objects.select_related("reporter", "owner").get(pk=event.report_id)
+    if report is None or report.pk != event.report_id:
+        report = Report.objects.select_related("reporter", "owner").get(pk=event.report_id)
     facts = EventFacts(
         event=event,
         report=report,

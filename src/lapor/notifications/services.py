@@ -19,6 +19,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -29,7 +30,8 @@ from lapor.notifications.channels import Channel, DeliveryError, channel_for
 from lapor.notifications.choices import CLAIMABLE_STATUSES, DeliveryStatus
 from lapor.notifications.compose import drafts_for_event
 from lapor.notifications.models import Notification
-from lapor.reports.models import ReportEvent
+from lapor.reports.enqueue import on_commit_enqueue
+from lapor.reports.models import Report, ReportEvent
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +46,15 @@ LAST_ERROR_LENGTH = 2000
 # --- writing ------------------------------------------------------------------------------------------
 
 
-def notify_for_event(*, event: ReportEvent) -> list[Notification]:
+def notify_for_event(
+    *, event: ReportEvent, report: Report | None = None, new_event: bool = False
+) -> list[Notification]:
     """Write the notifications ``event`` calls for into the outbox, in the caller's transaction, and
-    have them delivered once it commits. Calling it again for the same event writes nothing new."""
-    drafts = drafts_for_event(event)
+    have them delivered once it commits. Calling it again for the same event writes nothing new.
+    ``report``: the event's report as the caller just saved it (with its reporter and owner loaded),
+    which spares reading it again. ``new_event``: the caller's transaction has just written the event,
+    so that no notification of it can exist yet."""
+    drafts = drafts_for_event(event, report)
     if not drafts:
         return []
     now = timezone.now()
@@ -68,25 +75,32 @@ def notify_for_event(*, event: ReportEvent) -> list[Notification]:
         )
         for draft in drafts
     ]
-    # Conflicts are skipped rather than raised: an error here would roll back the caller's event.
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    stored = list(Notification.objects.filter(dedupe_key__in=[row.dedupe_key for row in rows]).order_by("pk"))
+    if new_event:
+        # Nothing can be stored for an event this transaction just wrote: the rows are inserted as
+        # they are (the first of any two with the same key, as ON CONFLICT DO NOTHING would keep)
+        # and come back with their ids, with no second read.
+        unique = list({row.dedupe_key: row for row in reversed(rows)}.values())[::-1]
+        stored = Notification.objects.bulk_create(unique)
+    else:
+        # Conflicts are skipped rather than raised: an error here would roll back the caller's event.
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        stored = list(Notification.objects.filter(dedupe_key__in=[row.dedupe_key for row in rows]).order_by("pk"))
     _deliver_after_commit([row.pk for row in stored if row.status == DeliveryStatus.PENDING])
     return stored
 
 
 def _deliver_after_commit(notification_ids: Sequence[int]) -> None:
     if notification_ids:
-        # robust: a failure to enqueue must not fail the request that committed; the sweeper
-        # (`lapor notifications deliver`) picks up whatever stays pending.
-        transaction.on_commit(partial(_enqueue_deliveries, list(notification_ids)), robust=True)
+        # A failure to enqueue must not fail the request that committed (it is logged); the sweeper
+        # (`lapor notifications deliver`) picks up whatever stays pending. The tasks are written with
+        # the transaction's other tasks (its timers), in one INSERT on the database backend.
+        on_commit_enqueue(partial(_delivery_jobs, list(notification_ids)))
 
 
-def _enqueue_deliveries(notification_ids: list[int]) -> None:
+def _delivery_jobs(notification_ids: list[int]) -> list[tuple[Any, tuple[int]]]:
     from lapor.notifications.tasks import deliver_notification
 
-    for notification_id in notification_ids:
-        deliver_notification.enqueue(notification_id)
+    return [(deliver_notification, (notification_id,)) for notification_id in notification_ids]
 
 
 def notification_retry(*, notification_ids: Iterable[int], now: datetime | None = None) -> int:

@@ -141,6 +141,13 @@ def access_report(user: Any, tracking_id: str, action: Action | None = None) -> 
 
 def acting_capacity(user: Any, report: Report, action: Action) -> Actor:
     """The capacity in which ``user`` takes ``action`` on ``report``; a typed error when none allows it."""
+    if (
+        getattr(user, "is_authenticated", False)
+        and report.reporter_id == user.pk
+        and is_allowed(action, Status(report.status), Actor.REPORTER)
+    ):
+        # The reporter's capacity comes first in CAPACITY_ORDER: no need to look up staff memberships.
+        return Actor.REPORTER
     held = capacities(user, report)
     for capacity in CAPACITY_ORDER:
         if capacity in held and is_allowed(action, Status(report.status), capacity):

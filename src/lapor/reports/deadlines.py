@@ -11,14 +11,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.utils import timezone
 
 from lapor.core.calendar import Pause, WorkingCalendar, working_calendar
 from lapor.institutions.choices import DeadlineClock, DeadlineUnit
-from lapor.institutions.models import Institution
+from lapor.institutions.models import DeadlineOverride, Institution
 from lapor.institutions.selectors import effective_deadline
 from lapor.reports.choices import Clock, ClockState, ReportWeight
 from lapor.reports.models import Report, ReportClock, ReportPause
@@ -52,13 +52,31 @@ def _override_key(clock: Clock, weight: str) -> str | None:
     return DeadlineClock(clock.value)
 
 
-def budget_for(clock: Clock, *, institution: Institution, weight: str = "") -> Budget:
+def deadline_overrides(institution: Institution) -> dict[str, DeadlineOverride]:
+    """Every clock's override that applies to ``institution`` (as `effective_deadline` picks it for
+    one clock: its own, or the nearest institution's above it), in one query."""
+    found: dict[str, DeadlineOverride] = {}
+    rows = (
+        DeadlineOverride.objects.filter(institution__path__in=institution.ancestor_paths(include_self=True))
+        .select_related("institution")
+        .order_by("-institution__depth", "pk")
+    )
+    for override in rows:
+        found.setdefault(override.clock, override)
+    return found
+
+
+def budget_for(
+    clock: Clock, *, institution: Institution, weight: str = "", overrides: dict[str, DeadlineOverride] | None = None
+) -> Budget:
+    """The clock's budget; ``overrides``: those of `deadline_overrides(institution)`, when the caller
+    has them already."""
     key = _override_key(clock, weight)
     if key is not None:
-        override = effective_deadline(institution=institution, clock=key)
-        if override is not None:
-            unit = HOURS if override.unit == DeadlineUnit.HOURS else WORKING_DAYS
-            return Budget(override.amount, unit)
+        found = overrides.get(key) if overrides is not None else effective_deadline(institution=institution, clock=key)
+        if found is not None:
+            unit = HOURS if found.unit == DeadlineUnit.HOURS else WORKING_DAYS
+            return Budget(found.amount, unit)
     defaults: dict[str, Any] = settings.REPORT_DEADLINES
     entry = (
         defaults["resolution"][weight or ReportWeight.NORMATIVE] if clock == Clock.RESOLUTION else defaults[clock.value]
@@ -98,7 +116,7 @@ def clock_start(
     report: Report, clock: Clock, *, at: datetime, institution: Institution, calendar: WorkingCalendar
 ) -> ReportClock:
     budget = budget_for(clock, institution=institution, weight=report.weight)
-    ReportClock.objects.filter(report=report, clock=clock, stopped_at__isnull=True).update(stopped_at=at)
+    clocks_stop(report, [clock], at=at)
     running = ReportClock(report=report, clock=clock, started_at=at, budget=budget.amount, budget_unit=budget.unit)
     schedule(running, zone=report.time_zone, pauses=(), calendar=calendar)
     running.save(force_insert=True)
@@ -108,15 +126,51 @@ def clock_start(
     return running
 
 
+def clocks_restart(
+    report: Report,
+    *,
+    stops: Iterable[Clock],
+    starts: Iterable[Clock],
+    at: datetime,
+    institution: Institution,
+    calendar: WorkingCalendar,
+) -> list[ReportClock]:
+    """`clocks_stop` of ``stops``, then `clock_start` of each of ``starts`` (in that order), with one
+    UPDATE, one read of the overrides and one INSERT."""
+    starting = list(starts)
+    clocks_stop(report, [*stops, *starting], at=at)
+    if not starting:
+        return []
+    overrides = deadline_overrides(institution)
+    running = []
+    for clock in starting:
+        budget = budget_for(clock, institution=institution, weight=report.weight, overrides=overrides)
+        started = ReportClock(report=report, clock=clock, started_at=at, budget=budget.amount, budget_unit=budget.unit)
+        schedule(started, zone=report.time_zone, pauses=(), calendar=calendar)
+        running.append(started)
+    ReportClock.objects.bulk_create(running)
+    from lapor.reports.timers import schedule_after_commit
+
+    schedule_after_commit(running)
+    return running
+
+
 def clocks_stop(report: Report, clocks: Iterable[Clock], *, at: datetime) -> None:
-    ReportClock.objects.filter(report=report, clock__in=list(clocks), stopped_at__isnull=True).update(stopped_at=at)
+    from lapor.reports.timers import note_clocks_changed
+
+    names = list(clocks)
+    ReportClock.objects.filter(report=report, clock__in=names, stopped_at__isnull=True).update(stopped_at=at)
+    note_clocks_changed(report.pk, names, stopped_at=at)
 
 
 def clocks_pause(report: Report, *, at: datetime, reason: str) -> None:
+    from lapor.reports.timers import note_clocks_changed
+
     ReportPause.objects.create(report=report, started_at=at, reason=reason)
     ReportClock.objects.filter(
         report=report, clock__in=INSTITUTION_CLOCKS, stopped_at__isnull=True, paused_at__isnull=True
     ).update(paused_at=at)
+    note_clocks_changed(report.pk, INSTITUTION_CLOCKS, paused_at=at)
 
 
 def clocks_unpause(report: Report, *, at: datetime, calendar: WorkingCalendar) -> None:
@@ -146,5 +200,18 @@ def clock_state(clock: ReportClock, *, now: datetime | None = None) -> ClockStat
     return ClockState.YELLOW if end >= clock.yellow_at else ClockState.GREEN
 
 
+class _CalendarOnDemand:
+    """The working calendar, read from the database the first time a due time is computed: a service
+    call that starts or moves no clock sends no query for it."""
+
+    def __init__(self) -> None:
+        self._calendar: WorkingCalendar | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._calendar is None:
+            self._calendar = working_calendar()
+        return getattr(self._calendar, name)
+
+
 def new_calendar() -> WorkingCalendar:
-    return working_calendar()
+    return cast(WorkingCalendar, _CalendarOnDemand())

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lapor.accounts.models import User
-from lapor.core.audit import chain_append
+from lapor.core.audit import chain_append_owner_locked
 from lapor.core.calendar import WorkingCalendar
 from lapor.core.ids import new_tracking_id
 from lapor.institutions.models import Category, Institution
@@ -57,7 +57,12 @@ TRACKING_ID_ATTEMPTS = 5
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def _national_institution() -> Institution:
+def _national_institution(*, known: Sequence[Institution | None] = ()) -> Institution:
+    """The national institution. ``known``: institutions read in this transaction (the report's owner
+    or dispatcher); when one of them is the active national institution, it is not read again."""
+    for candidate in known:
+        if candidate is not None and candidate.code == settings.NATIONAL_INSTITUTION_CODE and candidate.is_active:
+            return candidate
     institution = Institution.objects.filter(code=settings.NATIONAL_INSTITUTION_CODE, is_active=True).first()
     if institution is None:
         raise ReportError(
@@ -71,7 +76,8 @@ def _national_institution() -> Institution:
 def _locked(report: Report) -> Report:
     # Lock the report row only: locking its owner too would serialise every action on any report of
     # the same institution (and invite deadlocks with the timers).
-    return Report.objects.select_for_update(of=("self",)).select_related("owner").get(pk=report.pk)
+    # The reporter comes along for the notifications of the event the caller is about to record.
+    return Report.objects.select_for_update(of=("self",)).select_related("owner", "reporter").get(pk=report.pk)
 
 
 def _required_text(value: Any, *, field: str, maximum: int) -> str:
@@ -98,7 +104,9 @@ def _membership_institution(user: User | None, capacity: Actor, report: Report) 
     if user is None or capacity in (Actor.REPORTER, Actor.PUBLIC, Actor.SYSTEM):
         return None
     if capacity == Actor.NATIONAL_ADMIN:
-        return _national_institution()
+        # Only the institutions already loaded with the report: reading another would cost the query saved.
+        loaded = [field for field in ("owner", "dispatched_by") if field in report._state.fields_cache]
+        return _national_institution(known=[getattr(report, field) for field in loaded])
     if capacity == Actor.UNIT_OFFICER:
         unit = (
             ReportAssignment.objects.filter(report=report, is_active=True, unit__memberships__user=user)
@@ -123,10 +131,15 @@ def _record(
     visibility: Visibility = Visibility.PUBLIC,
     details: dict[str, Any] | None = None,
     institution: Institution | None = None,
+    report_loaded: bool = True,
 ) -> ReportEvent:
+    """Append the event to the report's chain and write its notifications. ``report_loaded``: the
+    report is as read under its lock (with owner and reporter) and saved since; False makes the
+    notifications read it again."""
     from lapor.notifications.services import notify_for_event
 
-    event = chain_append(
+    # Every caller holds the report locked (_locked) or created it in this transaction.
+    event = chain_append_owner_locked(
         ReportEvent,
         chain_id=report.pk,
         actor=user,
@@ -139,7 +152,7 @@ def _record(
         message=message,
         details=details or {},
     )
-    notify_for_event(event=event)
+    notify_for_event(event=event, report=report if report_loaded else None, new_event=True)
     return event
 
 
@@ -171,10 +184,15 @@ def _move(
     if transition.unpauses:
         report.resume_status = ""
         deadlines.clocks_unpause(report, at=at, calendar=calendar)
-    if transition.stops:
-        deadlines.clocks_stop(report, transition.stops, at=at)
-    for clock in sorted(transition.starts):
-        deadlines.clock_start(report, clock, at=at, institution=clock_institution or report.owner, calendar=calendar)
+    if transition.stops or transition.starts:
+        deadlines.clocks_restart(
+            report,
+            stops=sorted(transition.stops),
+            starts=sorted(transition.starts),
+            at=at,
+            institution=clock_institution or report.owner,
+            calendar=calendar,
+        )
     return before
 
 
@@ -362,13 +380,21 @@ def _report_submit(
         from_status="",
         details={"channel": channel, "owner": owner.pk},
         institution=None,
+        # Built here from the caller's objects, not read: the notifications read it as stored.
+        report_loaded=False,
     )
     return report, secret
 
 
 def _move_submit(report: Report, *, at: datetime, calendar: WorkingCalendar) -> None:
-    for clock in sorted(transition_for(Action.SUBMIT).starts):
-        deadlines.clock_start(report, clock, at=at, institution=report.owner, calendar=calendar)
+    deadlines.clocks_restart(
+        report,
+        stops=(),
+        starts=sorted(transition_for(Action.SUBMIT).starts),
+        at=at,
+        institution=report.owner,
+        calendar=calendar,
+    )
 
 
 def reporter_link_matches(report: Report, secret: str) -> bool:

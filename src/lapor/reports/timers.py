@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -514,9 +516,64 @@ def _schedule_committed(clock_ids: Sequence[int]) -> None:
         schedule_clock_tasks(clock)
 
 
+def _clock_jobs(clocks: Sequence[ReportClock]) -> Iterator[tuple[object, tuple[int]]]:
+    from lapor.reports.tasks import run_clock
+
+    # A backend that cannot defer (the immediate one in tests and development) would run the task
+    # now, when nothing is due: such deployments rely on the sweep alone.
+    if not run_clock.get_backend().supports_defer:
+        return
+    for clock in clocks:
+        if _is_running(clock):
+            for at in clock_task_times(clock):
+                yield run_clock.using(run_after=at), (clock.pk,)
+
+
 def schedule_after_commit(clocks: Iterable[ReportClock]) -> None:
     """Schedule the clocks' tasks once the transaction that started or moved them commits (a rolled
-    back start schedules nothing). A failure to enqueue is logged, not raised: the sweep catches up."""
-    clock_ids = [clock.pk for clock in clocks]
-    if clock_ids:
-        transaction.on_commit(partial(_schedule_committed, clock_ids), robust=True)
+    back start schedules nothing), with the transaction's other tasks. The clocks are the objects the
+    transaction holds: `deadlines` marks those it stops or pauses later in the same transaction. A
+    failure to enqueue is logged, not raised: the sweep catches up."""
+    from lapor.reports.enqueue import on_commit_enqueue
+
+    pending = [clock for clock in clocks if clock.pk is not None]
+    if pending:
+        waiting = _waiting_clocks()
+        waiting[:] = [entry for entry in waiting if entry() is not None]
+        waiting.extend(weakref.ref(clock) for clock in pending)
+        on_commit_enqueue(partial(_scheduled_jobs, pending))
+
+
+def _scheduled_jobs(clocks: list[ReportClock]) -> list[tuple[object, tuple[int]]]:
+    done = {id(clock) for clock in clocks}
+    waiting = _waiting_clocks()
+    waiting[:] = [entry for entry in waiting if (clock := entry()) is not None and id(clock) not in done]
+    return list(_clock_jobs(clocks))
+
+
+_local = threading.local()
+
+
+def _waiting_clocks() -> list[weakref.ref[ReportClock]]:
+    """The clocks of this thread's transaction that wait for its commit to be scheduled (held weakly:
+    those of a rolled back transaction go with its hooks)."""
+    if not hasattr(_local, "clocks"):
+        _local.clocks = []
+    clocks: list[weakref.ref[ReportClock]] = _local.clocks
+    return clocks
+
+
+def note_clocks_changed(
+    report_id: int, clocks: Iterable[str], *, stopped_at: datetime | None = None, paused_at: datetime | None = None
+) -> None:
+    """Tell the clocks waiting to be scheduled what an UPDATE in ``deadlines`` just did to their rows
+    (stopped, or paused, the report's running ``clocks``), as a read after commit would show it."""
+    names = set(clocks)
+    for entry in _waiting_clocks():
+        clock = entry()
+        if clock is None or clock.report_id != report_id or clock.clock not in names or clock.stopped_at is not None:
+            continue
+        if stopped_at is not None:
+            clock.stopped_at = stopped_at
+        elif paused_at is not None and clock.paused_at is None:
+            clock.paused_at = paused_at
