@@ -78,7 +78,11 @@ class EventFacts:
 
     event: ReportEvent
     report: Report
-    running_clocks: dict[str, ReportClock]
+
+    @functools.cached_property
+    def running_clocks(self) -> dict[str, ReportClock]:
+        """The report's running clocks, read when a message shows a deadline (not all do)."""
+        return {clock.clock: clock for clock in self.report.clocks.filter(stopped_at__isnull=True)}
 
     @property
     def details(self) -> dict[str, Any]:
@@ -97,19 +101,20 @@ class EventFacts:
         return ", ".join(names)
 
 
-def drafts_for_event(event: ReportEvent, report: Report | None = None) -> list[Draft]:
+def drafts_for_event(
+    event: ReportEvent, report: Report | None = None, running_clocks: Iterable[ReportClock] | None = None
+) -> list[Draft]:
     """Every message ``event`` calls for, ready to be written to the outbox. ``report``: the event's
-    report as the caller's transaction has just saved it, with its reporter and owner (else read)."""
+    report as the caller's transaction has just saved it, with its reporter and owner (else read);
+    ``running_clocks``: all its running clocks, when the caller knows them (else read if needed)."""
     tell_reporter, tell_staff = reporter_hears_of(event), staff_hear_of(event)
     if not (tell_reporter or tell_staff):
         return []
     if report is None or report.pk != event.report_id:
         report = Report.objects.select_related("reporter", "owner").get(pk=event.report_id)
-    facts = EventFacts(
-        event=event,
-        report=report,
-        running_clocks={clock.clock: clock for clock in report.clocks.filter(stopped_at__isnull=True)},
-    )
+    facts = EventFacts(event=event, report=report)
+    if running_clocks is not None:
+        facts.__dict__["running_clocks"] = {clock.clock: clock for clock in running_clocks}
     drafts = []
     if tell_reporter and (reporter := reporter_recipient(report)) is not None:
         drafts.append(_compose(facts, reporter, _reporter_context))

@@ -31,7 +31,7 @@ from lapor.notifications.choices import CLAIMABLE_STATUSES, DeliveryStatus
 from lapor.notifications.compose import drafts_for_event
 from lapor.notifications.models import Notification
 from lapor.reports.enqueue import on_commit_enqueue
-from lapor.reports.models import Report, ReportEvent
+from lapor.reports.models import Report, ReportClock, ReportEvent
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +47,19 @@ LAST_ERROR_LENGTH = 2000
 
 
 def notify_for_event(
-    *, event: ReportEvent, report: Report | None = None, new_event: bool = False
+    *,
+    event: ReportEvent,
+    report: Report | None = None,
+    new_event: bool = False,
+    running_clocks: Iterable[ReportClock] | None = None,
 ) -> list[Notification]:
     """Write the notifications ``event`` calls for into the outbox, in the caller's transaction, and
     have them delivered once it commits. Calling it again for the same event writes nothing new.
     ``report``: the event's report as the caller just saved it (with its reporter and owner loaded),
     which spares reading it again. ``new_event``: the caller's transaction has just written the event,
-    so that no notification of it can exist yet."""
-    drafts = drafts_for_event(event, report)
+    so that no notification of it can exist yet. ``running_clocks``: all the report's running clocks,
+    when the caller knows them."""
+    drafts = drafts_for_event(event, report, running_clocks)
     if not drafts:
         return []
     now = timezone.now()

@@ -45,7 +45,15 @@ from lapor.reports.choices import (
     Visibility,
 )
 from lapor.reports.errors import ReportError, ReportErrorCode
-from lapor.reports.models import Report, ReportAssignment, ReportCopy, ReportEvent, ReportPause, ReportSupport
+from lapor.reports.models import (
+    Report,
+    ReportAssignment,
+    ReportClock,
+    ReportCopy,
+    ReportEvent,
+    ReportPause,
+    ReportSupport,
+)
 from lapor.reports.privacy import mask_personal_data
 from lapor.reports.workflow import is_allowed, transition_for
 
@@ -132,6 +140,7 @@ def _record(
     details: dict[str, Any] | None = None,
     institution: Institution | None = None,
     report_loaded: bool = True,
+    running_clocks: Sequence[ReportClock] | None = None,
 ) -> ReportEvent:
     """Append the event to the report's chain and write its notifications. ``report_loaded``: the
     report is as read under its lock (with owner and reporter) and saved since; False makes the
@@ -152,7 +161,9 @@ def _record(
         message=message,
         details=details or {},
     )
-    notify_for_event(event=event, report=report if report_loaded else None, new_event=True)
+    notify_for_event(
+        event=event, report=report if report_loaded else None, new_event=True, running_clocks=running_clocks
+    )
     return event
 
 
@@ -371,7 +382,7 @@ def _report_submit(
     report.save(force_insert=True)
     calendar = deadlines.new_calendar()
     capacity = Actor.REPORTER if reporter is not None or submitted_by is None else Actor.SYSTEM
-    _move_submit(report, at=now, calendar=calendar)
+    started = _move_submit(report, at=now, calendar=calendar)
     _record(
         report,
         action=Action.SUBMIT,
@@ -382,12 +393,14 @@ def _report_submit(
         institution=None,
         # Built here from the caller's objects, not read: the notifications read it as stored.
         report_loaded=False,
+        # A new report runs only the clocks just started.
+        running_clocks=started,
     )
     return report, secret
 
 
-def _move_submit(report: Report, *, at: datetime, calendar: WorkingCalendar) -> None:
-    deadlines.clocks_restart(
+def _move_submit(report: Report, *, at: datetime, calendar: WorkingCalendar) -> list[ReportClock]:
+    return deadlines.clocks_restart(
         report,
         stops=(),
         starts=sorted(transition_for(Action.SUBMIT).starts),
