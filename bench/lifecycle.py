@@ -940,7 +940,7 @@ def explain_sweeps() -> list[tuple[str, str, str]]:
     }
     found = []
     for label, queryset in sweeps.items():
-        ids = queryset.filter(pk__gt=0).order_by("pk").values_list("pk", flat=True)[: timers.DEFAULT_BATCH_SIZE]
+        ids = queryset.order_by().values_list("pk", flat=True)  # as timers._ids_in_batches reads them
         found.append((label, str(ids.query), ids.explain(analyze=True, buffers=True, costs=False)))
     return found
 

@@ -376,15 +376,16 @@ class SweepResult:
 
 
 def _ids_in_batches(queryset: QuerySet[ReportClock] | QuerySet[Report], batch_size: int) -> Iterator[int]:
-    """Primary keys in keyset-paginated batches, so a long backlog is never read in one go and a
-    row that stays due (skipped, or not yet at its next level) is visited once per sweep."""
-    last = 0
-    while True:
-        batch = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch_size])
-        if not batch:
-            return
-        yield from batch
-        last = batch[-1]
+    """The primary keys of what is due, each visited once per sweep.
+
+    They are read in one unordered query and sorted here: with ORDER BY id LIMIT, PostgreSQL walks the
+    primary key and filters millions of running clocks to find the few due ones (0.6-0.9 s at a
+    million reports); without it, it reads the partial indexes that hold only clocks with something
+    left to do. The ids of even a large backlog are small; acting on them is what takes time.
+    """
+    ids = sorted(queryset.order_by().values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        yield from ids[start : start + batch_size]
 
 
 def _running() -> QuerySet[ReportClock]:
