@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError
 from django.template.defaultfilters import filesizeformat
 from PIL import Image, ImageCms
+from pypdf import PdfReader, PdfWriter
 
 from lapor.reports import attachments
 from lapor.reports.attachments import MAX_NAME_LENGTH, clean_name, prepare_upload, prepare_uploads, sniff
@@ -227,11 +228,41 @@ def test_a_damaged_image_is_refused():
 # --- documents and text -----------------------------------------------------------------------------
 
 
-def test_a_pdf_is_kept_as_it_is():
-    content = pdf()
-    prepared = prepare_upload(upload("surat.pdf", content))
-    assert prepared.content == content
+def test_a_pdf_keeps_its_pages():
+    prepared = prepare_upload(upload("surat.pdf", pdf()))
     assert prepared.content_type == "application/pdf"
+    rewritten = PdfReader(io.BytesIO(prepared.content))
+    assert len(rewritten.pages) == 1
+    assert rewritten.pages[0].mediabox.width == 200
+
+
+def test_a_pdf_loses_the_metadata_that_names_its_author():
+    writer = PdfWriter()
+    writer.add_blank_page(300, 400)
+    writer.add_blank_page(300, 400)
+    writer.add_metadata({"/Author": "Siti Sentinel Rahayu", "/Creator": "Kantor Siti Sentinel"})
+    original = io.BytesIO()
+    writer.write(original)
+    assert b"Sentinel" in original.getvalue()
+
+    prepared = prepare_upload(upload("kronologi.pdf", original.getvalue()))
+
+    assert b"Sentinel" not in prepared.content
+    rewritten = PdfReader(io.BytesIO(prepared.content))
+    assert rewritten.metadata is None
+    assert len(rewritten.pages) == 2
+
+
+def test_a_password_protected_pdf_is_refused_with_the_reason():
+    writer = PdfWriter()
+    writer.add_blank_page(100, 100)
+    writer.encrypt("rahasia")
+    locked = io.BytesIO()
+    writer.write(locked)
+    with pytest.raises(ReportError) as refused:
+        prepare_upload(upload("terkunci.pdf", locked.getvalue()))
+    assert refused.value.code == ReportErrorCode.ATTACHMENT_REJECTED
+    assert "password" in str(refused.value.message)
 
 
 @pytest.mark.parametrize(

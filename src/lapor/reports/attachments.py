@@ -4,9 +4,10 @@ Accepted: JPEG, PNG and WebP images, PDF documents and plain UTF-8 text. Images 
 drawn again into a new image, so that nothing of the original file survives but its pixels: EXIF
 (with the GPS position of the phone that took it), XMP, IPTC, comments, colour profiles (converted to
 sRGB first) and anything appended after the image data (a JPEG with a ZIP or a script behind it) are
-gone, the EXIF orientation is applied to the pixels, and the size is capped. PDFs are kept as they
-are after a structural check; nothing in them is run here, and faces serve every attachment as a
-download (Content-Disposition: attachment, X-Content-Type-Options: nosniff). Web pages and SVG are
+gone, the EXIF orientation is applied to the pixels, and the size is capped. PDFs are written again
+page by page after a structural check, without their document information (Author, Creator...) and
+XMP metadata, which can name an anonymous reporter; nothing in them is run here, and faces serve every
+attachment as a download (Content-Disposition: attachment, X-Content-Type-Options: nosniff). Web pages and SVG are
 refused because a browser would run the scripts they can carry.
 
 Files are stored under a random name; the user's file name is kept, cleaned, for display only.
@@ -283,6 +284,38 @@ def _check_pdf(data: bytes, name: str) -> None:
         )
 
 
+def _rewrite_pdf(data: bytes, name: str) -> bytes:
+    """The pages again, in a new document without the metadata of the original (its /Info
+    dictionary, its XMP stream and the pages' own XMP), which word processors fill with the name of
+    whoever wrote it."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise _rejected(
+                _("“%(name)s” is a password-protected PDF; send it without the password.") % {"name": name},
+                name=name,
+            )
+        writer = PdfWriter()
+        for page in reader.pages:
+            page.pop("/Metadata", None)
+            page.pop("/PieceInfo", None)
+            writer.add_page(page)
+        writer.metadata = None
+        output = io.BytesIO()
+        writer.write(output)
+    except ReportError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+        raise _rejected(
+            _("“%(name)s” is not a complete PDF document; it may be damaged or cut off.") % {"name": name},
+            name=name,
+        ) from error
+    return output.getvalue()
+
+
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
@@ -371,6 +404,9 @@ def prepare_upload(upload: UploadedFile[Any], *, limits: AttachmentLimits | None
             raise _too_big(name, limits)
     elif kind == FileKind.PDF:
         _check_pdf(data, name)
+        data = _rewrite_pdf(data, name)
+        if len(data) > limits.file_bytes:
+            raise _too_big(name, limits)
     elif _has_markup(data):
         raise _rejected(
             _(
