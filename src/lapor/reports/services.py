@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, override
 
 from lapor.accounts.models import User
 from lapor.core.audit import chain_append_owner_locked
@@ -30,7 +31,7 @@ from lapor.institutions.selectors import institution_subtree
 from lapor.regions.models import Region
 from lapor.regions.timezones import time_zone_for_region
 from lapor.reports import deadlines
-from lapor.reports.access import acting_capacity, capacities
+from lapor.reports.access import acting_capacity, capacities, visible_reports
 from lapor.reports.choices import (
     PAUSED_STATUSES,
     Action,
@@ -205,6 +206,12 @@ def _move(
             calendar=calendar,
         )
     return before
+
+
+def _running_clock(report: Report, clock: str, *, lock: bool = False) -> ReportClock | None:
+    """The running clock of one kind (at most one runs: a partial unique constraint)."""
+    clocks = report.clocks.select_for_update() if lock else report.clocks.all()
+    return clocks.filter(clock=clock, stopped_at__isnull=True).first()
 
 
 def _act(user: User | None, report: Report, action: Action) -> Actor:
@@ -797,7 +804,7 @@ def report_deem_complete(*, report: Report) -> Report | None:
     report = _locked(report)
     if report.status != Status.COMPLETED:
         return None
-    window = report.clocks.filter(clock=Clock.REPORTER_REPLY, stopped_at__isnull=True).first()
+    window = _running_clock(report, Clock.REPORTER_REPLY)
     now = timezone.now()
     if window is None or window.due_at > now:
         return None
@@ -943,6 +950,9 @@ def report_support(*, user: User, report: Report) -> Report:
     """ "Dukung": one support per account; the reporter follows their own report already."""
     if not user.is_authenticated:
         raise ReportError(ReportErrorCode.ACTION_NOT_ALLOWED, _("Sign in to support a report."))
+    if not visible_reports(user).filter(pk=report.pk).exists():
+        # Exactly what access_report answers for a report one may not see: its existence stays hidden.
+        raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
     if report.reporter_id == user.pk:
         raise ReportError(ReportErrorCode.DUPLICATE_SUPPORT, _("You filed this report."))
     _support, created = ReportSupport.objects.get_or_create(report=report, user=user)
@@ -988,7 +998,7 @@ def report_warn(
     """Tell the people handling the report that its ``clock`` (a Clock value) has turned yellow.
     Once per clock: None when it was warned already or is no longer running."""
     report = _locked(report)
-    running = report.clocks.select_for_update().filter(clock=clock, stopped_at__isnull=True).first()
+    running = _running_clock(report, clock, lock=True)
     if running is None or running.warned_at is not None:
         return None
     _act(None, report, Action.WARN)
@@ -1021,7 +1031,7 @@ def report_escalate(
     if not 1 <= level <= MAX_ESCALATION_LEVEL:
         raise ReportError(ReportErrorCode.INVALID, _("Unknown escalation level."), field="level")
     report = _locked(report)
-    running = report.clocks.select_for_update().filter(clock=clock, stopped_at__isnull=True).first()
+    running = _running_clock(report, clock, lock=True)
     if running is None or running.escalation_level >= level:
         return None
     _act(None, report, Action.ESCALATE)
@@ -1051,13 +1061,11 @@ def report_remind_information(*, report: Report, at: datetime | None = None) -> 
     """Remind the reporter that details were asked for. At most settings.INFORMATION_REMINDERS times
     per request: None once they have all been sent, or when no details are awaited. ``at`` is the
     moment the timers count the next notice from (default: now)."""
-    from lapor.reports.choices import Clock
-
     report = _locked(report)
     if report.status != Status.AWAITING_INFORMATION:
         return None
-    running = report.clocks.select_for_update().filter(clock=Clock.INFORMATION_REPLY, stopped_at__isnull=True).first()
-    reminders = int(getattr(settings, "INFORMATION_REMINDERS", 2))
+    running = _running_clock(report, Clock.INFORMATION_REPLY, lock=True)
+    reminders = settings.INFORMATION_REMINDERS
     if running is None or running.reminders_sent >= reminders:
         return None
     _act(None, report, Action.REMIND)
@@ -1083,16 +1091,12 @@ def report_auto_archive(*, report: Report) -> Report | None:
     """Archive, as incomplete, a report whose requested details never came: only once the reply window
     has passed and every reminder was sent. The reporter sees the reason and may appeal with the
     details. None when the report is not (or no longer) waiting, or it is too early."""
-    from django.utils.translation import ngettext, override
-
-    from lapor.reports.choices import Clock
-
     with transaction.atomic():
         report = _locked(report)
         if report.status != Status.AWAITING_INFORMATION:
             return None
-        window = report.clocks.filter(clock=Clock.INFORMATION_REPLY, stopped_at__isnull=True).first()
-        reminders = int(getattr(settings, "INFORMATION_REMINDERS", 2))
+        window = _running_clock(report, Clock.INFORMATION_REPLY)
+        reminders = settings.INFORMATION_REMINDERS
         if window is None or window.due_at > timezone.now() or window.reminders_sent < reminders:
             return None
         # The trail is written in the default language, whoever's request happens to run this.
