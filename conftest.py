@@ -35,6 +35,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.fixture(autouse=True)
+def _reference_cache_reset() -> Iterator[None]:
+    """Each test starts with an empty reference cache: what an earlier test read (and rolled back)
+    is no business of the next."""
+    from lapor.core import reference
+
+    reference.reset()
+    yield
+    reference.reset()
+
+
 @pytest.fixture
 def committed_rows_purged(transactional_db: None) -> Iterator[None]:
     """For tests that commit: the audit trail's tables are append-only (their triggers refuse DELETE

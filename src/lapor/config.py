@@ -49,6 +49,7 @@ class Config:
     sms_gateway_token: str
     site_url: str
     attachment_max_bytes: int
+    reference_cache_seconds: int
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -176,4 +177,5 @@ def load_config(env: Mapping[str, str], *, base_dir: Path) -> Config:
         sms_gateway_token=env.get("SMS_GATEWAY_TOKEN", ""),
         site_url=_url(env, "SITE_URL"),
         attachment_max_bytes=_int(env, "REPORT_ATTACHMENT_MAX_MB", 10, minimum=1, maximum=100) * 1024 * 1024,
+        reference_cache_seconds=_int(env, "REFERENCE_CACHE_SECONDS", 60, minimum=0, maximum=3600),
     )

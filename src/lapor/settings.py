@@ -142,6 +142,8 @@ WORKER_SWEEP_INTERVAL_SECONDS = 60
 OMBUDSMAN_INSTITUTION_CODE = "ombudsman"
 NATIONAL_INSTITUTION_CODE = "nasional"
 REPORT_ATTACHMENT_MAX_BYTES = CONFIG.attachment_max_bytes
+# How long each process keeps holiday and deadline overrides and the national institution (lapor.core.reference).
+REFERENCE_CACHE_SECONDS = CONFIG.reference_cache_seconds
 REPORT_ATTACHMENT_MAX_COUNT = 10
 REPORT_ATTACHMENT_MAX_PIXELS = 50_000_000
 REPORT_ATTACHMENT_MAX_DIMENSION = 4096

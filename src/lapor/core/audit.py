@@ -372,8 +372,10 @@ def _last_event(model: type[ChainedEvent], layout: _Layout, chain_id: Any, datab
     )
 
 
-def _insert_next(model: type[E], layout: _Layout, chain_id: Any, fields: dict[str, Any], database: str) -> E:
-    last = _last_event(model, layout, chain_id, database)
+def _insert_next(
+    model: type[E], layout: _Layout, chain_id: Any, fields: dict[str, Any], database: str, *, empty: bool = False
+) -> E:
+    last = None if empty else _last_event(model, layout, chain_id, database)
     now = timezone.now()
     event = model(**fields)
     setattr(event, layout.chain_attname, chain_id)
@@ -401,15 +403,16 @@ def chain_append(model: type[E], *, chain_id: Any, **fields: Any) -> E:
     return _append(model, chain_id, fields, owner_locked=False)
 
 
-def chain_append_owner_locked(model: type[E], *, chain_id: Any, **fields: Any) -> E:
+def chain_append_owner_locked(model: type[E], *, chain_id: Any, owner_new: bool = False, **fields: Any) -> E:
     """`chain_append` for a caller that holds the chain owner's row locked (SELECT ... FOR UPDATE, or
     it inserted the row) in this transaction. No other append to the chain can run until it commits,
     so the owner is not locked again and no savepoint is needed to retry a lost race. The event, its
-    hash and its place in the chain are the same."""
-    return _append(model, chain_id, fields, owner_locked=True)
+    hash and its place in the chain are the same. ``owner_new``: this transaction inserted the owner,
+    so its chain is empty and is not read (were it not, the unique sequence would refuse the event)."""
+    return _append(model, chain_id, fields, owner_locked=True, owner_new=owner_new)
 
 
-def _append(model: type[E], chain_id: Any, fields: dict[str, Any], *, owner_locked: bool) -> E:
+def _append(model: type[E], chain_id: Any, fields: dict[str, Any], *, owner_locked: bool, owner_new: bool = False) -> E:
     layout = _layout(model)
     database = router.db_for_write(model)
     if not transaction.get_connection(database).in_atomic_block:
@@ -422,7 +425,7 @@ def _append(model: type[E], chain_id: Any, fields: dict[str, Any], *, owner_lock
         raise AuditError(AuditErrorCode.RESERVED_FIELD, f"chain_append() sets {reserved} itself.")
     chain_id = layout.chain_field.to_python(chain_id)
     if owner_locked and isinstance(layout.chain_field, models.ForeignKey):
-        return _insert_next(model, layout, chain_id, fields, database)
+        return _insert_next(model, layout, chain_id, fields, database, empty=owner_new)
     _lock_chain_owner(model, layout, chain_id, database)
     try:
         with transaction.atomic(using=database):

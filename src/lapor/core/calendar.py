@@ -39,6 +39,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from lapor.core import reference
+
 WIB: Final = "Asia/Jakarta"
 WITA: Final = "Asia/Makassar"
 WIT: Final = "Asia/Jayapura"
@@ -277,7 +279,15 @@ def working_calendar(*, years: Iterable[int] | None = None) -> WorkingCalendar:
     `years`, only those years are loaded now; a computation reaching another year loads it then.
     """
     wanted = None if years is None else sorted(set(years))
+    if wanted is None:
+        # The calendar of every override is shared by the process for a while (lapor.core.reference):
+        # it also keeps the years it has worked out.
+        return reference.cached(("working-calendar",), _full_calendar)
     return WorkingCalendar._with_overrides(_load_overrides(wanted), loaded_years=wanted, loader=_load_overrides)
+
+
+def _full_calendar() -> WorkingCalendar:
+    return WorkingCalendar._with_overrides(_load_overrides(None), loaded_years=None, loader=_load_overrides)
 
 
 def _load_overrides(years: Iterable[int] | None) -> dict[date, bool]:

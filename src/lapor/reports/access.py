@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
 from django.utils.translation import gettext_lazy as _
 
 from lapor.accounts.choices import Role
@@ -29,6 +29,7 @@ from lapor.reports.models import Report, ReportAssignment, ReportCopy
 from lapor.reports.workflow import PUBLISHED, is_allowed
 
 PUBLISHED_STATUSES = PUBLISHED
+_ASSIGNED, _COPIED = "assigned", "copied"
 # When someone holds several capacities, the event records the first that allows the action.
 CAPACITY_ORDER = (
     Actor.REPORTER,
@@ -101,14 +102,20 @@ def capacities(user: Any, report: Report, *, scope: StaffScope | None = None) ->
     if scope.memberships:
         owner_path = report.owner.path
         ids = scope.institution_ids
-        assigned = set(
-            ReportAssignment.objects.filter(report=report, is_active=True, unit_id__in=ids).values_list(
-                "unit_id", flat=True
-            )
+        # The user's institutions to which the report is assigned, and those holding a copy: one query.
+        assignments = (
+            ReportAssignment.objects.filter(report=report, is_active=True, unit_id__in=ids)
+            .annotate(link=Value(_ASSIGNED, output_field=CharField()))
+            .values_list("unit_id", "link")
         )
-        copied = set(
-            ReportCopy.objects.filter(report=report, institution_id__in=ids).values_list("institution_id", flat=True)
+        copies = (
+            ReportCopy.objects.filter(report=report, institution_id__in=ids)
+            .annotate(link=Value(_COPIED, output_field=CharField()))
+            .values_list("institution_id", "link")
         )
+        links = list(assignments.union(copies, all=True))
+        assigned = {institution_id for institution_id, link in links if link == _ASSIGNED}
+        copied = {institution_id for institution_id, link in links if link == _COPIED}
         for institution_id, path, role in scope.memberships:
             above_owner = owner_path.startswith(path)
             reaches = institution_id == report.owner_id or (above_owner and not report.is_confidential)

@@ -9,13 +9,15 @@ the report's time zone, and moves later by the working days the report spent pau
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any, cast
 
 from django.conf import settings
 from django.utils import timezone
 
+from lapor.core import reference
 from lapor.core.calendar import Pause, WorkingCalendar, working_calendar
 from lapor.institutions.choices import DeadlineClock, DeadlineUnit
 from lapor.institutions.models import DeadlineOverride, Institution
@@ -52,22 +54,28 @@ def _override_key(clock: Clock, weight: str) -> str | None:
     return DeadlineClock(clock.value)
 
 
-def deadline_overrides(institution: Institution) -> dict[str, DeadlineOverride]:
+def deadline_overrides(institution: Institution) -> Mapping[str, DeadlineOverride]:
     """Every clock's override that applies to ``institution`` (as `effective_deadline` picks it for
-    one clock: its own, or the nearest institution's above it), in one query."""
+    one clock: its own, or the nearest institution's above it), in one query, kept by the process
+    for a while (lapor.core.reference)."""
+    paths = tuple(institution.ancestor_paths(include_self=True))
+    return reference.cached(("deadline-overrides", paths), lambda: _deadline_overrides(paths))
+
+
+def _deadline_overrides(paths: Sequence[str]) -> Mapping[str, DeadlineOverride]:
     found: dict[str, DeadlineOverride] = {}
     rows = (
-        DeadlineOverride.objects.filter(institution__path__in=institution.ancestor_paths(include_self=True))
+        DeadlineOverride.objects.filter(institution__path__in=paths)
         .select_related("institution")
         .order_by("-institution__depth", "pk")
     )
     for override in rows:
         found.setdefault(override.clock, override)
-    return found
+    return MappingProxyType(found)
 
 
 def budget_for(
-    clock: Clock, *, institution: Institution, weight: str = "", overrides: dict[str, DeadlineOverride] | None = None
+    clock: Clock, *, institution: Institution, weight: str = "", overrides: Mapping[str, DeadlineOverride] | None = None
 ) -> Budget:
     """The clock's budget; ``overrides``: those of `deadline_overrides(institution)`, when the caller
     has them already."""
@@ -134,11 +142,14 @@ def clocks_restart(
     at: datetime,
     institution: Institution,
     calendar: WorkingCalendar,
+    new_report: bool = False,
 ) -> list[ReportClock]:
     """`clocks_stop` of ``stops``, then `clock_start` of each of ``starts`` (in that order), with one
-    UPDATE, one read of the overrides and one INSERT."""
+    UPDATE, one read of the overrides and one INSERT. ``new_report``: the report was created in this
+    transaction, so that it has no clock to stop."""
     starting = list(starts)
-    clocks_stop(report, [*stops, *starting], at=at)
+    if not new_report:
+        clocks_stop(report, [*stops, *starting], at=at)
     if not starting:
         return []
     overrides = deadline_overrides(institution)

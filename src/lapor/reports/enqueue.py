@@ -1,14 +1,21 @@
-"""Tasks enqueued after commit, all of one transaction's together.
+"""Tasks of a transaction, enqueued all together: inside it where the tasks live in the same
+database, after it commits otherwise.
 
-A lifecycle step starts clocks (their timer tasks) and writes notifications (their delivery tasks);
-enqueued one by one after commit, each task row was its own INSERT and its own commit. Here each
-transaction's tasks are collected and, once it commits, written in one INSERT when the backend is the
-database one (django-tasks-db), or enqueued one by one with any other backend.
+A lifecycle step starts clocks (their timer tasks) and writes notifications (their delivery tasks).
+`on_commit_enqueue` collects what each transaction asks for. With the database task backend
+(django-tasks-db) on the transaction's own database, a service ends by calling
+`enqueue_within_transaction`: the task rows are written in one INSERT in the same transaction as the
+event and the outbox rows they serve, so they commit or roll back together and cost no commit of
+their own (a worker sees them only once the transaction commits, so none runs early). What is still
+collected at commit (other backends, or a caller that did not write them within) is enqueued once the
+transaction commits: in one INSERT for the database backend, one by one for any other.
 
 The rules of `transaction.on_commit` still hold: every call registers its own hook (so what a rolled
 back savepoint asked for is never enqueued, and nothing is when the transaction rolls back); those
 hooks only collect, and the last of the flush hooks registered after them enqueues what was
-collected. A failure to enqueue is logged, not raised: the sweeps catch up.
+collected. After commit, a failure to enqueue is logged, not raised: the sweeps catch up. Within the
+transaction it is raised, and the transaction with it: nothing of the step is kept, the caller sees
+the error and may try again.
 """
 
 from __future__ import annotations
@@ -85,8 +92,65 @@ def on_commit_enqueue(producer: Producer, using: str = DEFAULT_DB_ALIAS) -> None
     pending = _current(using) or _Pending()
     # The collecting hook obeys savepoints like any other hook: what a rolled back savepoint asked
     # for is never collected.
-    transaction.on_commit(lambda: pending.producers.append(producer), using=using)
+    transaction.on_commit(_Collect(pending, producer), using=using)
     _hooks(using).append((set(), _Flush(pending), True))
+
+
+class _Collect:
+    """The hook that hands one producer to its transaction's flush at commit, unless
+    `enqueue_within_transaction` has taken it already."""
+
+    def __init__(self, pending: _Pending, producer: Producer) -> None:
+        self.pending = pending
+        self.producer = producer
+        self.taken = False
+        self.__qualname__ = type(self).__qualname__
+
+    def __call__(self) -> None:
+        if not self.taken:
+            self.pending.producers.append(self.producer)
+
+
+def enqueue_within_transaction(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Write now, in the open transaction, the tasks collected so far whose backend is the database
+    one on this same database (one INSERT); the others stay collected for after commit. Hooks of
+    rolled back savepoints are gone from the connection already, so what they asked for is not
+    written. Does nothing outside a transaction (`on_commit_enqueue` enqueued at once there)."""
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        return
+    collected = [func for _sids, func, _robust in _hooks(using) if isinstance(func, _Collect) and not func.taken]
+    if not collected:
+        return
+    jobs: list[Job] = []
+    for collect in collected:
+        collect.taken = True
+        try:
+            jobs.extend(collect.producer())
+        except Exception:
+            logger.exception("Preparing tasks to enqueue failed")
+    within, after_commit = _split_by_backend(jobs, using)
+    for backend, backend_jobs in within:
+        _bulk_enqueue(backend, backend_jobs)
+    if after_commit:
+        on_commit_enqueue(lambda: after_commit, using=using)
+
+
+def _split_by_backend(jobs: Sequence[Job], using: str) -> tuple[list[tuple[Any, list[Job]]], list[Job]]:
+    """The jobs for database backends writing to ``using``, by backend; and all the others."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    same_database = router.db_for_write(DBTaskResult) == using
+    within: dict[int, tuple[Any, list[Job]]] = {}
+    after_commit: list[Job] = []
+    for task, args in jobs:
+        backend = task.get_backend()
+        if same_database and isinstance(backend, DatabaseBackend):
+            within.setdefault(id(backend), (backend, []))[1].append((task, args))
+        else:
+            after_commit.append((task, args))
+    return list(within.values()), after_commit
 
 
 def enqueue_jobs(jobs: Sequence[Job]) -> None:

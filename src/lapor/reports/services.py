@@ -8,6 +8,7 @@ transaction, so an action and the news of it are never separated.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, override
 
 from lapor.accounts.models import User
+from lapor.core import reference
 from lapor.core.audit import chain_append_owner_locked
 from lapor.core.calendar import WorkingCalendar
 from lapor.core.ids import new_tracking_id
@@ -45,6 +47,7 @@ from lapor.reports.choices import (
     Status,
     Visibility,
 )
+from lapor.reports.enqueue import enqueue_within_transaction
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import (
     Report,
@@ -72,7 +75,12 @@ def _national_institution(*, known: Sequence[Institution | None] = ()) -> Instit
     for candidate in known:
         if candidate is not None and candidate.code == settings.NATIONAL_INSTITUTION_CODE and candidate.is_active:
             return candidate
-    institution = Institution.objects.filter(code=settings.NATIONAL_INSTITUTION_CODE, is_active=True).first()
+    code = settings.NATIONAL_INSTITUTION_CODE
+    shared = reference.cached(
+        ("national-institution", code), lambda: Institution.objects.filter(code=code, is_active=True).first()
+    )
+    # A copy: the caller may attach it to a report, and the cached one is shared by the process.
+    institution = copy.copy(shared)
     if institution is None:
         raise ReportError(
             ReportErrorCode.INVALID,
@@ -86,7 +94,27 @@ def _locked(report: Report) -> Report:
     # Lock the report row only: locking its owner too would serialise every action on any report of
     # the same institution (and invite deadlocks with the timers).
     # The reporter comes along for the notifications of the event the caller is about to record.
-    return Report.objects.select_for_update(of=("self",)).select_related("owner", "reporter").get(pk=report.pk)
+    locked = Report.objects.select_for_update(of=("self",)).select_related("owner", "reporter").get(pk=report.pk)
+    locked._values_when_locked = _stored_values(locked)  # type: ignore[attr-defined]
+    return locked
+
+
+def _stored_values(report: Report) -> dict[str, Any]:
+    return {field.name: getattr(report, field.attname) for field in Report._meta.concrete_fields}
+
+
+def _save(report: Report) -> None:
+    """Save the fields the service changed (and updated_at) since `_locked` read the report: the
+    UPDATE carries a few columns instead of every column of the row. All Report fields hold
+    immutable values, so a comparison finds every change."""
+    before: dict[str, Any] | None = getattr(report, "_values_when_locked", None)
+    if before is None:
+        _save(report)
+        return
+    now = _stored_values(report)
+    changed = [name for name, value in now.items() if before.get(name) != value]
+    report.save(update_fields=[*changed, "updated_at"])
+    report._values_when_locked = _stored_values(report)  # type: ignore[attr-defined]
 
 
 def _required_text(value: Any, *, field: str, maximum: int) -> str:
@@ -140,18 +168,19 @@ def _record(
     visibility: Visibility = Visibility.PUBLIC,
     details: dict[str, Any] | None = None,
     institution: Institution | None = None,
-    report_loaded: bool = True,
     running_clocks: Sequence[ReportClock] | None = None,
+    new_report: bool = False,
 ) -> ReportEvent:
-    """Append the event to the report's chain and write its notifications. ``report_loaded``: the
-    report is as read under its lock (with owner and reporter) and saved since; False makes the
-    notifications read it again."""
+    """Append the event to the report's chain, write its notifications and the transaction's tasks.
+    ``report`` is as read under its lock (with owner and reporter), or created in this transaction
+    (``new_report``), and saved since. Every service ends with it."""
     from lapor.notifications.services import notify_for_event
 
     # Every caller holds the report locked (_locked) or created it in this transaction.
     event = chain_append_owner_locked(
         ReportEvent,
         chain_id=report.pk,
+        owner_new=new_report,
         actor=user,
         actor_role=capacity,
         actor_institution=institution if institution is not None else _membership_institution(user, capacity, report),
@@ -162,9 +191,9 @@ def _record(
         message=message,
         details=details or {},
     )
-    notify_for_event(
-        event=event, report=report if report_loaded else None, new_event=True, running_clocks=running_clocks
-    )
+    notify_for_event(event=event, report=report, new_event=True, running_clocks=running_clocks)
+    # The timers' and deliveries' tasks commit with the event (database task backend).
+    enqueue_within_transaction()
     return event
 
 
@@ -398,10 +427,9 @@ def _report_submit(
         from_status="",
         details={"channel": channel, "owner": owner.pk},
         institution=None,
-        # Built here from the caller's objects, not read: the notifications read it as stored.
-        report_loaded=False,
         # A new report runs only the clocks just started.
         running_clocks=started,
+        new_report=True,
     )
     return report, secret
 
@@ -414,6 +442,7 @@ def _move_submit(report: Report, *, at: datetime, calendar: WorkingCalendar) -> 
         at=at,
         institution=report.owner,
         calendar=calendar,
+        new_report=True,
     )
 
 
@@ -431,7 +460,7 @@ def report_request_information(*, user: User, report: Report, question: str) -> 
     question = _reason(question, field="question")
     now = timezone.now()
     before = _move(report, Action.REQUEST_INFORMATION, capacity, at=now, calendar=deadlines.new_calendar())
-    report.save()
+    _save(report)
     _record(
         report, action=Action.REQUEST_INFORMATION, capacity=capacity, user=user, from_status=before, message=question
     )
@@ -453,7 +482,7 @@ def report_provide_information(
     answer = _required_text(answer, field="answer", maximum=MAX_BODY)
     now = timezone.now()
     before = _move(report, Action.PROVIDE_INFORMATION, capacity, at=now, calendar=deadlines.new_calendar())
-    report.save()
+    _save(report)
     _record(
         report,
         action=Action.PROVIDE_INFORMATION,
@@ -476,7 +505,7 @@ def report_hold(*, user: User, report: Report, reason: str, resume_on: date) -> 
     now = timezone.now()
     before = _move(report, Action.HOLD, capacity, at=now, calendar=deadlines.new_calendar())
     report.hold_until = resume_on
-    report.save()
+    _save(report)
     _record(
         report,
         action=Action.HOLD,
@@ -498,7 +527,7 @@ def report_resume(*, user: User | None, report: Report) -> Report:
     now = timezone.now()
     before = _move(report, Action.RESUME, capacity, at=now, calendar=deadlines.new_calendar())
     report.hold_until = None
-    report.save()
+    _save(report)
     _record(report, action=Action.RESUME, capacity=capacity, user=user, from_status=before)
     return report
 
@@ -513,7 +542,7 @@ def report_archive(*, user: User | None, report: Report, reason: str, explanatio
     before = _move(report, Action.ARCHIVE, capacity, at=now, calendar=deadlines.new_calendar())
     report.archive_reason = reason
     report.resume_status = ""
-    report.save()
+    _save(report)
     _record(
         report,
         action=Action.ARCHIVE,
@@ -552,7 +581,7 @@ def report_appeal(
     report.archive_reason = ""
     now = timezone.now()
     before = _move(report, action, capacity, at=now, calendar=deadlines.new_calendar())
-    report.save()
+    _save(report)
     _record(report, action=action, capacity=capacity, user=user, from_status=before, message=message)
     return report
 
@@ -597,12 +626,12 @@ def report_dispatch(
     before = _move(
         report, Action.DISPATCH, capacity, at=now, calendar=deadlines.new_calendar(), clock_institution=institution
     )
-    report.save()
+    _save(report)
     copy_ids = []
-    for copy in copies:
-        if copy.pk != institution.pk and copy.is_active:
-            ReportCopy.objects.get_or_create(report=report, institution=copy)
-            copy_ids.append(copy.pk)
+    for holder in copies:
+        if holder.pk != institution.pk and holder.is_active:
+            ReportCopy.objects.get_or_create(report=report, institution=holder)
+            copy_ids.append(holder.pk)
     _record(
         report,
         action=Action.DISPATCH,
@@ -647,7 +676,7 @@ def report_forward(*, user: User, report: Report, units: Sequence[Institution], 
         if not ReportAssignment.objects.filter(report=report, unit=unit, is_active=True).exists():
             ReportAssignment.objects.create(report=report, unit=unit, assigned_by=user)
     before = report.status
-    report.save()
+    _save(report)
     _record(
         report,
         action=Action.FORWARD,
@@ -677,7 +706,7 @@ def report_return(*, user: User, report: Report, reason: str) -> Report:
     if capacity == Actor.UNIT_OFFICER and Actor.COORDINATOR not in held and own_units.exists():
         unit_ids = list(own_units.values_list("unit_id", flat=True))
         ReportAssignment.objects.filter(report=report, unit_id__in=unit_ids).update(is_active=False)
-        report.save()
+        _save(report)
         _record(
             report,
             action=Action.RETURN_TO_DISPATCHER,
@@ -696,7 +725,7 @@ def report_return(*, user: User, report: Report, reason: str) -> Report:
     deadlines.clock_start(
         report, Clock.VERIFY_DISPATCH, at=now, institution=report.owner, calendar=deadlines.new_calendar()
     )
-    report.save()
+    _save(report)
     _record(
         report,
         action=Action.RETURN_TO_DISPATCHER,
@@ -723,7 +752,7 @@ def report_follow_up(*, user: User, report: Report, message: str, final: bool = 
     before = _move(report, action, capacity, at=now, calendar=deadlines.new_calendar())
     if final:
         report.completed_at = now
-    report.save()
+    _save(report)
     _record(
         report,
         action=action,
@@ -754,7 +783,7 @@ def report_confirm(*, user: User | None, report: Report, via_reporter_link: bool
     before = _move(report, Action.CONFIRM, capacity, at=now, calendar=deadlines.new_calendar())
     report.closure_reason = ClosureReason.CONFIRMED
     report.closed_at = now
-    report.save()
+    _save(report)
     _record(report, action=Action.CONFIRM, capacity=capacity, user=user, from_status=before)
     return report
 
@@ -767,7 +796,7 @@ def report_dispute(*, user: User | None, report: Report, reason: str, via_report
     now = timezone.now()
     before = _move(report, Action.DISPUTE, capacity, at=now, calendar=deadlines.new_calendar())
     report.completed_at = None
-    report.save()
+    _save(report)
     _record(report, action=Action.DISPUTE, capacity=capacity, user=user, from_status=before, message=reason)
     return report
 
@@ -784,7 +813,7 @@ def report_rate(
         raise ReportError(ReportErrorCode.ALREADY_RATED, _("This report has been rated already."))
     report.rating = rating
     report.rating_comment = comment.strip()[:2000]
-    report.save()
+    _save(report)
     _record(
         report,
         action=Action.RATE,
@@ -811,7 +840,7 @@ def report_deem_complete(*, report: Report) -> Report | None:
     before = _move(report, Action.DEEM_COMPLETE, Actor.SYSTEM, at=now, calendar=deadlines.new_calendar())
     report.closure_reason = ClosureReason.DEEMED_COMPLETE
     report.closed_at = now
-    report.save()
+    _save(report)
     _record(report, action=Action.DEEM_COMPLETE, capacity=Actor.SYSTEM, user=None, from_status=before)
     return report
 
@@ -832,7 +861,7 @@ def report_merge(*, user: User, report: Report, into: Report, note: str = "") ->
     before = _move(report, Action.MERGE, capacity, at=now, calendar=deadlines.new_calendar())
     report.merged_into = survivor
     report.closed_at = now
-    report.save()
+    _save(report)
     followers = set(ReportSupport.objects.filter(report=report).values_list("user_id", flat=True))
     if report.reporter_id:
         followers.add(report.reporter_id)
@@ -881,7 +910,7 @@ def report_refer(*, user: User | None, report: Report, via_reporter_link: bool =
     before = _move(report, Action.REFER, capacity, at=now, calendar=deadlines.new_calendar())
     report.owner = ombudsman
     report.referral_consent_at = now
-    report.save()
+    _save(report)
     ReportCopy.objects.get_or_create(report=report, institution=previous_owner)
     _record(
         report,
@@ -933,7 +962,7 @@ def report_redact(*, user: User, report: Report, public_title: str, public_body:
     capacity = _act(user, report, Action.REDACT)
     report.public_title = mask_personal_data(_required_text(public_title, field="public_title", maximum=MAX_TITLE))
     report.public_body = mask_personal_data(_required_text(public_body, field="public_body", maximum=MAX_BODY))
-    report.save()
+    _save(report)
     _record(
         report,
         action=Action.REDACT,
