@@ -875,7 +875,8 @@ def bulk_notifications(cursor: Any, stored: str) -> None:
 
 
 def vacuum_analyze() -> None:
-    """What autovacuum would have done to tables this size by now (VACUUM needs autocommit)."""
+    """What autovacuum would have done to tables this size by now (VACUUM needs autocommit); then a
+    checkpoint, so that writing out the gigabytes just loaded does not fall into the first round."""
     import psycopg
     from django.conf import settings
 
@@ -889,6 +890,7 @@ def vacuum_analyze() -> None:
         autocommit=True,
     ) as connection:
         connection.execute(f"VACUUM (ANALYZE) accounts_user, {', '.join(table_names())}")
+        connection.execute("CHECKPOINT")
 
 
 # --- plans ------------------------------------------------------------------------------------------

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from lapor.portal import views
+from lapor.portal.views import accounts, feed, filing, home, tracking
 
 app_name = "portal"
-urlpatterns = [path("", views.home, name="home")]
+# Each area of the portal lists its own URLs in its views module.
+urlpatterns = [
+    path("", home.home, name="home"),
+    *filing.urlpatterns,
+    *tracking.urlpatterns,
+    *feed.urlpatterns,
+    *accounts.urlpatterns,
+]
