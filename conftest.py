@@ -87,3 +87,17 @@ def _empty_append_only_tables(tables: list[str]) -> None:
         finally:
             for statement in restore:
                 cursor.execute(statement)
+
+
+@pytest.fixture
+def indonesian_default() -> Iterator[None]:
+    """The product's default language (Indonesian, unprefixed URLs), whatever the test settings say.
+    Reversed URLs are cached per language, and which language goes unprefixed depends on the default."""
+    from django.test import override_settings
+    from django.urls import clear_url_caches
+    from django.utils import translation
+
+    clear_url_caches()
+    with override_settings(LANGUAGE_CODE="id"), translation.override("id"):
+        yield
+    clear_url_caches()

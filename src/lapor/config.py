@@ -50,6 +50,9 @@ class Config:
     site_url: str
     attachment_max_bytes: int
     reference_cache_seconds: int
+    trusted_proxy_count: int
+    map_tile_url: str
+    map_tile_attribution: str
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -130,6 +133,18 @@ def _encryption_keys(env: Mapping[str, str], *, debug: bool, secret_key: str) ->
     return keys
 
 
+def _tile_url(env: Mapping[str, str], name: str) -> str:
+    """A tile server's URL template, e.g. https://tiles.example.go.id/{z}/{x}/{y}.png or /tiles/{z}/{x}/{y}.png."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ""
+    if not raw.startswith(("http://", "https://", "/")):
+        raise ConfigError(f"{name} must start with https://, http:// or /; got {raw!r}.")
+    if not all(part in raw for part in ("{z}", "{x}", "{y}")):
+        raise ConfigError(f"{name} must contain {{z}}, {{x}} and {{y}}; got {raw!r}.")
+    return raw
+
+
 def load_config(env: Mapping[str, str], *, base_dir: Path) -> Config:
     debug = _bool(env, "DEBUG", False)
     secret_key = env.get("SECRET_KEY", "").strip()
@@ -178,4 +193,7 @@ def load_config(env: Mapping[str, str], *, base_dir: Path) -> Config:
         site_url=_url(env, "SITE_URL"),
         attachment_max_bytes=_int(env, "REPORT_ATTACHMENT_MAX_MB", 10, minimum=1, maximum=100) * 1024 * 1024,
         reference_cache_seconds=_int(env, "REFERENCE_CACHE_SECONDS", 60, minimum=0, maximum=3600),
+        trusted_proxy_count=_int(env, "TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5),
+        map_tile_url=_tile_url(env, "MAP_TILE_URL"),
+        map_tile_attribution=env.get("MAP_TILE_ATTRIBUTION", "").strip(),
     )

@@ -53,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lapor.core.middleware.TimezoneMiddleware",
+    # Turns lapor.core.ratelimit.RateLimited raised by a view into a 429 page with Retry-After.
+    "lapor.portal.abuse.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "lapor.urls"
@@ -136,6 +138,8 @@ WORKER_SWEEPS = (
     "lapor.reports.timers.reconcile",
     "lapor.notifications.services.notification_deliver_due",
     "lapor.core.audit.anchor_daily",
+    "lapor.core.ratelimit.sweep_expired",
+    "lapor.accounts.services.one_time_code_purge",
 )
 WORKER_SWEEP_INTERVAL_SECONDS = 60
 # The institution that receives Ombudsman referrals and the national queue's owner, by code.
@@ -144,6 +148,12 @@ NATIONAL_INSTITUTION_CODE = "nasional"
 REPORT_ATTACHMENT_MAX_BYTES = CONFIG.attachment_max_bytes
 # How long each process keeps holiday and deadline overrides and the national institution (lapor.core.reference).
 REFERENCE_CACHE_SECONDS = CONFIG.reference_cache_seconds
+# Abuse resistance (lapor.core.ratelimit, lapor.portal.abuse). The client address is REMOTE_ADDR unless
+# TRUSTED_PROXY_COUNT reverse proxies in front of Lapor append to X-Forwarded-For. RATE_LIMITS overrides
+# the limits of lapor.core.ratelimit.DEFAULT_RATE_LIMITS scope by scope, e.g.
+# {"submit": {"account": ("10/1d",), "guest": ("10/10m", "60/1d"), "ip": ("30/10m", "300/1d")}}.
+TRUSTED_PROXY_COUNT = CONFIG.trusted_proxy_count
+RATE_LIMITS: dict[str, dict[str, tuple[str, ...]]] = {}
 REPORT_ATTACHMENT_MAX_COUNT = 10
 REPORT_ATTACHMENT_MAX_PIXELS = 50_000_000
 REPORT_ATTACHMENT_MAX_DIMENSION = 4096
@@ -156,6 +166,12 @@ SMS_GATEWAY_TOKEN = CONFIG.sms_gateway_token
 SMS_GATEWAY_TIMEOUT = 10
 NOTIFICATION_RETRY_DELAYS = (60, 300, 1500, 7200, 36000)
 SITE_URL = CONFIG.site_url
+# The public map's tiles (lapor.portal.views.feed): a tile server the deployment runs or contracts, never a
+# third party chosen by default; empty shows the report markers over a plain background.
+MAP_TILE_URL = CONFIG.map_tile_url
+MAP_TILE_ATTRIBUTION = CONFIG.map_tile_attribution
+# Where the portal opens a reporter's private link (portal:track_private), for the messages.
+REPORTER_LINK_PATH = "/lacak/{tracking_id}/k/{secret}/"
 EMAIL_TIMEOUT = 30
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

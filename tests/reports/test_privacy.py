@@ -164,6 +164,22 @@ def test_a_realistic_complaint_keeps_its_facts_and_loses_its_contacts():
     assert masked.count(MASK) == 5
 
 
+def test_the_reporters_name_is_masked_whole_or_in_parts_as_whole_words():
+    text = "Saya Budi Santoso dari RT 03. Pak budi sudah lapor; Santosoan bukan nama; Ani tetap."
+    assert mask_personal_data(text, names=["Budi Santoso", "Ani"]) == (
+        f"Saya {MASK} dari RT 03. Pak {MASK} sudah lapor; Santosoan bukan nama; {MASK} tetap."
+    )
+    # Parts shorter than four letters are masked only as part of the whole name.
+    assert mask_personal_data("Ani dan Ani Lestari", names=["Ani Lestari"]) == f"Ani dan {MASK}"
+
+
+@pytest.mark.django_db
+def test_a_name_signed_in_the_text_is_not_published(world):
+    report = world.submit(body=f"Saya {world.reporter.full_name}, warga Ciater. Lampu mati.")
+    assert world.reporter.full_name not in report.public_body
+    assert report.body.startswith(f"Saya {world.reporter.full_name}")
+
+
 def test_a_number_written_after_a_phone_number_is_kept():
     assert mask_personal_data("HP 0812 3456 7890 15310") == f"HP {MASK} 15310"
 

@@ -433,10 +433,18 @@ def test_the_worker_thread_sweeps_again_and_again_and_outlives_a_failure():
 
 
 def test_the_worker_sweeps_the_report_timers_the_outbox_and_the_daily_anchor_by_default():
+    from lapor.accounts.services import one_time_code_purge
     from lapor.core.audit import anchor_daily
+    from lapor.core.ratelimit import sweep_expired
     from lapor.notifications.services import notification_deliver_due
 
-    assert sweeps_from_settings() == [timers.reconcile, notification_deliver_due, anchor_daily]
+    assert sweeps_from_settings() == [
+        timers.reconcile,
+        notification_deliver_due,
+        anchor_daily,
+        sweep_expired,
+        one_time_code_purge,
+    ]
 
 
 # Two workers at once (PostgreSQL: SQLite lets one writer at a time anyway)

@@ -22,6 +22,12 @@ class AccountErrorCode(StrEnum):
     PHONE_TAKEN = "phone_taken"
     NIK_TAKEN = "nik_taken"
     USER_INACTIVE = "user_inactive"
+    CODE_WRONG = "code_wrong"
+    CODE_EXPIRED = "code_expired"
+    CODE_TOO_MANY_ATTEMPTS = "code_too_many_attempts"
+    CONTACT_NOT_OWN = "contact_not_own"
+    CHANNEL_UNAVAILABLE = "channel_unavailable"
+    LANGUAGE_INVALID = "language_invalid"
 
 
 DEFAULT_MESSAGES: dict[AccountErrorCode, StrOrPromise] = {
@@ -35,6 +41,14 @@ DEFAULT_MESSAGES: dict[AccountErrorCode, StrOrPromise] = {
     AccountErrorCode.PHONE_TAKEN: _("An account with this phone number already exists."),
     AccountErrorCode.NIK_TAKEN: _("An account with this NIK already exists."),
     AccountErrorCode.USER_INACTIVE: _("This account is deactivated."),
+    AccountErrorCode.CODE_WRONG: _(
+        "This code is not right. Check the latest message we sent you, or ask for a new code."
+    ),
+    AccountErrorCode.CODE_EXPIRED: _("This code has expired. Ask for a new one."),
+    AccountErrorCode.CODE_TOO_MANY_ATTEMPTS: _("Too many wrong tries: this code no longer works. Ask for a new one."),
+    AccountErrorCode.CONTACT_NOT_OWN: _("Choose an e-mail address or phone number of your own account."),
+    AccountErrorCode.CHANNEL_UNAVAILABLE: _("Add the e-mail address or phone number for this channel first."),
+    AccountErrorCode.LANGUAGE_INVALID: _("Choose one of the languages offered."),
 }
 
 # The input each error is about, so that a form or an API can attach the message to it.
@@ -47,6 +61,12 @@ ERROR_FIELDS: dict[AccountErrorCode, str] = {
     AccountErrorCode.NIK_INVALID: "nik",
     AccountErrorCode.NIK_TAKEN: "nik",
     AccountErrorCode.PASSWORD_INVALID: "password",
+    AccountErrorCode.CODE_WRONG: "code",
+    AccountErrorCode.CODE_EXPIRED: "code",
+    AccountErrorCode.CODE_TOO_MANY_ATTEMPTS: "code",
+    AccountErrorCode.CONTACT_NOT_OWN: "contact",
+    AccountErrorCode.CHANNEL_UNAVAILABLE: "preferred_channel",
+    AccountErrorCode.LANGUAGE_INVALID: "preferred_language",
 }
 
 

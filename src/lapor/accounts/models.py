@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lapor.accounts.choices import Role
+from lapor.accounts.choices import OneTimeCodePurpose, PreferredChannel, Role
 from lapor.accounts.errors import DEFAULT_MESSAGES, AccountErrorCode
 from lapor.accounts.identifiers import looks_like_phone, mask_nik, normalize_email, normalize_nik, normalize_phone
 from lapor.core.crypto import blind_index, decrypt_text, encrypt_text
@@ -94,6 +94,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         default="",
         choices=[("Asia/Jakarta", "WIB"), ("Asia/Makassar", "WITA"), ("Asia/Jayapura", "WIT")],
     )
+    # The contact last proven with a one-time code. A contact counts as verified only while it is
+    # still the account's (see `email_is_verified`), so that changing it anywhere (the admin too)
+    # can never carry the proof over to an address nobody proved.
+    verified_email = models.EmailField(_("verified e-mail address"), blank=True, default="", editable=False)
+    verified_phone = models.CharField(_("verified phone number"), max_length=20, blank=True, default="", editable=False)
+    preferred_channel = models.CharField(
+        _("notification channel"), max_length=8, choices=PreferredChannel.choices, blank=True, default=""
+    )
     is_staff = models.BooleanField(
         _("admin site access"), default=False, help_text=_("Can sign in to the Django admin site.")
     )
@@ -154,6 +162,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     def nik_masked(self) -> str:
         return mask_nik(self.nik_last_digits)
 
+    @property
+    def email_is_verified(self) -> bool:
+        return bool(self.email) and self.email == self.verified_email
+
+    @property
+    def phone_is_verified(self) -> bool:
+        return bool(self.phone) and self.phone == self.verified_phone
+
+    def verified_contacts(self) -> list[str]:
+        """The account's e-mail address and phone number that were proven with a one-time code."""
+        return [
+            contact
+            for contact, verified in ((self.email, self.email_is_verified), (self.phone, self.phone_is_verified))
+            if contact and verified
+        ]
+
 
 class Membership(models.Model):
     """A role a user holds for an institution. Staff act only through memberships (see permissions.py).
@@ -192,3 +216,35 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.institution}"
+
+
+class OneTimeCode(models.Model):
+    """A six-digit code sent to an e-mail address or phone number, to prove it is the reader's.
+
+    Only a keyed hash of the code is stored. A code lives for ONE_TIME_CODE_LIFETIME and allows
+    ONE_TIME_CODE_MAX_ATTEMPTS wrong tries; then it is dead. At most one unused code exists per address
+    and purpose: a new one replaces it (see ``lapor.accounts.services.one_time_code_send``).
+    """
+
+    purpose = models.CharField(_("purpose"), max_length=16, choices=OneTimeCodePurpose.choices)
+    # Normalised: a lower-case e-mail address or an E.164 phone number.
+    address = models.CharField(_("address"), max_length=254)
+    code_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    attempts = models.PositiveSmallIntegerField(_("wrong tries"), default=0)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address", "purpose"], condition=Q(used_at__isnull=True), name="one_unused_code_per_purpose"
+            )
+        ]
+        # The purge of old codes.
+        indexes = [models.Index(fields=["expires_at"], name="one_time_code_expires")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} → {self.address}"

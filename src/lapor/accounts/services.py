@@ -7,19 +7,25 @@ Services do not decide who may call them: faces ask ``lapor.accounts.permissions
 from __future__ import annotations
 
 import dataclasses
+import hmac
+import secrets
+import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from lapor.accounts.choices import Role
+from lapor.accounts.choices import OneTimeCodePurpose, PreferredChannel, Role
 from lapor.accounts.errors import AccountError, AccountErrorCode
-from lapor.accounts.identifiers import normalize_email, normalize_nik, normalize_phone
-from lapor.accounts.models import NIK_INDEX_PURPOSE, Membership, User
+from lapor.accounts.identifiers import looks_like_phone, normalize_email, normalize_nik, normalize_phone
+from lapor.accounts.models import NIK_INDEX_PURPOSE, Membership, OneTimeCode, User
 from lapor.core.crypto import blind_index, decrypt_text, encrypt_text
 from lapor.institutions.models import Institution
 
@@ -220,3 +226,340 @@ def membership_revoke(*, membership: Membership, revoked_by: User | None = None)
     # The caller's instance shows the outcome too, as it would after a plain save().
     membership.refresh_from_db()
     return membership
+
+
+# --- one-time codes ---------------------------------------------------------------------------------
+# A six-digit code sent to an address proves that whoever types it reads that address. Codes are
+# written to the notifications outbox with the row that records them (one transaction), so they
+# travel the channels every other message does: e-mail to an e-mail address, SMS to a phone number.
+# The outbox keeps the message, code included, until it is purged with the rest of the outbox: only
+# superusers read it, and they could set any password anyway; the code is dead after ten minutes.
+
+ONE_TIME_CODE_DIGITS = 6
+ONE_TIME_CODE_LIFETIME = timedelta(minutes=10)
+ONE_TIME_CODE_MAX_ATTEMPTS = 5
+# Used, replaced and expired codes are kept this long after they expire, then purged by the worker.
+ONE_TIME_CODE_RETENTION = timedelta(days=1)
+# Separates the codes' keyed hashes from any other keyed hash made with the same SECRET_KEY.
+ONE_TIME_CODE_INDEX_PURPOSE = "one-time-code"
+ONE_TIME_CODE_SEND_ATTEMPTS = 5
+
+
+def contact_normalize(address: str) -> str:
+    """An e-mail address or phone number (typed in any common format) as accounts store it."""
+    if not address or not address.strip():
+        raise AccountError(AccountErrorCode.EMAIL_OR_PHONE_REQUIRED)
+    if looks_like_phone(address):
+        normalized = _normalized(address, normalize_phone, AccountErrorCode.PHONE_INVALID)
+    else:
+        normalized = _normalized(address, normalize_email, AccountErrorCode.EMAIL_INVALID)
+    assert normalized is not None
+    return normalized
+
+
+def contact_field(address: str) -> str:
+    """The User field that holds a normalised contact: "email" or "phone"."""
+    return "email" if "@" in address else "phone"
+
+
+def _contact_pair(address: str) -> tuple[str | None, str | None]:
+    """(e-mail, phone) with the normalised ``address`` in its place."""
+    return (address, None) if contact_field(address) == "email" else (None, address)
+
+
+def _code_hash(*, address: str, purpose: str, code: str) -> str:
+    return blind_index(f"{purpose}:{address}:{code}", purpose=ONE_TIME_CODE_INDEX_PURPOSE)
+
+
+def one_time_code_send(
+    *, address: str, purpose: OneTimeCodePurpose | str, language: str, recipient: User | None = None
+) -> OneTimeCode:
+    """Send a new code for ``purpose`` to ``address`` (e-mail or phone) in ``language``; it replaces
+    any unused code of the same address and purpose (with fresh tries and a fresh expiry).
+    ``recipient``: the account the message is for, when there is one. Raises AccountError for an
+    address that is neither e-mail nor phone."""
+    from lapor.notifications.services import notify_direct
+
+    address = contact_normalize(address)
+    purpose = OneTimeCodePurpose(purpose)
+    code = f"{secrets.randbelow(10**ONE_TIME_CODE_DIGITS):0{ONE_TIME_CODE_DIGITS}d}"
+    code_hash = _code_hash(address=address, purpose=purpose, code=code)
+    for attempt in range(1, ONE_TIME_CODE_SEND_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                now = timezone.now()
+                fresh = {"code_hash": code_hash, "created_at": now, "expires_at": now + ONE_TIME_CODE_LIFETIME}
+                # The unused code, locked: two sends to one address at once replace it one after the other.
+                row = (
+                    OneTimeCode.objects.select_for_update()
+                    .filter(address=address, purpose=purpose, used_at__isnull=True)
+                    .first()
+                )
+                if row is None:
+                    row = OneTimeCode.objects.create(purpose=purpose, address=address, **fresh)
+                else:
+                    for field, value in {**fresh, "attempts": 0}.items():
+                        setattr(row, field, value)
+                    row.save(update_fields=[*fresh, "attempts"])
+                notify_direct(
+                    address=address,
+                    language=language,
+                    template="one_time_code",
+                    # The label is translated lazily: in the reader's language, when the message is written.
+                    context={
+                        "code": code,
+                        "purpose": purpose.label,
+                        "minutes": int(ONE_TIME_CODE_LIFETIME.total_seconds() // 60),
+                    },
+                    dedupe_key=f"one-time-code:{row.pk}:{secrets.token_hex(8)}",
+                    recipient=recipient,
+                )
+                return row
+        except IntegrityError:
+            # Another request created the unused code at the same moment (the unique constraint made
+            # this one wait for it): the next attempt finds it, and replaces it.
+            if attempt == ONE_TIME_CODE_SEND_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def one_time_code_verify(*, address: str, purpose: OneTimeCodePurpose | str, code: str) -> OneTimeCode:
+    """Use the code sent to ``address`` for ``purpose``; it works once. Raises AccountError:
+    CODE_WRONG (also when no code is waiting, or it was sent for another purpose), CODE_EXPIRED, or
+    CODE_TOO_MANY_ATTEMPTS once ONE_TIME_CODE_MAX_ATTEMPTS wrong tries have killed it.
+
+    The wrong try is counted in a transaction of its own, committed before the error is raised:
+    call it outside any transaction that the error would roll back, or the count would be lost.
+    """
+    address = contact_normalize(address)
+    purpose = OneTimeCodePurpose(purpose)
+    given = _code_hash(address=address, purpose=purpose, code="".join(filter(str.isdigit, code)))
+    failure: AccountErrorCode | None = None
+    with transaction.atomic():
+        now = timezone.now()
+        row = (
+            OneTimeCode.objects.select_for_update()
+            .filter(address=address, purpose=purpose, used_at__isnull=True)
+            .first()
+        )
+        if row is None:
+            failure = AccountErrorCode.CODE_WRONG
+        elif row.attempts >= ONE_TIME_CODE_MAX_ATTEMPTS:
+            failure = AccountErrorCode.CODE_TOO_MANY_ATTEMPTS
+        elif row.expires_at <= now:
+            failure = AccountErrorCode.CODE_EXPIRED
+        elif not hmac.compare_digest(row.code_hash, given):
+            row.attempts += 1
+            row.save(update_fields=["attempts"])
+            dead = row.attempts >= ONE_TIME_CODE_MAX_ATTEMPTS
+            failure = AccountErrorCode.CODE_TOO_MANY_ATTEMPTS if dead else AccountErrorCode.CODE_WRONG
+        else:
+            row.used_at = now
+            row.save(update_fields=["used_at"])
+    if failure is not None:
+        raise AccountError(failure)
+    assert row is not None
+    return row
+
+
+def one_time_code_purge(*, now: datetime | None = None) -> int:
+    """Delete the codes that expired more than ONE_TIME_CODE_RETENTION ago (a worker sweep)."""
+    cutoff = (now or timezone.now()) - ONE_TIME_CODE_RETENTION
+    deleted, _by_model = OneTimeCode.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- accounts proven by a code ----------------------------------------------------------------------
+# None of these tells whether an account holds an address: a face answers "we sent a code if ..."
+# the same way in every case, and only the reader of the address learns more.
+
+
+def _active_user_with(address: str) -> User | None:
+    return User.objects.filter(**{contact_field(address): address}, is_active=True).first()
+
+
+def _mark_verified(user: User, address: str) -> None:
+    field = contact_field(address)
+    if getattr(user, field) != address:
+        return
+    verified_field = f"verified_{field}"
+    if getattr(user, verified_field) != address:
+        setattr(user, verified_field, address)
+        user.save(update_fields=[verified_field])
+
+
+def _language(value: str) -> str:
+    return value if value in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+@dataclasses.dataclass(frozen=True)
+class Registration:
+    """A registration waiting for its code. Plain strings, so that a face can keep it in the session
+    (``dataclasses.asdict`` and back); the password is kept only hashed."""
+
+    full_name: str
+    address: str
+    password_hash: str = dataclasses.field(repr=False)
+    language: str = "id"
+
+
+@sensitive_variables("password")
+def user_registration_start(*, full_name: str, address: str, password: str, language: str) -> Registration:
+    """Check a registration and send a code to its address; the account is created only once the
+    code comes back (`user_registration_finish`), so that nobody holds an address they never proved.
+
+    When an account holds the address already, its owner gets a notice instead of a code, and the
+    caller gets the same answer as for a free address (a code that will never come is as good as
+    "this address is taken" to its owner, and tells nobody else anything)."""
+    full_name = " ".join(full_name.split())
+    if not full_name:
+        raise AccountError(AccountErrorCode.FULL_NAME_REQUIRED)
+    address = contact_normalize(address)
+    field = contact_field(address)
+    _check_password(password, User(full_name=full_name, **{field: address}))
+    language = _language(language)
+    _registration_code_send(address=address, language=language)
+    return Registration(full_name=full_name, address=address, password_hash=make_password(password), language=language)
+
+
+def user_registration_resend(*, registration: Registration) -> None:
+    """Send a registration's code again (a new one, which replaces the first), or the notice again."""
+    _registration_code_send(address=registration.address, language=_language(registration.language))
+
+
+@transaction.atomic
+def _registration_code_send(*, address: str, language: str) -> None:
+    if User.objects.filter(**{contact_field(address): address}).exists():
+        from lapor.notifications.services import notify_direct
+
+        notify_direct(
+            address=address,
+            language=language,
+            template="account_exists",
+            context={},
+            dedupe_key=f"account-exists:{uuid.uuid4().hex}",
+        )
+    else:
+        one_time_code_send(address=address, purpose=OneTimeCodePurpose.REGISTER, language=language)
+
+
+def user_registration_finish(*, registration: Registration, code: str) -> User:
+    """Create the account of a registration whose code is right; its address counts as verified.
+
+    Raises the code's AccountError, or EMAIL_TAKEN / PHONE_TAKEN when another account took the
+    address meanwhile (the reader has just proven it is theirs: telling them reveals nothing)."""
+    one_time_code_verify(address=registration.address, purpose=OneTimeCodePurpose.REGISTER, code=code)
+    field = contact_field(registration.address)
+    with transaction.atomic():
+        email, phone = _contact_pair(registration.address)
+        identifiers = user_identifiers_clean(email=email, phone=phone)
+        user = User(
+            full_name=registration.full_name,
+            email=identifiers.email,
+            phone=identifiers.phone,
+            preferred_language=_language(registration.language),
+            **{f"verified_{field}": registration.address},
+        )
+        user.password = registration.password_hash
+        _save_checked(user, identifiers)
+    return user
+
+
+ACCOUNT_CODE_PURPOSES = frozenset({OneTimeCodePurpose.LOGIN, OneTimeCodePurpose.PASSWORD_RESET})
+
+
+def user_code_send(*, address: str, purpose: OneTimeCodePurpose | str, language: str) -> str:
+    """Send a code to sign in or to set a new password, when an active account holds ``address``;
+    otherwise nothing is sent, and the caller cannot tell. Returns the normalised address."""
+    purpose = OneTimeCodePurpose(purpose)
+    if purpose not in ACCOUNT_CODE_PURPOSES:
+        raise ValueError(f"{purpose} codes are not sent to accounts by their address alone.")
+    address = contact_normalize(address)
+    user = _active_user_with(address)
+    if user is not None:
+        one_time_code_send(address=address, purpose=purpose, language=language, recipient=user)
+    return address
+
+
+def user_code_verify(*, address: str, purpose: OneTimeCodePurpose | str, code: str) -> User:
+    """The active account holding ``address``, when ``code`` is the one sent to it for ``purpose``
+    (see `user_code_send`); the address then counts as verified."""
+    purpose = OneTimeCodePurpose(purpose)
+    if purpose not in ACCOUNT_CODE_PURPOSES:
+        raise ValueError(f"{purpose} codes are not verified by their address alone.")
+    row = one_time_code_verify(address=address, purpose=purpose, code=code)
+    user = _active_user_with(row.address)
+    if user is None:
+        # Deactivated (or its address changed) since the code was sent.
+        raise AccountError(AccountErrorCode.CODE_WRONG)
+    _mark_verified(user, row.address)
+    return user
+
+
+@sensitive_variables("password")
+@transaction.atomic
+def user_password_set(*, user: User, password: str) -> User:
+    """A new password, checked against AUTH_PASSWORD_VALIDATORS. Every other session of the account
+    ends with it (Django ties sessions to the password hash)."""
+    _check_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def user_preferences_set(*, user: User, preferred_language: str, preferred_channel: str) -> User:
+    """The language and the channel (e-mail or SMS, blank for Lapor's choice) of the user's messages."""
+    if preferred_language not in dict(settings.LANGUAGES):
+        raise AccountError(AccountErrorCode.LANGUAGE_INVALID)
+    if preferred_channel not in PreferredChannel.values:
+        raise AccountError(AccountErrorCode.CHANNEL_UNAVAILABLE)
+    if (preferred_channel == PreferredChannel.EMAIL and not user.email) or (
+        preferred_channel == PreferredChannel.SMS and not user.phone
+    ):
+        raise AccountError(AccountErrorCode.CHANNEL_UNAVAILABLE)
+    user.preferred_language = preferred_language
+    user.preferred_channel = preferred_channel
+    user.save(update_fields=["preferred_language", "preferred_channel"])
+    return user
+
+
+OWN_CONTACT_PURPOSES = frozenset({OneTimeCodePurpose.CLAIM, OneTimeCodePurpose.CONTACT_CHANGE})
+
+
+def user_contact_code_send(*, user: User, address: str, purpose: OneTimeCodePurpose | str, language: str) -> str:
+    """Send a code to prove one of the user's contacts: CLAIM, for an e-mail address or phone number
+    the account has (CONTACT_NOT_OWN otherwise); CONTACT_CHANGE, for one to add to the account or to
+    replace the one of its kind. Returns the normalised address."""
+    purpose = OneTimeCodePurpose(purpose)
+    if purpose not in OWN_CONTACT_PURPOSES:
+        raise ValueError(f"{purpose} codes are not sent for a signed-in account's contact.")
+    address = contact_normalize(address)
+    if purpose == OneTimeCodePurpose.CLAIM and address not in (user.email, user.phone):
+        raise AccountError(AccountErrorCode.CONTACT_NOT_OWN)
+    one_time_code_send(address=address, purpose=purpose, language=language, recipient=user)
+    return address
+
+
+def user_contact_verify(*, user: User, address: str, purpose: OneTimeCodePurpose | str, code: str) -> User:
+    """Mark the user's contact verified once ``code`` is right (CLAIM), or first make ``address`` the
+    account's e-mail address or phone number (CONTACT_CHANGE). Raises the code's AccountError;
+    CONTACT_NOT_OWN when the account no longer has the address (CLAIM); EMAIL_TAKEN / PHONE_TAKEN
+    when another account holds it (CONTACT_CHANGE: the reader has just proven it is theirs)."""
+    purpose = OneTimeCodePurpose(purpose)
+    if purpose not in OWN_CONTACT_PURPOSES:
+        raise ValueError(f"{purpose} codes are not verified for a signed-in account's contact.")
+    address = one_time_code_verify(address=address, purpose=purpose, code=code).address
+    field = contact_field(address)
+    with transaction.atomic():
+        if purpose == OneTimeCodePurpose.CONTACT_CHANGE and getattr(user, field) != address:
+            email, phone = _contact_pair(address)
+            identifiers = user_identifiers_clean(email=email, phone=phone, exclude_user=user, require_contact=False)
+            setattr(user, field, address)
+            setattr(user, f"verified_{field}", address)
+            _save_checked(user, identifiers, update_fields=[field, f"verified_{field}"])
+            return user
+        if getattr(user, field) != address:
+            raise AccountError(AccountErrorCode.CONTACT_NOT_OWN)
+        _mark_verified(user, address)
+    return user

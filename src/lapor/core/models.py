@@ -77,3 +77,22 @@ class AuditAnchor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_label} #{self.sequence} @ {self.upto.isoformat()}"
+
+
+class RateLimitCounter(models.Model):
+    """How many times one subject (a client address or an account, hashed) hit one scope in one fixed window.
+
+    Written only by lapor.core.ratelimit with an atomic upsert; a row is useless once its window has
+    ended, and the worker's sweep deletes it then.
+    """
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    count = models.PositiveIntegerField(_("count"), default=0)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("rate-limit counter")
+        verbose_name_plural = _("rate-limit counters")
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.count}"

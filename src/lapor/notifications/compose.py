@@ -31,6 +31,7 @@ from lapor.institutions.models import Institution
 from lapor.notifications.choices import Audience, NotificationChannel
 from lapor.notifications.selectors import (
     Recipient,
+    direct_contact,
     reporter_hears_of,
     reporter_recipient,
     staff_hear_of,
@@ -78,6 +79,8 @@ class EventFacts:
 
     event: ReportEvent
     report: Report
+    # The reporter's private link, known only when the report is filed (never stored with the event).
+    reporter_link: str = ""
 
     @functools.cached_property
     def running_clocks(self) -> dict[str, ReportClock]:
@@ -102,7 +105,10 @@ class EventFacts:
 
 
 def drafts_for_event(
-    event: ReportEvent, report: Report | None = None, running_clocks: Iterable[ReportClock] | None = None
+    event: ReportEvent,
+    report: Report | None = None,
+    running_clocks: Iterable[ReportClock] | None = None,
+    reporter_link: str = "",
 ) -> list[Draft]:
     """Every message ``event`` calls for, ready to be written to the outbox. ``report``: the event's
     report as the caller's transaction has just saved it, with its reporter and owner (else read);
@@ -112,7 +118,7 @@ def drafts_for_event(
         return []
     if report is None or report.pk != event.report_id:
         report = Report.objects.select_related("reporter", "owner").get(pk=event.report_id)
-    facts = EventFacts(event=event, report=report)
+    facts = EventFacts(event=event, report=report, reporter_link=reporter_link)
     if running_clocks is not None:
         facts.__dict__["running_clocks"] = {clock.clock: clock for clock in running_clocks}
     drafts = []
@@ -459,6 +465,7 @@ def _reporter_context(facts: EventFacts, recipient: Recipient) -> dict[str, Any]
         "message": message,
         "deadline": deadline,
         "deadline_short": deadline_short,
+        "reporter_link": facts.reporter_link,
     }
 
 
@@ -554,3 +561,34 @@ def scrub_identity(text: str, report: Report) -> str:
     for value in _identity_of(report):
         text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", MASK, text, flags=re.IGNORECASE)
     return mask_personal_data(text)
+
+
+# --- messages to one address ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class DirectDraft:
+    channel: NotificationChannel
+    address: str
+    subject: str
+    body: str
+
+
+def draft_direct(*, address: str, language: str, template: str, context: dict[str, Any]) -> DirectDraft | None:
+    """A message to one address that announces no report event (a one-time code, a notice about an
+    account), in ``language``, from ``notifications/direct/<template>/`` (``subject.txt`` and
+    ``email.txt`` for e-mail, ``sms.txt`` for SMS, one line). None when the address is neither an
+    e-mail address nor a phone number."""
+    contact = direct_contact(address)
+    if contact is None:
+        return None
+    channel, normalized = contact
+    folder = f"notifications/direct/{template}"
+    context = {**context, "site_url": getattr(settings, "SITE_URL", "")}
+    with translation.override(language):
+        if channel == NotificationChannel.SMS:
+            subject, body = "", _one_line(render_to_string(f"{folder}/sms.txt", context))
+        else:
+            subject = _one_line(render_to_string(f"{folder}/subject.txt", context))[:SUBJECT_LENGTH]
+            body = _tidy(render_to_string(f"{folder}/email.txt", context))
+    return DirectDraft(channel=channel, address=normalized, subject=subject, body=body)

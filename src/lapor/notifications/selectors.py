@@ -14,8 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from lapor.accounts.choices import Role
-from lapor.accounts.identifiers import normalize_phone
+from lapor.accounts.choices import PreferredChannel, Role
+from lapor.accounts.identifiers import looks_like_phone, normalize_email, normalize_phone
 from lapor.accounts.models import Membership, User
 from lapor.institutions.models import Institution
 from lapor.notifications.choices import Audience, NotificationChannel
@@ -86,6 +86,27 @@ def _contact(*, email: str, phone: str, prefer_sms: bool) -> tuple[NotificationC
     return None
 
 
+def _user_contact(user: User, *, prefer_sms: bool) -> tuple[NotificationChannel, str] | None:
+    """A person's channel: the one they chose in their preferences when it can reach them, else
+    the usual choice."""
+    if user.preferred_channel == PreferredChannel.SMS and user.phone:
+        prefer_sms = True
+    elif user.preferred_channel == PreferredChannel.EMAIL and user.email:
+        prefer_sms = False
+    return _contact(email=user.email or "", phone=user.phone or "", prefer_sms=prefer_sms)
+
+
+def direct_contact(address: str) -> tuple[NotificationChannel, str] | None:
+    """The channel and normalised address of a message to one address (a one-time code): SMS for a
+    phone number, e-mail otherwise; None when the address is neither."""
+    try:
+        if looks_like_phone(address):
+            return NotificationChannel.SMS, normalize_phone(address)
+        return NotificationChannel.EMAIL, normalize_email(address)
+    except ValidationError:
+        return None
+
+
 def reporter_recipient(report: Report) -> Recipient | None:
     """The reporter (account or guest), or None when there is nobody to tell or no way to reach them."""
     prefer_sms = report.channel == Channel.SMS
@@ -93,7 +114,7 @@ def reporter_recipient(report: Report) -> Recipient | None:
     if reporter is not None:
         if not reporter.is_active:
             return None
-        contact = _contact(email=reporter.email or "", phone=reporter.phone or "", prefer_sms=prefer_sms)
+        contact = _user_contact(reporter, prefer_sms=prefer_sms)
         language, name = reporter.preferred_language or GUEST_LANGUAGE, reporter.full_name
     else:
         contact = _contact(email=report.guest_email, phone=report.guest_phone, prefer_sms=prefer_sms)
@@ -107,7 +128,7 @@ def reporter_recipient(report: Report) -> Recipient | None:
 
 
 def _staff(user: User, institution: Institution | None) -> Recipient | None:
-    contact = _contact(email=user.email or "", phone=user.phone or "", prefer_sms=False)
+    contact = _user_contact(user, prefer_sms=False)
     if contact is None:
         return None
     channel, address = contact

@@ -26,11 +26,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from lapor.accounts.models import User
 from lapor.notifications.channels import Channel, DeliveryError, channel_for
-from lapor.notifications.choices import CLAIMABLE_STATUSES, DeliveryStatus
-from lapor.notifications.compose import drafts_for_event
+from lapor.notifications.choices import CLAIMABLE_STATUSES, Audience, DeliveryStatus
+from lapor.notifications.compose import draft_direct, drafts_for_event
 from lapor.notifications.models import Notification
-from lapor.reports.enqueue import on_commit_enqueue
+from lapor.reports.enqueue import enqueue_within_transaction, on_commit_enqueue
 from lapor.reports.models import Report, ReportClock, ReportEvent
 
 logger = logging.getLogger(__name__)
@@ -52,14 +53,15 @@ def notify_for_event(
     report: Report | None = None,
     new_event: bool = False,
     running_clocks: Iterable[ReportClock] | None = None,
+    reporter_link: str = "",
 ) -> list[Notification]:
     """Write the notifications ``event`` calls for into the outbox, in the caller's transaction, and
     have them delivered once it commits. Calling it again for the same event writes nothing new.
     ``report``: the event's report as the caller just saved it (with its reporter and owner loaded),
     which spares reading it again. ``new_event``: the caller's transaction has just written the event,
     so that no notification of it can exist yet. ``running_clocks``: all the report's running clocks,
-    when the caller knows them."""
-    drafts = drafts_for_event(event, report, running_clocks)
+    when the caller knows them. ``reporter_link``: the reporter's private link (a new report only)."""
+    drafts = drafts_for_event(event, report, running_clocks, reporter_link)
     if not drafts:
         return []
     now = timezone.now()
@@ -235,3 +237,42 @@ def notification_deliver_due(*, limit: int = DEFAULT_BATCH_SIZE, now: datetime |
     for notification in _claim(Q(), now=now, limit=limit):
         tally.add(_send(notification, channels, now=now))
     return tally
+
+
+# --- messages to one address ---------------------------------------------------------------------------
+
+
+def notify_direct(
+    *,
+    address: str,
+    language: str,
+    template: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+    recipient: User | None = None,
+) -> Notification | None:
+    """Write a message to one address into the outbox (see `compose.draft_direct`), delivered once the
+    caller's transaction commits, over the channel the address calls for: e-mail or SMS. The same
+    ``dedupe_key`` never writes a second message. None when the address cannot be reached."""
+    draft = draft_direct(address=address, language=language, template=template, context=context)
+    if draft is None:
+        return None
+    now = timezone.now()
+    row = Notification(
+        recipient=recipient,
+        audience=Audience.REPORTER,
+        channel=draft.channel,
+        address=draft.address,
+        language=language,
+        subject=draft.subject,
+        body=draft.body,
+        dedupe_key=dedupe_key,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    Notification.objects.bulk_create([row], ignore_conflicts=True)
+    stored = Notification.objects.get(dedupe_key=dedupe_key)
+    if stored.status == DeliveryStatus.PENDING:
+        _deliver_after_commit([stored.pk])
+        enqueue_within_transaction()
+    return stored

@@ -16,6 +16,8 @@ Every read of a report by a face (portal, console, API, exports) goes through `v
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import secrets
 from typing import Any
 
 from django.db.models import CharField, Q, QuerySet, Value
@@ -143,6 +145,23 @@ def access_report(user: Any, tracking_id: str, action: Action | None = None) -> 
         raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
     if action is not None:
         acting_capacity(user, report, action)
+    return report
+
+
+def link_secret_hash(secret: str) -> str:
+    """What is stored of a reporter's private-link secret (never the secret itself)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def access_report_by_link(tracking_id: str, secret: str) -> Report:
+    """The report behind a reporter's private link (the tracking ID and the secret given at
+    submission); NOT_FOUND, exactly as for an unknown report, when the secret does not match."""
+    report = Report.objects.select_related("owner", "category", "village").filter(tracking_id=tracking_id).first()
+    expected = report.access_secret_hash if report is not None else ""
+    given = link_secret_hash(secret)
+    # Compared even without a report, so that the time taken does not tell whether it exists.
+    if not secrets.compare_digest(expected or "0" * 64, given) or report is None:
+        raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
     return report
 
 

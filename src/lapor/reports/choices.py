@@ -114,6 +114,8 @@ class Action(models.TextChoices):
     REMIND = "remind", _("Remind the reporter")
     WARN = "warn", _("Deadline warning")
     ESCALATE = "escalate", _("Escalate an overdue report")
+    # A report filed as a guest joins the account that proved the guest's e-mail address or phone.
+    CLAIM = "claim", _("Added to the reporter's account")
 
 
 class Actor(models.TextChoices):

@@ -15,6 +15,8 @@ Without that, "Rp 62.500.000.000" would read as a phone number (62 500 000 000) 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 MASK = "[disamarkan]"
 
@@ -100,6 +102,41 @@ def _replace(match: re.Match[str]) -> str:
     return text
 
 
-def mask_personal_data(text: str) -> str:
-    """``text`` with NIK numbers, phone numbers and e-mail addresses replaced by MASK."""
-    return _SCAN.sub(_replace, text)
+def mask_personal_data(text: str, *, names: Iterable[str] = ()) -> str:
+    """``text`` with NIK numbers, phone numbers and e-mail addresses replaced by MASK; and ``names``
+    (the reporter's, who is never named in public), whole or any part of four letters or more, as
+    whole words in any case: people sign their reports, "Saya Budi Santoso, warga RT 03"."""
+    masked = _SCAN.sub(_replace, text)
+    pattern = _names_pattern(names)
+    return pattern.sub(MASK, masked) if pattern is not None else masked
+
+
+_NAME_PART_MIN = 4
+
+
+def _names_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+    parts: set[str] = set()
+    for name in names:
+        words = re.findall(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", name or "")
+        if words:
+            parts.add(" ".join(words))
+        parts.update(word for word in words if len(word) >= _NAME_PART_MIN)
+    if not parts:
+        return None
+    # Longest first, so that the full name is masked as one piece; spaces match any run of spaces.
+    alternatives = "|".join(
+        r"\s+".join(re.escape(word) for word in part.split(" ")) for part in sorted(parts, key=len, reverse=True)
+    )
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def reporter_names(report: Any) -> list[str]:
+    """The names of who filed ``report`` (account holder or guest), to be masked in public text."""
+    reporter = report.reporter if report.reporter_id else None
+    names = [reporter.full_name if reporter is not None else "", report.guest_name or ""]
+    return [name for name in names if name]
+
+
+def mask_for_report(report: Any, text: str) -> str:
+    """`mask_personal_data` of text about ``report``, its reporter's names included."""
+    return mask_personal_data(text, names=reporter_names(report))

@@ -39,7 +39,7 @@ from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, ClockStat
 from lapor.reports.deadlines import clock_state
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Attachment, Report, ReportClock, ReportEvent
-from lapor.reports.privacy import mask_personal_data
+from lapor.reports.privacy import mask_for_report, mask_personal_data
 from lapor.reports.workflow import PUBLISHED, allowed_actions
 
 # Capacities in which someone works on a report for an institution.
@@ -52,8 +52,8 @@ _STAFF_ROLES = frozenset({*STAFF_CAPACITIES, Actor.SYSTEM})
 # instance, lists the accounts of the supporters and of the reporter.
 _STAFF_DETAIL_KEYS = frozenset(
     {
-        "attachments", "channel", "copies", "from", "into", "merged_from", "owner", "rating", "reason",
-        "resume_on", "returned_by", "returned_to", "to", "units", "weight",
+        "attachments", "channel", "copies", "from", "hidden_comment", "into", "merged_from", "owner", "rating",
+        "reason", "resume_on", "returned_by", "returned_to", "to", "units", "weight",
     }
 )  # fmt: skip
 _CONTENT_TYPE_EXTENSIONS = {content_type: EXTENSIONS[kind] for kind, content_type in CONTENT_TYPES.items()}
@@ -213,11 +213,43 @@ def _archive(report: Report, events: list[ReportEvent]) -> dict[str, str] | None
 # --- the public -------------------------------------------------------------------------------------
 
 
-def public_report(report: Report) -> dict[str, Any]:
-    """A published, non-confidential report as anyone may see it; refuses any other report."""
+# The institution's deadlines are public; the reporter's own reply windows are not the public's business.
+PUBLIC_CLOCKS = frozenset({Clock.VERIFY_DISPATCH, Clock.FIRST_FOLLOW_UP, Clock.RESOLUTION, Clock.OVERALL})
+# Staff hide a public comment with a redaction event naming the comment's sequence under this key
+# (services.report_comment_hide): the trail keeps the comment, the public and the reporter no longer see it.
+HIDDEN_COMMENT_KEY = "hidden_comment"
+
+
+def _hidden_comments(events: Iterable[ReportEvent]) -> set[int]:
+    hidden: set[int] = set()
+    for event in events:
+        if event.action == Action.REDACT and isinstance(event.details, dict):
+            sequence = event.details.get(HIDDEN_COMMENT_KEY)
+            if isinstance(sequence, int):
+                hidden.add(sequence)
+    return hidden
+
+
+def _shown(events: list[ReportEvent], visibilities: Iterable[str]) -> list[ReportEvent]:
+    """The events of these visibilities, without the comments staff have hidden."""
+    allowed = set(visibilities)
+    hidden = _hidden_comments(events)
+    return [
+        event
+        for event in events
+        if event.visibility in allowed and not (event.action == Action.COMMENT and event.sequence in hidden)
+    ]
+
+
+def _published_or_refused(report: Report) -> None:
     if report.is_confidential or report.status not in PUBLISHED:
         raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
-    events = [event for event in _events(report) if event.visibility == Visibility.PUBLIC]
+
+
+def public_report(report: Report) -> dict[str, Any]:
+    """A published, non-confidential report as anyone may see it; refuses any other report."""
+    _published_or_refused(report)
+    events = _shown(_events(report), [Visibility.PUBLIC])
     attachments = _attachments(report, [Visibility.PUBLIC])
     return {
         "tracking_id": report.tracking_id,
@@ -236,6 +268,27 @@ def public_report(report: Report) -> dict[str, Any]:
         "attachments": [
             _attachment(item, position=position, show_name=False) for position, item in enumerate(attachments, 1)
         ],
+        "clocks": [clock for clock in _clocks(report) if clock["clock"] in PUBLIC_CLOCKS],
+    }
+
+
+def public_report_summary(report: Report) -> dict[str, Any]:
+    """What a list shows of a published report (feeds, search, the map, RSS): `public_report` without
+    its trail, files and deadlines, so that a page of them costs one query when the caller selects
+    ``category``, ``owner`` and ``village__parent__parent__parent``. Refuses any other report."""
+    _published_or_refused(report)
+    return {
+        "tracking_id": report.tracking_id,
+        "kind": report.kind,
+        "kind_label": report.get_kind_display(),
+        "category": _category(report.category),
+        "region": _region(report.village),
+        "institution": _institution(report.owner),
+        "title": report.public_title,
+        "body": report.public_body,
+        **_status(report),
+        **_dates(report),
+        "supports": report.support_count,
     }
 
 
@@ -252,7 +305,7 @@ def _text_for_reporter(event: ReportEvent) -> str:
 def reporter_view(report: Report) -> dict[str, Any]:
     """The reporter's own report: their text, what happened to it and what is due when."""
     events = _events(report)
-    shown = [event for event in events if event.visibility in (Visibility.PUBLIC, Visibility.REPORTER)]
+    shown = _shown(events, [Visibility.PUBLIC, Visibility.REPORTER])
     attachments = _attachments(report, [Visibility.PUBLIC, Visibility.REPORTER])
     return {
         "tracking_id": report.tracking_id,
@@ -288,9 +341,9 @@ def reporter_view(report: Report) -> dict[str, Any]:
 # --- staff ------------------------------------------------------------------------------------------
 
 
-def _staff_event(event: ReportEvent, *, reveal_reporter: bool) -> dict[str, Any]:
+def _staff_event(event: ReportEvent, report: Report, *, reveal_reporter: bool) -> dict[str, Any]:
     by_reporter = event.actor_role == Actor.REPORTER
-    text = mask_personal_data(event.message) if by_reporter and not reveal_reporter else event.message
+    text = mask_for_report(report, event.message) if by_reporter and not reveal_reporter else event.message
     named = event.actor_role in _STAFF_ROLES and event.actor is not None
     details = event.details if isinstance(event.details, dict) else {}
     return {
@@ -346,8 +399,8 @@ def staff_view(report: Report, *, viewer: Any) -> dict[str, Any]:
         "reporter": identity,
         # True when this viewer may not know who filed the report (anonymous, or a copy holder).
         "reporter_hidden": not reveal,
-        "title": report.title if reveal else mask_personal_data(report.title),
-        "body": report.body if reveal else mask_personal_data(report.body),
+        "title": report.title if reveal else mask_for_report(report, report.title),
+        "body": report.body if reveal else mask_for_report(report, report.body),
         "public_title": report.public_title,
         "public_body": report.public_body,
         **_status(report),
@@ -360,7 +413,7 @@ def staff_view(report: Report, *, viewer: Any) -> dict[str, Any]:
         "capacities": sorted(held),
         "allowed_actions": [str(action) for action in allowed_actions(Status(report.status), held)],
         "clocks": _clocks(report),
-        "events": [_staff_event(event, reveal_reporter=reveal) for event in events],
+        "events": [_staff_event(event, report, reveal_reporter=reveal) for event in events],
         "attachments": [
             _attachment(item, position=position, show_name=reveal or _uploaded_by_staff(item, events_by_id))
             for position, item in enumerate(attachments, 1)
@@ -433,3 +486,24 @@ def export_rows(queryset: QuerySet[Report]) -> Iterator[dict[str, Any]]:
             "rating": report.rating,
             "supports": report.support_count,
         }
+
+
+# --- the reporter's list of their own reports --------------------------------------------------------
+
+
+def reporter_report_summary(report: Report) -> dict[str, Any]:
+    """What the reporter's own list ("my reports") shows of one of their reports: their own title,
+    where it stands and its running deadlines. A page of them costs two queries when the caller
+    selects ``owner`` and prefetches ``clocks``. Give it only reports whose reporter is the viewer."""
+    return {
+        "tracking_id": report.tracking_id,
+        "kind": report.kind,
+        "kind_label": report.get_kind_display(),
+        "institution": _institution(report.owner),
+        "title": report.title,
+        "is_anonymous": report.is_anonymous,
+        "is_confidential": report.is_confidential,
+        **_status(report),
+        **_dates(report),
+        "clocks": [clock for clock in _clocks(report) if clock["stopped_at"] is None],
+    }

@@ -33,7 +33,7 @@ from lapor.institutions.selectors import institution_subtree
 from lapor.regions.models import Region
 from lapor.regions.timezones import time_zone_for_region
 from lapor.reports import deadlines
-from lapor.reports.access import acting_capacity, capacities, visible_reports
+from lapor.reports.access import acting_capacity, capacities, link_secret_hash, visible_reports
 from lapor.reports.choices import (
     PAUSED_STATUSES,
     Action,
@@ -58,7 +58,7 @@ from lapor.reports.models import (
     ReportPause,
     ReportSupport,
 )
-from lapor.reports.privacy import mask_personal_data
+from lapor.reports.privacy import mask_for_report, mask_personal_data
 from lapor.reports.workflow import is_allowed, transition_for
 
 MAX_TITLE = 200
@@ -170,6 +170,7 @@ def _record(
     institution: Institution | None = None,
     running_clocks: Sequence[ReportClock] | None = None,
     new_report: bool = False,
+    reporter_link: str = "",
 ) -> ReportEvent:
     """Append the event to the report's chain, write its notifications and the transaction's tasks.
     ``report`` is as read under its lock (with owner and reporter), or created in this transaction
@@ -191,7 +192,9 @@ def _record(
         message=message,
         details=details or {},
     )
-    notify_for_event(event=event, report=report, new_event=True, running_clocks=running_clocks)
+    notify_for_event(
+        event=event, report=report, new_event=True, running_clocks=running_clocks, reporter_link=reporter_link
+    )
     # The timers' and deliveries' tasks commit with the event (database task backend).
     enqueue_within_transaction()
     return event
@@ -254,10 +257,6 @@ def _act(user: User | None, report: Report, action: Action) -> Actor:
             )
         return Actor.SYSTEM
     return acting_capacity(user, report, action)
-
-
-def _hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _idempotency_digest(key: str, reporter: User | None, channel: str) -> str:
@@ -401,13 +400,13 @@ def _report_submit(
         guest_name=guest_name.strip()[:150] if reporter is None else "",
         guest_email=guest_email.strip() if reporter is None else "",
         guest_phone=guest_phone.strip() if reporter is None else "",
-        access_secret_hash=_hash_secret(secret),
+        access_secret_hash=link_secret_hash(secret),
         submitted_by=submitted_by,
         status=Status.SUBMITTED,
         owner=owner,
         time_zone=time_zone_for_region(village.code) if village else (owner.time_zone or "Asia/Jakarta"),
-        public_title=mask_personal_data(title),
-        public_body=mask_personal_data(body),
+        public_title=mask_personal_data(title, names=[reporter.full_name if reporter else "", guest_name]),
+        public_body=mask_personal_data(body, names=[reporter.full_name if reporter else "", guest_name]),
         idempotency_key=digest,
         created_at=now,
     )
@@ -430,8 +429,18 @@ def _report_submit(
         # A new report runs only the clocks just started.
         running_clocks=started,
         new_report=True,
+        reporter_link=reporter_link(report.tracking_id, secret),
     )
     return report, secret
+
+
+def reporter_link(tracking_id: str, secret: str) -> str:
+    """The reporter's private link: SITE_URL and REPORTER_LINK_PATH (the portal's page), or "" when
+    the deployment has no public address to put in a message."""
+    if not settings.SITE_URL:
+        return ""
+    path = settings.REPORTER_LINK_PATH.format(tracking_id=tracking_id, secret=secret)
+    return settings.SITE_URL.rstrip("/") + path
 
 
 def _move_submit(report: Report, *, at: datetime, calendar: WorkingCalendar) -> list[ReportClock]:
@@ -447,7 +456,8 @@ def _move_submit(report: Report, *, at: datetime, calendar: WorkingCalendar) -> 
 
 
 def reporter_link_matches(report: Report, secret: str) -> bool:
-    return bool(report.access_secret_hash) and secrets.compare_digest(report.access_secret_hash, _hash_secret(secret))
+    stored = report.access_secret_hash
+    return bool(stored) and secrets.compare_digest(stored, link_secret_hash(secret))
 
 
 # --- verification ------------------------------------------------------------------------------------
@@ -573,10 +583,10 @@ def report_appeal(
     if action == Action.RESUBMIT:
         if title:
             report.title = _required_text(title, field="title", maximum=MAX_TITLE)
-            report.public_title = mask_personal_data(report.title)
+            report.public_title = mask_for_report(report, report.title)
         if body:
             report.body = _required_text(body, field="body", maximum=MAX_BODY)
-            report.public_body = mask_personal_data(report.body)
+            report.public_body = mask_for_report(report, report.body)
     report.owner = report.target_institution or _national_institution()
     report.archive_reason = ""
     now = timezone.now()
@@ -760,7 +770,7 @@ def report_follow_up(*, user: User, report: Report, message: str, final: bool = 
         user=user,
         from_status=before,
         message=message,
-        details={"public_message": mask_personal_data(message)},
+        details={"public_message": mask_for_report(report, message)},
     )
     return report
 
@@ -935,7 +945,7 @@ def report_comment(*, user: User, report: Report, message: str) -> ReportEvent:
         user=user,
         from_status=report.status,
         message=message,
-        details={"public_message": mask_personal_data(message)},
+        details={"public_message": mask_for_report(report, message)},
     )
 
 
@@ -960,8 +970,8 @@ def report_redact(*, user: User, report: Report, public_title: str, public_body:
     """Staff edit the public copy of the text (the original stays, for those allowed to see it)."""
     report = _locked(report)
     capacity = _act(user, report, Action.REDACT)
-    report.public_title = mask_personal_data(_required_text(public_title, field="public_title", maximum=MAX_TITLE))
-    report.public_body = mask_personal_data(_required_text(public_body, field="public_body", maximum=MAX_BODY))
+    report.public_title = mask_for_report(report, _required_text(public_title, field="public_title", maximum=MAX_TITLE))
+    report.public_body = mask_for_report(report, _required_text(public_body, field="public_body", maximum=MAX_BODY))
     _save(report)
     _record(
         report,
@@ -1260,3 +1270,115 @@ def report_attach(
         delete_stored(stored)
         raise
     return stored
+
+
+# --- moderation of public comments -----------------------------------------------------------------
+
+
+@transaction.atomic
+def report_comment_hide(*, user: User, report: Report, sequence: int, reason: str) -> ReportEvent:
+    """Staff who may redact the report's public text hide one public comment (abusive, off topic, or
+    personal data the masking missed). The comment stays in the trail; a staff-only redaction event
+    names it, and the public and reporter views leave it out (serializers.HIDDEN_COMMENT_KEY)."""
+    from lapor.reports.serializers import HIDDEN_COMMENT_KEY
+
+    report = _locked(report)
+    capacity = _act(user, report, Action.REDACT)
+    reason = _reason(reason)
+    if not ReportEvent.objects.filter(report=report, sequence=sequence, action=Action.COMMENT).exists():
+        raise ReportError(ReportErrorCode.INVALID_TARGET, _("No such comment on this report."), field="sequence")
+    hidden = {f"details__{HIDDEN_COMMENT_KEY}": sequence}
+    if ReportEvent.objects.filter(report=report, action=Action.REDACT, **hidden).exists():
+        raise ReportError(ReportErrorCode.INVALID_TARGET, _("This comment is hidden already."), field="sequence")
+    return _record(
+        report,
+        action=Action.REDACT,
+        capacity=capacity,
+        user=user,
+        from_status=report.status,
+        message=reason,
+        visibility=Visibility.STAFF,
+        details={HIDDEN_COMMENT_KEY: sequence},
+    )
+
+
+# --- guest reports claimed by an account -------------------------------------------------------------
+# (Imports kept with the code that needs them: the top of this module is edited by others.)
+
+from django.core.exceptions import ValidationError  # noqa: E402
+from django.db.models import Q, QuerySet, Value  # noqa: E402
+from django.db.models.functions import Replace  # noqa: E402
+
+from lapor.accounts.identifiers import normalize_phone  # noqa: E402
+
+# What people type between the digits of a phone number (see accounts.identifiers.normalize_phone).
+_PHONE_SEPARATORS = (" ", "-", "(", ")", ".")
+
+
+def _guest_phone_digits() -> Any:
+    """guest_phone without separators, computed by the database (guest phones are stored as typed)."""
+    expression: Any = F("guest_phone")
+    for separator in _PHONE_SEPARATORS:
+        expression = Replace(expression, Value(separator), Value(""))
+    return expression
+
+
+def _claimed_contact(report: Report, user: User) -> str | None:
+    """Which verified contact of ``user`` the guest gave on ``report``: "email", "phone" or None."""
+    if user.email_is_verified and report.guest_email.strip().lower() == user.email:
+        return "email"
+    if user.phone_is_verified and report.guest_phone:
+        try:
+            if normalize_phone(report.guest_phone) == user.phone:
+                return "phone"
+        except ValidationError:
+            return None
+    return None
+
+
+def report_claim_candidates(*, user: User) -> QuerySet[Report]:
+    """Reports filed as a guest (no account) with an e-mail address or phone number that ``user`` has
+    verified with a one-time code. A contact the user has not proven matches nothing.
+    (A read beside the service that acts on it, so that both ask exactly the same question.)"""
+    condition = Q(pk__in=[])
+    if user.email_is_verified:
+        condition |= Q(guest_email__iexact=user.email)
+    if user.phone_is_verified and user.phone:
+        national = user.phone.removeprefix("+62")
+        condition |= Q(guest_phone_digits__in=[user.phone, f"62{national}", f"0{national}"])
+    guests = Report.objects.filter(reporter__isnull=True)
+    return guests.alias(guest_phone_digits=_guest_phone_digits()).filter(condition)
+
+
+@transaction.atomic
+def report_claim_by_contact(*, user: User) -> list[Report]:
+    """Attach to ``user`` every guest report filed with one of their verified contacts (see
+    `report_claim_candidates`), each with a CLAIM event in its trail (visible to the reporter and
+    staff, naming only which kind of contact matched). Reports of any other contact, and reports that
+    already belong to an account, are never touched. Returns the reports claimed (none is an answer).
+
+    The guest's name and contact stay on the report as filed; from now on the account is the reporter.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise ReportError(ReportErrorCode.ACTION_NOT_ALLOWED, _("Sign in to add reports to your account."))
+    claimed = []
+    for pk in report_claim_candidates(user=user).order_by("pk").values_list("pk", flat=True):
+        report = _locked(Report(pk=pk))
+        contact = _claimed_contact(report, user)
+        if report.reporter_id is not None or contact is None:
+            continue  # claimed meanwhile, or only alike (the database compared loosely)
+        if not is_allowed(Action.CLAIM, Status(report.status), Actor.REPORTER):
+            continue
+        report.reporter = user
+        _save(report)
+        _record(
+            report,
+            action=Action.CLAIM,
+            capacity=Actor.REPORTER,
+            user=user,
+            from_status=report.status,
+            visibility=Visibility.REPORTER,
+            details={"contact": contact},
+        )
+        claimed.append(report)
+    return claimed

@@ -182,6 +182,10 @@ TRANSITIONS: tuple[Transition, ...] = (
         frozenset({A.NATIONAL_ADMIN, A.COORDINATOR, A.UNIT_OFFICER}),
         None,
     ),
+    # A report filed as a guest joins the account that proved the guest's e-mail address or phone
+    # (services.report_claim_by_contact finds the reports by that contact, in whatever status): the
+    # account becomes the reporter; no status changes and no clock moves.
+    Transition(Action.CLAIM, frozenset(Status), frozenset({A.REPORTER}), None),
     # Events the timers write; they change no status.
     Transition(Action.REMIND, frozenset({S.AWAITING_INFORMATION}), frozenset({A.SYSTEM}), None),
     Transition(Action.WARN, frozenset(OPEN_STATUSES), frozenset({A.SYSTEM}), None),

@@ -1,5 +1,315 @@
+"""Following a report: by tracking ID, or through the reporter's private link.
+
+- `portal:track` (/lacak/): the tracking-ID box. An ID with a typo is caught by its check symbol.
+- `portal:track_report` (/lacak/<id>/): the signed-in reporter's own page; anyone else is sent to the
+  public page of a published report, or told plainly that there is no such public report (the same
+  answer whether it exists unpublished, is confidential, or does not exist).
+- `portal:track_private` (/lacak/<id>/k/<secret>/): the reporter's page without an account, through
+  the link given when the report was filed (and sent to their contact).
+
+The reporter's page is built from `reporter_view` only and offers exactly the actions the workflow
+table allows the reporter in the report's status: answer a question, confirm or dispute the final
+follow-up, rate it, consent to the Ombudsman taking it over, appeal an archive. Each calls its service
+(no workflow logic here) and comes back to the page (POST, redirect, GET).
+"""
+
 from __future__ import annotations
 
-from django.urls import URLPattern
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django import forms
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from lapor.accounts.models import User
+from lapor.core.ids import format_tracking_id, parse_tracking_id
+from lapor.reports.access import access_report_by_link, visible_reports
+from lapor.reports.choices import Action, Actor, ClockState, Status, Visibility
+from lapor.reports.errors import ReportError, ReportErrorCode
+from lapor.reports.models import Report
+from lapor.reports.serializers import reporter_view
+from lapor.reports.services import (
+    report_appeal,
+    report_confirm,
+    report_dispute,
+    report_provide_information,
+    report_rate,
+    report_refer,
+)
+from lapor.reports.workflow import PUBLISHED, allowed_actions
+
+REPORTER_ACTIONS = (
+    Action.PROVIDE_INFORMATION,
+    Action.CONFIRM,
+    Action.DISPUTE,
+    Action.RATE,
+    Action.REFER,
+    Action.APPEAL,
+)
+
+
+class TrackForm(forms.Form):
+    id = forms.CharField(
+        label=_("Tracking ID"),
+        max_length=20,
+        help_text=_("Nine letters and digits, as in the message you received, e.g. ABCD-EFGH-J."),
+    )
+
+    def clean_id(self) -> str:
+        parsed = parse_tracking_id(self.cleaned_data["id"])
+        if parsed is None:
+            raise forms.ValidationError(
+                _("This is not a tracking ID: check each letter and digit (a typo is caught by the last symbol).")
+            )
+        return parsed
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(label=_("Your answer"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class DisputeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What is still wrong?"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("The report goes back to the institution with your explanation."),
+    )
+
+
+class RateForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How satisfied are you with how your report was handled?"),
+        coerce=int,
+        choices=[
+            (5, _("5: very satisfied")),
+            (4, _("4: satisfied")),
+            (3, _("3: so-so")),
+            (2, _("2: dissatisfied")),
+            (1, _("1: very dissatisfied")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class AppealForm(forms.Form):
+    message = forms.CharField(
+        label=_("Why should it not be archived?"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    title = forms.CharField(
+        label=_("Corrected title"), max_length=200, required=False, help_text=_("Only if you correct the report.")
+    )
+    body = forms.CharField(
+        label=_("Corrected report"),
+        max_length=20_000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Only if you correct the report: write it again in full."),
+    )
+
+
+ACTION_FORMS: dict[str, type[forms.Form]] = {
+    Action.PROVIDE_INFORMATION: AnswerForm,
+    Action.DISPUTE: DisputeForm,
+    Action.RATE: RateForm,
+    Action.APPEAL: AppealForm,
+}
+
+
+@require_GET
+def track(request: HttpRequest) -> HttpResponse:
+    form = TrackForm(request.GET if "id" in request.GET else None)
+    if form.is_bound and form.is_valid():
+        return HttpResponseRedirect(reverse("portal:track_report", args=[form.cleaned_data["id"]]))
+    return render(request, "portal/tracking/track.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def track_report(request: HttpRequest, tracking_id: str) -> HttpResponse:
+    parsed = parse_tracking_id(tracking_id)
+    if parsed is None:
+        raise Http404
+    if parsed != tracking_id:
+        return HttpResponseRedirect(reverse("portal:track_report", args=[parsed]))
+    user = request.user
+    if user.is_authenticated:
+        own = visible_reports(user).filter(tracking_id=parsed, reporter=user).first()
+        if own is not None:
+            return _reporter_page(request, own, link=None)
+    published = visible_reports(user).filter(tracking_id=parsed).first()
+    if published is not None and published.status in PUBLISHED and not published.is_confidential:
+        return HttpResponseRedirect(reverse("portal:report", args=[parsed]))
+    return render(
+        request,
+        "portal/tracking/not_public.html",
+        {"tracking_id": format_tracking_id(parsed), "again": request.GET.get("ulang") == "1"},
+        status=404,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def track_private(request: HttpRequest, tracking_id: str, secret: str) -> HttpResponse:
+    report = _by_link(tracking_id, secret)
+    return _reporter_page(request, report, link=secret)
+
+
+@require_GET
+def private_attachment(request: HttpRequest, tracking_id: str, secret: str, attachment_id: int) -> FileResponse:
+    report = _by_link(tracking_id, secret)
+    return _attachment_response(report, attachment_id)
+
+
+@require_GET
+def own_attachment(request: HttpRequest, tracking_id: str, attachment_id: int) -> FileResponse:
+    if not request.user.is_authenticated:
+        raise Http404
+    report = visible_reports(request.user).filter(tracking_id=tracking_id, reporter=request.user).first()
+    if report is None:
+        raise Http404
+    return _attachment_response(report, attachment_id)
+
+
+def _by_link(tracking_id: str, secret: str) -> Report:
+    try:
+        return access_report_by_link(tracking_id, secret)
+    except ReportError as error:
+        raise Http404 from error
+
+
+def _attachment_response(report: Report, attachment_id: int) -> FileResponse:
+    attachment = report.attachments.filter(
+        pk=attachment_id, visibility__in=[Visibility.PUBLIC, Visibility.REPORTER]
+    ).first()
+    if attachment is None:
+        raise Http404
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=True,
+        filename=attachment.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _page_url(report: Report, link: str | None) -> str:
+    if link is not None:
+        return reverse("portal:track_private", args=[report.tracking_id, link])
+    return reverse("portal:track_report", args=[report.tracking_id])
+
+
+def _reporter_page(request: HttpRequest, report: Report, *, link: str | None) -> HttpResponse:
+    offered = [
+        action
+        for action in allowed_actions(Status(report.status), frozenset({Actor.REPORTER}))
+        if action in REPORTER_ACTIONS
+    ]
+    bound: dict[str, forms.Form] = {}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action not in offered:
+            messages.error(request, _("This cannot be done to the report in its current state."))
+            return HttpResponseRedirect(_page_url(report, link))
+        form_class = ACTION_FORMS.get(action)
+        form = form_class(request.POST, request.FILES) if form_class else None
+        if form is None or form.is_valid():
+            try:
+                done = _act(request, report, Action(action), form.cleaned_data if form else {}, link)
+            except ReportError as error:
+                if form is None:
+                    messages.error(request, str(error.message))
+                    return HttpResponseRedirect(_page_url(report, link))
+                form.add_error(error.field if error.field in form.fields else None, str(error.message))
+                bound[action] = form
+            else:
+                messages.success(request, done)
+                return HttpResponseRedirect(_page_url(report, link))
+        else:
+            bound[action] = form
+    view = reporter_view(report)
+    forms_by_action = {
+        action: bound.get(action) or (form_class() if (form_class := ACTION_FORMS.get(action)) else None)
+        for action in offered
+    }
+    context: dict[str, Any] = {
+        "report": view,
+        "offered": offered,
+        "forms": forms_by_action,
+        "page_url": _page_url(report, link),
+        "private_link": request.build_absolute_uri(_page_url(report, link)) if link else "",
+        "new": request.GET.get("baru") == "1",
+        "next_steps": _next_steps(view),
+        "attachment_url": (
+            (lambda item: reverse("portal:track_private_attachment", args=[report.tracking_id, link, item]))
+            if link
+            else (lambda item: reverse("portal:track_own_attachment", args=[report.tracking_id, item]))
+        ),
+    }
+    context["attachments"] = [{**item, "url": context["attachment_url"](item["id"])} for item in view["attachments"]]
+    status = 400 if bound else 200
+    return render(request, "portal/tracking/reporter.html", context, status=status)
+
+
+def _act(request: HttpRequest, report: Report, action: Action, data: dict[str, Any], link: str | None) -> str:
+    """Call the action's service as the reporter (signed in, or through the private link)."""
+    user = request.user if link is None and isinstance(request.user, User) else None
+    via_link = link is not None
+    if action == Action.PROVIDE_INFORMATION:
+        report_provide_information(user=user, report=report, answer=data["answer"], via_reporter_link=via_link)
+        return str(_("Thank you: your answer was sent and the report goes on."))
+    if action == Action.CONFIRM:
+        report_confirm(user=user, report=report, via_reporter_link=via_link)
+        return str(_("Thank you: you confirmed that the problem is solved. You can still rate the handling."))
+    if action == Action.DISPUTE:
+        report_dispute(user=user, report=report, reason=data["reason"], via_reporter_link=via_link)
+        return str(_("Your objection was sent: the institution must follow up again."))
+    if action == Action.RATE:
+        report_rate(
+            user=user, report=report, rating=data["rating"], comment=data.get("comment", ""), via_reporter_link=via_link
+        )
+        return str(_("Thank you for your rating."))
+    if action == Action.REFER:
+        report_refer(user=user, report=report, via_reporter_link=via_link)
+        return str(_("The Ombudsman has been asked to take over your report."))
+    if action == Action.APPEAL:
+        report_appeal(
+            user=user,
+            report=report,
+            message=data["message"],
+            title=data.get("title", ""),
+            body=data.get("body", ""),
+            via_reporter_link=via_link,
+        )
+        return str(_("Your appeal was sent: the report will be verified again."))
+    raise ReportError(ReportErrorCode.ACTION_NOT_ALLOWED, _("This cannot be done to the report in its current state."))
+
+
+def _next_steps(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """The running deadlines, soonest first, as the reporter reads them."""
+    running = [clock for clock in view["clocks"] if not clock["stopped_at"]]
+    return sorted(
+        ({**clock, "late": clock["state"] == ClockState.RED} for clock in running), key=lambda clock: clock["due_at"]
+    )
+
+
+urlpatterns: list[URLPattern] = [
+    path("lacak/", track, name="track"),
+    path("lacak/<str:tracking_id>/", track_report, name="track_report"),
+    path("lacak/<str:tracking_id>/lampiran/<int:attachment_id>/", own_attachment, name="track_own_attachment"),
+    path("lacak/<str:tracking_id>/k/<str:secret>/", track_private, name="track_private"),
+    path(
+        "lacak/<str:tracking_id>/k/<str:secret>/lampiran/<int:attachment_id>/",
+        private_attachment,
+        name="track_private_attachment",
+    ),
+]

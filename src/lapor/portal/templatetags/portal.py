@@ -1,0 +1,65 @@
+"""Template helpers of the portal: the serialisers hand out ISO 8601 strings (UTC), pages show local
+times; tracking IDs are shown in groups that are easy to read aloud."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django import forms, template
+from django.forms import BoundField
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from lapor.core.ids import format_tracking_id
+
+register = template.Library()
+
+
+@register.filter
+def as_datetime(value: object) -> datetime | date | None:
+    """An ISO 8601 string from a serialiser as an aware datetime (or a date), for the |date filter."""
+    if isinstance(value, datetime | date):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is not None:
+        return timezone.localtime(parsed) if timezone.is_aware(parsed) else parsed
+    return parse_date(value)
+
+
+@register.filter
+def tracking_id(value: object) -> str:
+    return format_tracking_id(str(value)) if value else ""
+
+
+@register.simple_tag
+def accessible_widget(field: BoundField) -> str:
+    """The field's widget tied to its help text and error (aria-describedby) and marked invalid when
+    it has an error, so that screen readers announce both."""
+    attrs: dict[str, str | bool] = {}
+    described = []
+    if field.help_text:
+        described.append(f"{field.auto_id}-help")
+    if field.errors:
+        described.append(f"{field.auto_id}-error")
+        attrs["aria-invalid"] = "true"
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def is_choice_group(field: BoundField) -> bool:
+    """Radio buttons and checkbox lists get a fieldset and legend instead of a label."""
+    return isinstance(field.field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
+
+
+@register.filter
+def is_checkbox(field: BoundField) -> bool:
+    return isinstance(field.field.widget, forms.CheckboxInput)
+
+
+@register.filter
+def get_item(mapping: object, key: str) -> object:
+    return mapping.get(key) if isinstance(mapping, dict) else None

@@ -1,0 +1,12 @@
+"""Portal tests use the same small world as the report tests (tests/reports/conftest.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.reports.conftest import World, build_world
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return build_world()

@@ -1,0 +1,184 @@
+"""Following a report: the tracking-ID box, the reporter's page (signed in or by private link) and the
+reporter's actions through it."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from django.urls import reverse
+
+from lapor.core.ids import format_tracking_id
+from lapor.reports.choices import ArchiveReason, ReportWeight, Status
+from lapor.reports.models import Report
+from lapor.reports.services import (
+    report_archive,
+    report_dispatch,
+    report_follow_up,
+    report_forward,
+    report_request_information,
+    report_submit,
+)
+from tests.reports.conftest import VILLAGE, World
+
+
+def guest_report(world: World, **overrides: object) -> tuple[Report, str]:
+    fields: dict[str, object] = {
+        "title": "Jalan berlubang di Ciater",
+        "body": "Lubang besar di tengah jalan, sudah ada motor jatuh.",
+        "incident_date": Report._meta.get_field("incident_date").to_python("2026-11-20"),
+        "guest_name": "Sari Pelapor",
+        "guest_email": "sari@example.id",
+        "village_code": VILLAGE,
+    }
+    fields.update(overrides)
+    return report_submit(**fields)  # type: ignore[arg-type]
+
+
+def completed(world: World, report: Report) -> Report:
+    report = report_dispatch(
+        user=world.national_admin, report=report, institution=world.city, weight=ReportWeight.LIGHT
+    )
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
+    return report_follow_up(user=world.officer, report=report, message="Lubang sudah ditambal.", final=True)
+
+
+def private_url(report: Report, secret: str) -> str:
+    return reverse("portal:track_private", args=[report.tracking_id, secret])
+
+
+@pytest.fixture
+def client() -> Client:
+    return Client()
+
+
+def test_the_reporter_link_setting_points_at_the_private_page():
+    path = django_settings.REPORTER_LINK_PATH.format(tracking_id="ABCDEFGHJ", secret="s3cret")
+    assert path == reverse("portal:track_private", args=["ABCDEFGHJ", "s3cret"])
+
+
+@pytest.mark.django_db
+def test_the_tracking_box_accepts_an_id_as_people_type_it(world: World, client: Client):
+    report, _secret = guest_report(world)
+    typed = format_tracking_id(report.tracking_id).lower()
+    response = client.get(reverse("portal:track"), {"id": f" {typed} "})
+    assert response["Location"] == reverse("portal:track_report", args=[report.tracking_id])
+
+
+@pytest.mark.django_db
+def test_a_mistyped_id_is_caught_by_its_check_symbol(world: World, client: Client):
+    report, _secret = guest_report(world)
+    wrong = report.tracking_id[:-1] + ("A" if report.tracking_id[-1] != "A" else "B")
+    response = client.get(reverse("portal:track"), {"id": wrong})
+    assert response.status_code == 200
+    assert 'id="id_id-error"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_unpublished_report_is_not_revealed_to_others(world: World, client: Client):
+    report, _secret = guest_report(world)
+    client.force_login(world.member_of_public)
+    response = client.get(reverse("portal:track_report", args=[report.tracking_id]))
+    unknown = client.get(reverse("portal:track_report", args=["ABCDEFGH2"]))
+    assert response.status_code == unknown.status_code == 404
+    assert "Jalan berlubang" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_published_report_sends_others_to_its_public_page(world: World, client: Client):
+    report, _secret = guest_report(world)
+    report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    response = client.get(reverse("portal:track_report", args=[report.tracking_id]))
+    assert response["Location"] == reverse("portal:report", args=[report.tracking_id])
+
+
+@pytest.mark.django_db
+def test_a_confidential_report_is_never_sent_to_a_public_page(world: World, client: Client):
+    report, _secret = guest_report(world, is_confidential=True)
+    report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    assert client.get(reverse("portal:track_report", args=[report.tracking_id])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_private_link_opens_the_reporters_page_and_a_wrong_secret_nothing(world: World, client: Client):
+    report, secret = guest_report(world, is_anonymous=True)
+    page = client.get(private_url(report, secret))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Lubang besar di tengah jalan" in html
+    assert "Verification and dispatch" in html or "verify" in html.lower()
+    assert 'name="robots" content="noindex"' in html
+    assert client.get(private_url(report, secret[:-1] + "x")).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_signed_in_reporter_sees_their_own_report_by_tracking_id(world: World, client: Client):
+    report = world.submit()
+    client.force_login(world.reporter)
+    response = client.get(reverse("portal:track_report", args=[report.tracking_id]))
+    assert response.status_code == 200
+    assert report.title in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_reporter_confirms_and_rates_through_the_private_link(world: World, client: Client):
+    report, secret = guest_report(world)
+    completed(world, report)
+    url = private_url(report, secret)
+    html = client.get(url).content.decode()
+    assert 'value="confirm"' in html
+    assert 'value="dispute"' in html
+    assert client.post(url, {"action": "confirm"})["Location"] == url
+    report.refresh_from_db()
+    assert (report.status, report.closure_reason) == (Status.CLOSED, "confirmed")
+    client.post(url, {"action": "rate", "rating": "4", "comment": "Cepat"})
+    report.refresh_from_db()
+    assert (report.rating, report.rating_comment) == (4, "Cepat")
+    assert "Thank you for your rating." in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_dispute_needs_a_reason_and_reopens_the_report(world: World, client: Client):
+    report, secret = guest_report(world)
+    completed(world, report)
+    url = private_url(report, secret)
+    response = client.post(url, {"action": "dispute", "reason": ""})
+    assert response.status_code == 400
+    assert 'id="id_reason-error"' in response.content.decode()
+    client.post(url, {"action": "dispute", "reason": "Lubangnya muncul lagi."})
+    report.refresh_from_db()
+    assert report.status == Status.IN_PROGRESS
+
+
+@pytest.mark.django_db
+def test_the_reporter_answers_a_question(world: World, client: Client):
+    report, secret = guest_report(world)
+    report_request_information(user=world.national_admin, report=report, question="Di depan nomor berapa?")
+    url = private_url(report, secret)
+    html = client.get(url).content.decode()
+    assert "Di depan nomor berapa?" in html
+    client.post(url, {"action": "provide_information", "answer": "Depan nomor 12."})
+    report.refresh_from_db()
+    assert report.status == Status.SUBMITTED
+
+
+@pytest.mark.django_db
+def test_the_reporter_sees_why_it_was_archived_and_appeals(world: World, client: Client):
+    report, secret = guest_report(world)
+    report_archive(user=world.national_admin, report=report, reason=ArchiveReason.INCOMPLETE, explanation="Lokasi?")
+    url = private_url(report, secret)
+    html = client.get(url).content.decode()
+    assert "Lokasi?" in html
+    client.post(url, {"action": "appeal", "message": "Lokasinya di Ciater, depan pasar."})
+    report.refresh_from_db()
+    assert report.status == Status.SUBMITTED
+
+
+@pytest.mark.django_db
+def test_an_action_the_status_does_not_allow_is_refused(world: World, client: Client):
+    report, secret = guest_report(world)
+    url = private_url(report, secret)
+    response = client.post(url, {"action": "confirm"}, follow=True)
+    assert "This cannot be done to the report in its current state." in response.content.decode()
+    report.refresh_from_db()
+    assert report.status == Status.SUBMITTED
