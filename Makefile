@@ -6,10 +6,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 LAPOR := $(BIN)/lapor
 STAMP := $(VENV)/.installed
+# Front-end packages come from npm (package-lock.json); only what the portal serves is copied here,
+# with the packages' licences. Generated, not committed: `make install` writes it.
+VENDOR := src/lapor/portal/static/portal/vendor
+ASSETS_STAMP := $(VENDOR)/VERSIONS.txt
+CHROMIUM := /usr/bin/chromium
 PYTEST_WORKERS ?= auto
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run serve test lint typecheck migrations-check test-sqlite test-postgres bench lock messages clean
+.PHONY: help install assets browser run serve test lint typecheck migrations-check test-sqlite test-postgres bench lock messages clean
 
 help: ## List every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,7 +25,27 @@ $(STAMP): pyproject.toml requirements/dev.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install Lapor with its `lapor` command (hash-checked lock)
+$(ASSETS_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/images
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	cp node_modules/htmx.org/LICENSE $(VENDOR)/htmx.org.LICENSE.txt
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map node_modules/leaflet/dist/leaflet.css $(VENDOR)/
+	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/images/
+	cp node_modules/leaflet/LICENSE $(VENDOR)/leaflet.LICENSE.txt
+	@for package in htmx.org leaflet; do \
+	  node -p "p = require('./node_modules/$$package/package.json'); p.name + ' ' + p.version + ' (' + p.license + ')'" || exit 1; \
+	done > $(ASSETS_STAMP).tmp && mv $(ASSETS_STAMP).tmp $(ASSETS_STAMP)
+
+install: $(STAMP) $(ASSETS_STAMP) ## Create .venv and install Lapor with its `lapor` command (hash-checked lock) and the front-end packages
+
+assets: $(ASSETS_STAMP) ## Install the npm packages (package-lock.json) and copy what the portal serves into its static vendor/ folder
+
+browser: ## Install Debian's chromium for the browser tests when it is missing (apt-get)
+	@test -x $(CHROMIUM) || { $(if $(filter 0,$(shell id -u)),,sudo )apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo )apt-get install -y -qq chromium; }
+	@test -x $(CHROMIUM) && $(CHROMIUM) --version 2>/dev/null
 
 run: install ## Set up the SQLite database with regions and demo data, then start the web server and a worker
 	@mkdir -p var
@@ -63,5 +88,5 @@ lock: ## Regenerate the hash-checked requirements from pyproject.toml
 messages: install ## Extract and compile translations (needs GNU gettext)
 	cd src/lapor && ../../$(LAPOR) makemessages --locale id --locale en --no-obsolete --no-location && ../../$(LAPOR) compilemessages
 
-clean: ## Remove the virtual environment and local data (var/)
-	rm -rf $(VENV) var
+clean: ## Remove the virtual environment, the npm packages, the copied front-end files and local data (var/)
+	rm -rf $(VENV) node_modules $(VENDOR) var

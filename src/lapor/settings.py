@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "lapor.accounts",
     "lapor.reports",
     "lapor.notifications",
+    "lapor.console",
     "lapor.portal",
     "lapor.demo",
 ]

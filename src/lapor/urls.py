@@ -10,6 +10,7 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("konsol/", include("lapor.console.urls")),
     path("", include("lapor.portal.urls")),
     prefix_default_language=False,
 )

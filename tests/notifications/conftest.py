@@ -180,15 +180,6 @@ def texts(notification: Notification) -> str:
 
 
 @pytest.fixture(autouse=True)
-def indonesian_by_default() -> Iterator[None]:
+def indonesian_by_default(indonesian_default: None) -> None:
     """Messages are written in the product's default language, Indonesian (the suite's settings use
     English source strings for everything else)."""
-    from django.test import override_settings
-    from django.urls import clear_url_caches
-    from django.utils import translation
-
-    # Reversed URLs are cached per language, and which language goes unprefixed depends on the default.
-    clear_url_caches()
-    with override_settings(LANGUAGE_CODE="id"), translation.override("id"):
-        yield
-    clear_url_caches()

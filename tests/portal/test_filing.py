@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import timedelta
 from typing import Any
@@ -13,12 +12,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
-from PIL import Image
 
 from lapor.institutions.services import category_create
 from lapor.reports.choices import ReportWeight, Status
 from lapor.reports.models import Attachment, Report
 from lapor.reports.services import report_dispatch
+from tests.images import photo_upload
 from tests.reports.conftest import VILLAGE, World
 
 FILE_URL = "/buat/"
@@ -56,12 +55,6 @@ def send_step(client: Client, **overrides: Any) -> tuple[Any, dict[str, Any]]:
     assert key is not None, "the second step carries an idempotency key"
     data = {**details(), "step": "send", "idempotency_key": key.group(1), **overrides}
     return response, data
-
-
-def jpeg(name: str = "foto.jpg") -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (200, 50, 50)).save(buffer, "JPEG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
 
 
 @pytest.fixture
@@ -160,6 +153,13 @@ def test_similar_open_reports_nearby_are_offered_before_sending(world: World, cl
     html = response.content.decode()
     assert "Similar reports nearby" in html
     assert reverse("portal:report", args=[other.tracking_id]) in html
+    # Supporting it instead is one button away (guests sign in first).
+    support_url = reverse("portal:report_support", args=[other.tracking_id])
+    assert f'action="{support_url}"' in html
+    client.force_login(world.member_of_public)
+    client.post(support_url)
+    other.refresh_from_db()
+    assert other.support_count == 1
 
 
 @pytest.mark.django_db
@@ -180,7 +180,7 @@ def test_a_guest_files_with_a_photo_and_lands_on_the_private_page(
     _response, data = send_step(client)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            FILE_URL, {**data, "guest_name": "Sari", "guest_email": "sari@example.id", "attachments": [jpeg()]}
+            FILE_URL, {**data, "guest_name": "Sari", "guest_email": "sari@example.id", "attachments": [photo_upload()]}
         )
     assert response.status_code == 302
     report = Report.objects.get()

@@ -4,23 +4,13 @@ the headline statistics; Indonesian by default."""
 from datetime import timedelta
 
 import pytest
-from django.test import override_settings
-from django.urls import clear_url_caches, reverse
-from django.utils import timezone, translation
+from django.urls import reverse
+from django.utils import timezone
 
 from lapor.core import reference
 from lapor.core.ids import format_tracking_id
 from lapor.reports.models import Report
 from lapor.reports.services import report_dispatch, report_follow_up
-
-
-@pytest.fixture
-def indonesian_default():
-    # Reversed URLs are cached per language, and which language goes unprefixed depends on the default.
-    clear_url_caches()
-    with override_settings(LANGUAGE_CODE="id"), translation.override("id"):
-        yield
-    clear_url_caches()
 
 
 @pytest.mark.django_db

@@ -3,10 +3,13 @@ reporter's actions through it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from lapor.core.ids import format_tracking_id
 from lapor.reports.choices import ArchiveReason, ReportWeight, Status
@@ -134,7 +137,9 @@ def test_the_reporter_confirms_and_rates_through_the_private_link(world: World, 
     client.post(url, {"action": "rate", "rating": "4", "comment": "Cepat"})
     report.refresh_from_db()
     assert (report.rating, report.rating_comment) == (4, "Cepat")
-    assert "Thank you for your rating." in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    assert "Thank you for your rating." in page
+    assert 'value="rate"' not in page  # rated once: no form to rate again
 
 
 @pytest.mark.django_db
@@ -182,3 +187,15 @@ def test_an_action_the_status_does_not_allow_is_refused(world: World, client: Cl
     assert "This cannot be done to the report in its current state." in response.content.decode()
     report.refresh_from_db()
     assert report.status == Status.SUBMITTED
+
+
+@pytest.mark.django_db
+def test_the_ombudsman_is_offered_only_once_the_overall_deadline_has_passed(world: World, client: Client):
+    report, secret = guest_report(world)
+    url = private_url(report, secret)
+    assert 'value="refer"' not in client.get(url).content.decode()
+    report.clocks.filter(clock="overall").update(due_at=timezone.now() - timedelta(minutes=1))
+    assert 'value="refer"' in client.get(url).content.decode()
+    client.post(url, {"action": "refer"})
+    report.refresh_from_db()
+    assert report.owner == world.ombudsman

@@ -200,6 +200,13 @@ def clocks_unpause(report: Report, *, at: datetime, calendar: WorkingCalendar) -
     schedule_after_commit(running)
 
 
+def overall_deadline_passed(report: Report, *, now: datetime | None = None) -> bool:
+    """Whether the report's overall deadline (60 days) has passed: then the reporter may ask the
+    Ombudsman to take it over."""
+    overall = report.clocks.filter(clock=Clock.OVERALL).order_by("-started_at").first()
+    return overall is not None and overall.due_at <= (now or timezone.now())
+
+
 def clock_state(clock: ReportClock, *, now: datetime | None = None) -> ClockState:
     """Green, yellow (75% of the time used), red (overdue) or paused; needs no query."""
     now = now or timezone.now()

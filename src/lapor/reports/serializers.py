@@ -248,21 +248,11 @@ def _published_or_refused(report: Report) -> None:
 
 def public_report(report: Report) -> dict[str, Any]:
     """A published, non-confidential report as anyone may see it; refuses any other report."""
-    _published_or_refused(report)
+    summary = public_report_summary(report)  # refuses a report the public may not see
     events = _shown(_events(report), [Visibility.PUBLIC])
     attachments = _attachments(report, [Visibility.PUBLIC])
     return {
-        "tracking_id": report.tracking_id,
-        "kind": report.kind,
-        "kind_label": report.get_kind_display(),
-        "category": _category(report.category),
-        "region": _region(report.village),
-        "institution": _institution(report.owner),
-        "title": report.public_title,
-        "body": report.public_body,
-        **_status(report),
-        **_dates(report),
-        "supports": report.support_count,
+        **summary,
         "rating": report.rating,
         "events": [{**_event_base(event), "text": _public_text(event)} for event in events],
         "attachments": [

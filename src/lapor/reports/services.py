@@ -906,9 +906,8 @@ def report_refer(*, user: User | None, report: Report, via_reporter_link: bool =
     """With the reporter's consent, an unresolved report past the overall deadline goes to the Ombudsman."""
     report = _locked(report)
     capacity = _reporter_capacity(user, report, Action.REFER, via_reporter_link)
-    overall = report.clocks.filter(clock=Clock.OVERALL).order_by("-started_at").first()
     now = timezone.now()
-    if overall is None or overall.due_at > now:
+    if not deadlines.overall_deadline_passed(report, now=now):
         raise ReportError(
             ReportErrorCode.DEADLINE_NOT_PASSED,
             _("A report can go to the Ombudsman once the overall deadline has passed."),

@@ -96,7 +96,9 @@ class DetailsForm(forms.Form):
         input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"],
         help_text=_("The date, or the first day if it goes on."),
     )
-    category = forms.ChoiceField(label=_("Category"), required=False, help_text=_("Optional: helps routing."))
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, help_text=_("Helps to route the report to the right institution.")
+    )
     province = forms.ChoiceField(label=_("Province"), required=False)
     regency = forms.ChoiceField(label=_("Regency or city"), required=False)
     district = forms.ChoiceField(label=_("District (kecamatan)"), required=False)
@@ -105,7 +107,7 @@ class DetailsForm(forms.Form):
         label=_("Address or landmark"),
         max_length=300,
         required=False,
-        help_text=_("Optional: street, number, a landmark nearby."),
+        help_text=_("Street, number, a landmark nearby."),
     )
     latitude = forms.DecimalField(label=_("Latitude"), required=False, min_value=-11, max_value=6, decimal_places=6)
     longitude = forms.DecimalField(label=_("Longitude"), required=False, min_value=94, max_value=142, decimal_places=6)
@@ -113,7 +115,7 @@ class DetailsForm(forms.Form):
     target_institution = forms.ChoiceField(
         label=_("Institution"),
         required=False,
-        help_text=_("Optional. If you do not know, leave it: the national admin sends the report to the right one."),
+        help_text=_("If you do not know, leave it: the national admin sends the report to the right one."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -210,9 +212,7 @@ class SendForm(forms.Form):
     attachments = MultipleFileField(
         label=_("Photos or documents"),
         required=False,
-        help_text=_(
-            "Optional: JPEG, PNG or PDF, at most %(size)d MB in all. Photos are stripped of their location data."
-        ),
+        help_text=_("JPEG, PNG or PDF, at most %(size)d MB in all. Photos are stripped of their location data."),
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 

@@ -29,6 +29,7 @@ from lapor.accounts.models import User
 from lapor.core.ids import format_tracking_id, parse_tracking_id
 from lapor.reports.access import access_report_by_link, visible_reports
 from lapor.reports.choices import Action, Actor, ClockState, Status, Visibility
+from lapor.reports.deadlines import overall_deadline_passed
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report
 from lapor.reports.serializers import reporter_view
@@ -212,7 +213,10 @@ def _reporter_page(request: HttpRequest, report: Report, *, link: str | None) ->
     offered = [
         action
         for action in allowed_actions(Status(report.status), frozenset({Actor.REPORTER}))
+        # A report is rated once; the Ombudsman takes over only after the overall deadline.
         if action in REPORTER_ACTIONS
+        and not (action == Action.RATE and report.rating is not None)
+        and not (action == Action.REFER and not overall_deadline_passed(report))
     ]
     bound: dict[str, forms.Form] = {}
     if request.method == "POST":
