@@ -120,6 +120,26 @@ def test_dispatch_tells_the_reporter_and_the_coordinators_of_the_new_owner(world
     assert due_of(report, Clock.FIRST_FOLLOW_UP) in coordinator.body
 
 
+def test_a_copy_tells_the_coordinators_of_the_copied_institution_for_their_information(world):
+    social_coordinator = user_create(full_name="Koordinator Kemensos", email="koord.sosial@example.id")
+    membership_grant(user=social_coordinator, institution=world.social_ministry, role=Role.COORDINATOR)
+    report = world.submit()
+    report = report_dispatch(
+        user=world.national_admin, report=report, institution=world.city, copies=[world.social_ministry]
+    )
+
+    event = latest_event(report)
+    assert addresses(event) == {
+        "rina@example.id": Audience.REPORTER,
+        "koordinator@example.id": Audience.STAFF,
+        "koord.sosial@example.id": Audience.STAFF,
+    }
+    copy = only(event, "koord.sosial@example.id")
+    assert "Salinan laporan untuk Kementerian Sosial" in copy.subject
+    assert "Pemerintah Kota Tangerang Selatan bertanggung jawab atas tindak lanjutnya" in copy.body
+    assert "Laporan baru untuk Pemerintah Kota Tangerang Selatan" in only(event, "koordinator@example.id").subject
+
+
 def test_forward_tells_the_liaison_officers_of_each_unit_and_not_the_reporter(world):
     report = dispatched(world)
 

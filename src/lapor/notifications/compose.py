@@ -476,6 +476,16 @@ def _staff_story(facts: EventFacts, recipient: Recipient) -> tuple[str, str]:
     event, report, details = facts.event, facts.report, facts.details
     action = Action(event.action)
     here = recipient.institution.name if recipient.institution is not None else report.owner.name
+    copied = recipient.institution is not None and recipient.institution.pk in _copy_ids(details)
+    if action == Action.DISPATCH and copied:
+        return (
+            _("Copy of a report for %(institution)s") % {"institution": here},
+            _(
+                "A report handled by %(owner)s has been copied to %(institution)s for your information. You may "
+                "read it and comment on it; %(owner)s is responsible for the follow-up."
+            )
+            % {"institution": here, "owner": report.owner.name},
+        )
     if action == Action.DISPATCH:
         return (
             _("New report for %(institution)s") % {"institution": here},
@@ -507,6 +517,11 @@ def _staff_story(facts: EventFacts, recipient: Recipient) -> tuple[str, str]:
     if isinstance(level, int):
         explanation += " " + _("Escalation level %(level)d.") % {"level": level}
     return _("Overdue: %(clock)s") % {"clock": clock_label}, explanation
+
+
+def _copy_ids(details: dict[str, Any]) -> set[int]:
+    copies = details.get("copies")
+    return {pk for pk in copies if isinstance(pk, int)} if isinstance(copies, list) else set()
 
 
 def _staff_clock(facts: EventFacts) -> ReportClock | None:

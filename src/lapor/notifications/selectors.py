@@ -171,7 +171,10 @@ def _memberships_for(event: ReportEvent, report: Report) -> list[Membership]:
     details = event.details if isinstance(event.details, dict) else {}
     if event.action == Action.DISPATCH:
         owner = _ids(details.get("to")) or [report.owner_id]
-        return _members(institution_ids=owner, roles=[Role.COORDINATOR])
+        # The owner's coordinators first (a person in both hears as the owner's), then the copies'.
+        owners = _members(institution_ids=owner, roles=[Role.COORDINATOR])
+        copies = [pk for pk in _ids(details.get("copies")) if pk not in owner]
+        return owners + (_members(institution_ids=copies, roles=[Role.COORDINATOR]) if copies else [])
     if event.action == Action.FORWARD:
         return _members(institution_ids=_ids(details.get("units")), roles=[Role.LIAISON_OFFICER])
     if event.action == Action.RETURN_TO_DISPATCHER:
