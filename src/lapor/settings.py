@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "lapor.core",
     "lapor.regions",
     "lapor.institutions",
@@ -51,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed a second factor (the console requires it).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lapor.core.middleware.TimezoneMiddleware",
@@ -73,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "lapor.console.context.console_navigation",
             ],
         },
     },
@@ -141,6 +147,7 @@ WORKER_SWEEPS = (
     "lapor.core.audit.anchor_daily",
     "lapor.core.ratelimit.sweep_expired",
     "lapor.accounts.services.one_time_code_purge",
+    "lapor.accounts.signin.login_record_purge",
 )
 WORKER_SWEEP_INTERVAL_SECONDS = 60
 # The institution that receives Ombudsman referrals and the national queue's owner, by code.
@@ -155,6 +162,23 @@ REFERENCE_CACHE_SECONDS = CONFIG.reference_cache_seconds
 # {"submit": {"account": ("10/1d",), "guest": ("10/10m", "60/1d"), "ip": ("30/10m", "300/1d")}}.
 TRUSTED_PROXY_COUNT = CONFIG.trusted_proxy_count
 RATE_LIMITS: dict[str, dict[str, tuple[str, ...]]] = {}
+# The operator console's sign-in (lapor.console.views.auth): the second factor is mandatory for staff;
+# an account is locked for CONSOLE_LOCKOUT_SECONDS after CONSOLE_LOCKOUT_FAILURES failed passwords or
+# codes within CONSOLE_LOCKOUT_WINDOW_SECONDS; a staff session ends after CONSOLE_SESSION_IDLE_SECONDS
+# without a request and CONSOLE_SESSION_MAX_SECONDS after signing in, whatever happens.
+CONSOLE_LOCKOUT_FAILURES = 5
+CONSOLE_LOCKOUT_WINDOW_SECONDS = 15 * 60
+CONSOLE_LOCKOUT_SECONDS = 15 * 60
+CONSOLE_SESSION_IDLE_SECONDS = 30 * 60
+CONSOLE_SESSION_MAX_SECONDS = 12 * 60 * 60
+CONSOLE_RECOVERY_CODE_COUNT = 10
+# Console sign-in records (with the network and browser they came from) are kept this long.
+CONSOLE_LOGIN_RECORD_RETENTION_DAYS = 180
+OTP_TOTP_ISSUER = "Lapor"
+# The console's lockout (above) replaces django-otp's per-device delays, which would refuse a right code
+# for a while after wrong ones without saying until when.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 REPORT_ATTACHMENT_MAX_COUNT = 10
 REPORT_ATTACHMENT_MAX_PIXELS = 50_000_000
 REPORT_ATTACHMENT_MAX_DIMENSION = 4096

@@ -434,6 +434,7 @@ def test_the_worker_thread_sweeps_again_and_again_and_outlives_a_failure():
 
 def test_the_worker_sweeps_the_report_timers_the_outbox_and_the_daily_anchor_by_default():
     from lapor.accounts.services import one_time_code_purge
+    from lapor.accounts.signin import login_record_purge
     from lapor.core.audit import anchor_daily
     from lapor.core.ratelimit import sweep_expired
     from lapor.notifications.services import notification_deliver_due
@@ -444,6 +445,7 @@ def test_the_worker_sweeps_the_report_timers_the_outbox_and_the_daily_anchor_by_
         anchor_daily,
         sweep_expired,
         one_time_code_purge,
+        login_record_purge,
     ]
 
 

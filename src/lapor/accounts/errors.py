@@ -28,6 +28,7 @@ class AccountErrorCode(StrEnum):
     CONTACT_NOT_OWN = "contact_not_own"
     CHANNEL_UNAVAILABLE = "channel_unavailable"
     LANGUAGE_INVALID = "language_invalid"
+    MEMBERSHIP_INACTIVE = "membership_inactive"
 
 
 DEFAULT_MESSAGES: dict[AccountErrorCode, StrOrPromise] = {
@@ -49,6 +50,7 @@ DEFAULT_MESSAGES: dict[AccountErrorCode, StrOrPromise] = {
     AccountErrorCode.CONTACT_NOT_OWN: _("Choose an e-mail address or phone number of your own account."),
     AccountErrorCode.CHANNEL_UNAVAILABLE: _("Add the e-mail address or phone number for this channel first."),
     AccountErrorCode.LANGUAGE_INVALID: _("Choose one of the languages offered."),
+    AccountErrorCode.MEMBERSHIP_INACTIVE: _("This membership has ended; grant it again instead."),
 }
 
 # The input each error is about, so that a form or an API can attach the message to it.

@@ -49,3 +49,22 @@ def normalize_nik(value: str) -> str:
 
 def mask_nik(last_digits: str) -> str:
     return "•" * 12 + last_digits if last_digits else ""
+
+
+EMAIL_VISIBLE_CHARACTERS = 1
+PHONE_VISIBLE_PREFIX = 6  # "+62812": the country and the operator
+PHONE_VISIBLE_SUFFIX = 3
+
+
+def mask_contact(contact: str | None) -> str:
+    """An e-mail address or a (normalised) phone number shown only in part, enough for a colleague to
+    recognise it: "r•••@example.id", "+62812•••••890"; "" for none."""
+    if not contact:
+        return ""
+    if "@" in contact:
+        local, _at, domain = contact.rpartition("@")
+        return local[:EMAIL_VISIBLE_CHARACTERS] + "•••" + "@" + domain
+    hidden = len(contact) - PHONE_VISIBLE_PREFIX - PHONE_VISIBLE_SUFFIX
+    if hidden < 1:
+        return "•" * len(contact)
+    return contact[:PHONE_VISIBLE_PREFIX] + "•" * hidden + contact[-PHONE_VISIBLE_SUFFIX:]

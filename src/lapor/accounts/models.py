@@ -248,3 +248,53 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} → {self.address}"
+
+
+class LoginRecord(models.Model):
+    """One attempt to sign in to the operator console: the password step or the second factor.
+
+    Kept so that staff see their recent sign-ins (and notice one that was not theirs), and so that an
+    account is locked after repeated failures (``lapor.accounts.signin``). An attempt with an identifier
+    that is no staff account is recorded without a user, under the identifier's keyed hash, so that it
+    locks the same way and a lockout reveals nothing. The address is kept only as its network (IPv4 /24,
+    IPv6 /48) and the browser as its first characters (personal data, UU 27/2022).
+    """
+
+    class Stage(models.TextChoices):
+        PASSWORD = "password", _("password")
+        SECOND_FACTOR = "second_factor", _("second factor")
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", _("success")
+        FAILURE = "failure", _("failure")
+        # Refused without checking anything, because the account was locked.
+        LOCKED = "locked", _("refused: locked")
+
+    class Method(models.TextChoices):
+        NONE = "", _("none")
+        TOTP = "totp", _("authenticator app")
+        RECOVERY = "recovery", _("recovery code")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="login_records", verbose_name=_("user")
+    )
+    identifier_index = models.CharField(max_length=64, blank=True, default="", editable=False)
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now)
+    stage = models.CharField(_("step"), max_length=16, choices=Stage.choices)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices)
+    method = models.CharField(_("second factor"), max_length=8, choices=Method.choices, blank=True, default="")
+    network = models.CharField(_("network"), max_length=64, blank=True, default="")
+    user_agent = models.CharField(_("browser"), max_length=200, blank=True, default="")
+    # The session a successful second factor opened, so that the user can end their other sessions.
+    session_key = models.CharField(max_length=40, blank=True, default="", editable=False)
+
+    class Meta:
+        verbose_name = _("console sign-in")
+        verbose_name_plural = _("console sign-ins")
+        indexes = [
+            models.Index(fields=["user", "occurred_at"], name="login_record_user_time"),
+            models.Index(fields=["identifier_index", "occurred_at"], name="login_record_identifier_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user or '?'} · {self.get_stage_display()} · {self.get_outcome_display()} · {self.occurred_at}"

@@ -222,3 +222,45 @@ def permissions_of(user: AbstractBaseUser | AnonymousUser) -> set[tuple[Permissi
         for role, institution_id in memberships
         for permission in ROLE_PERMISSIONS.get(Role(role), frozenset())
     }
+
+
+def permissions_at(user: AbstractBaseUser | AnonymousUser, institution: Institution) -> frozenset[Permission]:
+    """Every permission that reaches ``institution`` through the user's active memberships (one query):
+    `has_permission`'s answer for all permissions at once, for pages that ask several."""
+    active = _active_user(user)
+    if active is None:
+        return frozenset()
+    condition = _reach(_grants(Permission), institution)
+    memberships = (
+        Membership.objects.filter(user_id=active.pk, is_active=True)
+        .filter(condition)
+        .values_list("role", "institution_id")
+    )
+    found: set[Permission] = set()
+    for role, institution_id in memberships:
+        for permission in ROLE_PERMISSIONS.get(Role(role), frozenset()):
+            # The query found memberships that reach through *some* scope of their role; a unit
+            # permission reaches only the membership's own institution.
+            if permission.scope is not Scope.UNIT or institution_id == institution.pk:
+                found.add(permission)
+    return frozenset(found)
+
+
+# The roles a coordinator may give in its subtree; the national admin gives every role.
+SUBTREE_GRANTABLE_ROLES: frozenset[Role] = frozenset({Role.COORDINATOR, Role.LIAISON_OFFICER})
+
+
+def grantable_roles(user: AbstractBaseUser | AnonymousUser, institution: Institution) -> frozenset[Role]:
+    """The roles ``user`` may give, change or take away at ``institution`` (one query).
+
+    Every role with ``national:user:manage``; coordinator and liaison officer with
+    ``subtree:user:manage`` reaching the institution (never national admin or oversight, which only the
+    national admin grants); none otherwise. A membership whose role is not in the set is not the
+    user's to change either.
+    """
+    permissions = permissions_at(user, institution)
+    if Permission.NATIONAL_USER_MANAGE in permissions:
+        return frozenset(Role)
+    if Permission.SUBTREE_USER_MANAGE in permissions:
+        return SUBTREE_GRANTABLE_ROLES
+    return frozenset()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from lapor.accounts.errors import AccountError, AccountErrorCode
 from lapor.accounts.identifiers import looks_like_phone, normalize_email, normalize_nik, normalize_phone
-from lapor.accounts.models import NIK_INDEX_PURPOSE, Membership, User
+from lapor.accounts.models import NIK_INDEX_PURPOSE, LoginRecord, Membership, User
 from lapor.core.crypto import blind_index
+from lapor.core.tree import subtree_q
+from lapor.institutions.models import Institution
 
 
 def user_find_by_nik(nik: str) -> User | None:
@@ -39,3 +41,26 @@ def user_memberships(user: User, *, include_inactive: bool = False) -> QuerySet[
     if not include_inactive:
         memberships = memberships.filter(is_active=True)
     return memberships.order_by("institution__path", "role")
+
+
+def memberships_within(institution: Institution, *, include_inactive: bool = False) -> QuerySet[Membership]:
+    """The memberships held at ``institution`` and every institution below it, in tree order, each with
+    its user and institution, and ``last_sign_in``: when the user last signed in to the console
+    (None if never). One query."""
+    last_sign_in = (
+        LoginRecord.objects.filter(
+            user_id=OuterRef("user_id"),
+            stage=LoginRecord.Stage.SECOND_FACTOR,
+            outcome=LoginRecord.Outcome.SUCCESS,
+        )
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    memberships = (
+        Membership.objects.filter(subtree_q(institution.path, field="institution__path"))
+        .select_related("user", "institution")
+        .annotate(last_sign_in=Subquery(last_sign_in))
+    )
+    if not include_inactive:
+        memberships = memberships.filter(is_active=True)
+    return memberships.order_by("institution__path", "user__full_name", "role", "pk")

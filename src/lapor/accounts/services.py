@@ -563,3 +563,89 @@ def user_contact_verify(*, user: User, address: str, purpose: OneTimeCodePurpose
             raise AccountError(AccountErrorCode.CONTACT_NOT_OWN)
         _mark_verified(user, address)
     return user
+
+
+# --- staff invitations and roles --------------------------------------------------------------------
+# Faces decide who may invite and which roles they may give (``lapor.accounts.permissions``:
+# ``grantable_roles``); these services only do it, with the grantor on record.
+
+
+@dataclasses.dataclass(frozen=True)
+class Invitation:
+    """What `membership_invite` did: the account (new or found), the membership, and the message."""
+
+    user: User
+    membership: Membership
+    new_account: bool
+    message_sent: bool
+
+
+@transaction.atomic
+def membership_invite(
+    *,
+    full_name: str,
+    address: str,
+    institution: Institution,
+    role: Role | str,
+    invited_by: User | None,
+    password_url: str,
+    console_url: str,
+) -> Invitation:
+    """Give the person at ``address`` (e-mail or phone) ``role`` at ``institution`` and tell them.
+
+    An account that holds the address gets the membership (its name stays as its owner set it); for a
+    new address an account is created with ``full_name`` and no usable password. The invitation goes
+    through the notifications outbox once the transaction commits: it names the institution, the role
+    and who invited them, and points to ``password_url`` (where a code sent to the same address lets
+    them set a password) and ``console_url``, where the first sign-in makes them set up their second
+    factor. Inviting again re-sends it. Raises AccountError for a bad address or name, USER_INACTIVE
+    for a deactivated account.
+    """
+    from lapor.notifications.services import notify_direct
+
+    address = contact_normalize(address)
+    field = contact_field(address)
+    user = User.objects.select_for_update().filter(**{field: address}).first()
+    new_account = user is None
+    if user is None:
+        email, phone = _contact_pair(address)
+        user = user_create(full_name=full_name, email=email, phone=phone, password=None)
+    elif not user.is_active:
+        raise AccountError(AccountErrorCode.USER_INACTIVE)
+    role = Role(role)
+    membership = membership_grant(user=user, institution=institution, role=role, granted_by=invited_by)
+    sent = notify_direct(
+        address=address,
+        language=_language(user.preferred_language),
+        template="staff_invitation",
+        # The role's label is translated lazily: in the reader's language, when the message is written.
+        context={
+            "full_name": user.full_name,
+            "institution": institution.name,
+            "role": role.label,
+            "inviter": invited_by.full_name if invited_by is not None else "",
+            "has_password": user.has_usable_password(),
+            "password_url": password_url,
+            "console_url": console_url,
+        },
+        dedupe_key=f"staff-invitation:{membership.pk}:{uuid.uuid4().hex}",
+        recipient=user,
+    )
+    return Invitation(user=user, membership=membership, new_account=new_account, message_sent=sent is not None)
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: Role | str, changed_by: User | None = None) -> Membership:
+    """Give the member ``role`` at the same institution instead of the membership's role; returns the
+    membership now held. The old one is revoked, not rewritten, so that who held which role when, and
+    who granted it, stays on record. Raises MEMBERSHIP_INACTIVE for a revoked membership."""
+    current = Membership.objects.select_for_update().select_related("user", "institution").get(pk=membership.pk)
+    role = Role(role)
+    if not current.is_active:
+        raise AccountError(AccountErrorCode.MEMBERSHIP_INACTIVE)
+    if current.role == role:
+        return current
+    granted = membership_grant(user=current.user, institution=current.institution, role=role, granted_by=changed_by)
+    membership_revoke(membership=current, revoked_by=changed_by)
+    membership.refresh_from_db()
+    return granted

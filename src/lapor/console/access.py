@@ -3,24 +3,42 @@ who signed in with their password and their second factor.
 
 `staff_required` guards every console view. A visitor who is not signed in is sent to the console's
 sign-in page; a signed-in person without staff rights gets the same 404 as a page that does not
-exist (the console's existence in their scope is not revealed). Which reports and institutions a
-staff member may see inside the console is the access layer's business (`lapor.reports.access`,
-`lapor.institutions` selectors), never this module's.
+exist (the console's existence in their scope is not revealed). A staff member who proved the
+password but not yet the second factor is sent to enter a code (or, without a confirmed device, to set
+one up): no console page is served before ``request.user.is_verified()``. A staff session ends after
+``CONSOLE_SESSION_IDLE_SECONDS`` without a console request and ``CONSOLE_SESSION_MAX_SECONDS`` after
+the second factor was proven, whatever happens in between.
+
+Which reports and institutions a staff member may see inside the console is the access layer's
+business (`lapor.reports.access`, `lapor.institutions` selectors), never this module's.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
+from lapor.accounts.signin import has_confirmed_device
 from lapor.reports.access import StaffScope, staff_scope
 
 View = Callable[..., HttpResponse]
+
+# Session keys (epoch seconds): when the second factor was proven, and the last console request.
+SESSION_SIGNED_IN_AT = "console_signed_in_at"
+SESSION_LAST_SEEN = "console_last_seen"
+# The last-seen stamp is written at most this often, so that not every request rewrites the session.
+LAST_SEEN_RESOLUTION_SECONDS = 30
 
 
 def scope_of(request: HttpRequest) -> StaffScope:
@@ -37,13 +55,100 @@ def is_staff_member(request: HttpRequest) -> bool:
     return scope.national or bool(scope.memberships)
 
 
+def is_verified(request: HttpRequest) -> bool:
+    """Whether this session proved a second factor (django_otp's OTPMiddleware)."""
+    verified = getattr(request.user, "is_verified", None)
+    return bool(verified and verified())
+
+
+def now_seconds() -> float:
+    """The clock of session expiry; tests replace it to move time."""
+    return time.time()
+
+
+def session_expired(request: HttpRequest, *, now: float | None = None) -> bool:
+    """Whether a verified staff session is over: idle too long, or signed in too long ago. A verified
+    session without the console's stamps did not come through the console's sign-in: also over."""
+    moment = now_seconds() if now is None else now
+    signed_in_at = request.session.get(SESSION_SIGNED_IN_AT)
+    last_seen = request.session.get(SESSION_LAST_SEEN)
+    if not isinstance(signed_in_at, int | float) or not isinstance(last_seen, int | float):
+        return True
+    return (
+        moment - signed_in_at > settings.CONSOLE_SESSION_MAX_SECONDS
+        or moment - last_seen > settings.CONSOLE_SESSION_IDLE_SECONDS
+    )
+
+
+def session_stamp_signed_in(request: HttpRequest, *, now: float | None = None) -> None:
+    """Starts the clocks of a staff session, once the second factor is proven."""
+    moment = now_seconds() if now is None else now
+    request.session[SESSION_SIGNED_IN_AT] = moment
+    request.session[SESSION_LAST_SEEN] = moment
+
+
+def _touch(request: HttpRequest, now: float) -> None:
+    last_seen = request.session.get(SESSION_LAST_SEEN, 0)
+    if now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
+        request.session[SESSION_LAST_SEEN] = now
+
+
+def end_expired_session(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, _("Your console session has ended. Sign in again to continue."))
+    return redirect_to_login(request.get_full_path(), login_url=reverse("console:login"))
+
+
+def second_factor_step(request: HttpRequest) -> HttpResponse:
+    """Where a staff member who proved only the password goes next: a code, or setting up a device."""
+    target = "console:verify" if has_confirmed_device(request.user) else "console:enroll"  # type: ignore[arg-type]
+    return redirect_to_login(request.get_full_path(), login_url=reverse(target))
+
+
 def staff_required(view: View) -> View:
+    """The guard of every console view: signed in, staff, second factor proven, session not expired."""
+
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), login_url=reverse("console:login"))
         if not is_staff_member(request):
             raise Http404
+        if not is_verified(request):
+            return second_factor_step(request)
+        now = now_seconds()
+        if session_expired(request, now=now):
+            return end_expired_session(request)
+        _touch(request, now)
         return view(request, *args, **kwargs)
 
     return guarded
+
+
+def password_step_required(view: View) -> View:
+    """For the second-factor pages: a signed-in staff member who has not proven a second factor yet.
+    Anonymous visitors go to the sign-in page, others than staff get 404, verified staff the inbox."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), login_url=reverse("console:login"))
+        if not is_staff_member(request):
+            raise Http404
+        if is_verified(request):
+            if session_expired(request):
+                return end_expired_session(request)
+            return redirect(console_home())
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def console_home() -> str:
+    """The inbox once it exists, else the security page (the console's first page either way)."""
+    from django.urls import NoReverseMatch
+
+    try:
+        return reverse("console:inbox")
+    except NoReverseMatch:
+        return reverse("console:security")

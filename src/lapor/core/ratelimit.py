@@ -91,6 +91,11 @@ DEFAULT_RATE_LIMITS: dict[str, dict[str, tuple[str, ...]]] = {
     # Every code sent costs an SMS or an e-mail: per address the code goes to, and per client address.
     "otp": {"account": ("5/1h", "10/1d"), "ip": ("30/1h", "200/1d")},
     "otp_unverified": {"guest": ("10/1h", "50/1d")},
+    # The operator console's sign-in: ceilings per client address against floods (an office shares one
+    # address). Each account's lock after repeated failures comes from its login records
+    # (lapor.accounts.signin), which say until when.
+    "console_login": {"ip": ("60/15m", "600/1d")},
+    "console_otp": {"account": ("30/15m",), "ip": ("60/15m", "600/1d")},
 }
 
 _RULE = re.compile(r"^\s*(?P<count>[1-9]\d*)\s*/\s*(?P<length>[1-9]\d*)?\s*(?P<unit>s|m|h|d)\s*$")

@@ -25,6 +25,9 @@ class InstitutionErrorCode(StrEnum):
     UNKNOWN_CATEGORY = "unknown_category"
     INVALID_AMOUNT = "invalid_amount"
     INVALID_CATEGORY_FILE = "invalid_category_file"
+    UNKNOWN_TEMPLATE = "unknown_template"
+    DUPLICATE_TEMPLATE_NAME = "duplicate_template_name"
+    INVALID_TEMPLATE_TEXT = "invalid_template_text"
 
 
 class InstitutionError(Exception):

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -9,6 +14,8 @@ from lapor.core.tree import TreeNode
 from lapor.institutions.choices import DeadlineClock, DeadlineUnit, InstitutionKind, InstitutionTimeZone, Sector
 
 CODE_MAX_LENGTH = 80
+FOLLOW_UP_TEMPLATE_MAX_LENGTH = 5000
+FOLLOW_UP_TEMPLATE_NAME_MAX_LENGTH = 120
 
 
 class Institution(TreeNode):
@@ -194,3 +201,78 @@ class DeadlineOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_clock_display()}: {self.amount} {self.get_unit_display()}"
+
+
+# The names a follow-up template may use, each filled by the follow-up composer. Anything else in
+# braces is left as written (see `fill_placeholders`).
+FOLLOW_UP_PLACEHOLDERS: dict[str, Any] = {
+    "tracking_id": _("the report's tracking ID"),
+    "report_title": _("the report's title"),
+    "institution": _("the name of the institution answering"),
+    "officer_name": _("the name of the officer writing the follow-up"),
+    "today": _("today's date"),
+}
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def fill_placeholders(text: str, values: Mapping[str, object]) -> str:
+    """``text`` with each ``{name}`` of FOLLOW_UP_PLACEHOLDERS found in ``values`` replaced.
+
+    What ``str.format_map`` does for plain names, without its risks: a stray brace never raises, and
+    attribute access (``{tracking_id.__class__}``), indexing and format specs (``{today:>999999999}``)
+    are not placeholders at all, so they stay as written, like unknown names.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in FOLLOW_UP_PLACEHOLDERS and name in values:
+            return str(values[name])
+        return match.group(0)
+
+    return _PLACEHOLDER.sub(replace, text)
+
+
+def placeholders_in(text: str) -> tuple[list[str], list[str]]:
+    """(known, unknown) placeholder names in ``text``, each once, in order of appearance."""
+    names = list(dict.fromkeys(_PLACEHOLDER.findall(text)))
+    return [name for name in names if name in FOLLOW_UP_PLACEHOLDERS], [
+        name for name in names if name not in FOLLOW_UP_PLACEHOLDERS
+    ]
+
+
+class FollowUpTemplate(models.Model):
+    """A ready-made follow-up text of an institution, offered to it and to every unit below it.
+
+    The body may contain placeholders from FOLLOW_UP_PLACEHOLDERS, e.g. ``{tracking_id}``; the
+    composer fills them with `fill_placeholders`. Create and change templates through
+    ``lapor.institutions.services``; read those a unit may use with
+    ``lapor.institutions.selectors.follow_up_templates_for``.
+    """
+
+    # The unique (institution, name) index below serves lookups by institution.
+    institution = models.ForeignKey(
+        Institution,
+        on_delete=models.CASCADE,
+        related_name="follow_up_templates",
+        verbose_name=_("institution"),
+        db_index=False,
+    )
+    name = models.CharField(_("name"), max_length=FOLLOW_UP_TEMPLATE_NAME_MAX_LENGTH)
+    body = models.TextField(_("text"), max_length=FOLLOW_UP_TEMPLATE_MAX_LENGTH)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("changed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("follow-up template")
+        verbose_name_plural = _("follow-up templates")
+        ordering = ["institution", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "name"], name="follow_up_template_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def render(self, values: Mapping[str, object]) -> str:
+        """The body with its placeholders filled from ``values`` (see `fill_placeholders`)."""
+        return fill_placeholders(self.body, values)

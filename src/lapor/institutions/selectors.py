@@ -10,7 +10,14 @@ from django.utils.translation import gettext as _
 
 from lapor.core.tree import subtree_q
 from lapor.institutions.errors import InstitutionError, InstitutionErrorCode
-from lapor.institutions.models import Category, DeadlineOverride, Institution, InstitutionCategory, InstitutionCoverage
+from lapor.institutions.models import (
+    Category,
+    DeadlineOverride,
+    FollowUpTemplate,
+    Institution,
+    InstitutionCategory,
+    InstitutionCoverage,
+)
 from lapor.regions.selectors import InvalidRegionCode, ancestor_codes
 
 __all__ = [
@@ -20,8 +27,12 @@ __all__ = [
     "category_tree",
     "covering_reason",
     "effective_deadline",
+    "effective_deadlines",
     "effective_time_zone",
+    "follow_up_templates_for",
     "institution_ancestors",
+    "institution_category_codes",
+    "institution_region_codes",
     "institution_subtree",
     "region_codes_covering",
     "units_covering",
@@ -39,6 +50,21 @@ def institution_ancestors(institution: Institution, *, include_self: bool = Fals
     For a root without ``include_self`` the queryset is empty and costs no query.
     """
     return Institution.objects.filter(path__in=institution.ancestor_paths(include_self=include_self)).order_by("path")
+
+
+def institution_region_codes(institution: Institution) -> list[str]:
+    """The codes of the regions the institution covers, sorted (its whole-country row left out)."""
+    return sorted(
+        InstitutionCoverage.objects.filter(institution=institution, region__isnull=False).values_list(
+            "region_id", flat=True
+        )
+    )
+
+
+def institution_category_codes(institution: Institution) -> set[str]:
+    """The codes of the categories the institution handles (not those it handles through
+    ``handles_all_categories``, nor subcategories of those it handles)."""
+    return set(InstitutionCategory.objects.filter(institution=institution).values_list("category__code", flat=True))
 
 
 def region_codes_covering(village_code: str) -> list[str]:
@@ -156,6 +182,22 @@ def effective_deadline(*, institution: Institution, clock: str) -> DeadlineOverr
     )
 
 
+def effective_deadlines(*, institution: Institution) -> dict[str, DeadlineOverride]:
+    """Every clock's override that applies to ``institution``, by clock, as `effective_deadline` picks
+    it for one (its own, or the nearest one above it); clocks under the national default are absent.
+    One query, uncached (for pages that show overrides right after changing them). Each override has
+    its institution loaded, to say where an inherited one comes from."""
+    found: dict[str, DeadlineOverride] = {}
+    rows = (
+        DeadlineOverride.objects.filter(institution__path__in=institution.ancestor_paths(include_self=True))
+        .select_related("institution")
+        .order_by("-institution__depth", "pk")
+    )
+    for override in rows:
+        found.setdefault(override.clock, override)
+    return found
+
+
 def effective_time_zone(*, institution: Institution) -> str:
     """The time zone set on the institution or the nearest one above it; "" when none is set (then
     the zone of its region or the site default applies)."""
@@ -167,6 +209,17 @@ def effective_time_zone(*, institution: Institution) -> str:
         .first()
     )
     return zone or ""
+
+
+def follow_up_templates_for(institution: Institution) -> QuerySet[FollowUpTemplate]:
+    """The follow-up templates ``institution`` may use: its own and those of every institution above
+    it; the nearest institution's first, then by name (one query). Each row has its institution
+    loaded, to show whose template it is."""
+    return (
+        FollowUpTemplate.objects.filter(institution__path__in=institution.ancestor_paths(include_self=True))
+        .select_related("institution")
+        .order_by("-institution__depth", "name", "pk")
+    )
 
 
 def category_ancestors(category: Category, *, include_self: bool = False) -> QuerySet[Category]:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -24,8 +25,11 @@ from lapor.institutions.choices import DeadlineClock, DeadlineUnit, InstitutionK
 from lapor.institutions.errors import InstitutionError, InstitutionErrorCode, from_tree_error
 from lapor.institutions.models import (
     CODE_MAX_LENGTH,
+    FOLLOW_UP_TEMPLATE_MAX_LENGTH,
+    FOLLOW_UP_TEMPLATE_NAME_MAX_LENGTH,
     Category,
     DeadlineOverride,
+    FollowUpTemplate,
     Institution,
     InstitutionCategory,
     InstitutionCoverage,
@@ -383,6 +387,106 @@ def deadline_override_remove(*, institution: Institution, clock: str) -> bool:
     _check_choice(clock, DeadlineClock, field="clock")
     current = _locked_institution(institution)
     deleted, _by_model = DeadlineOverride.objects.filter(institution=current, clock=clock).delete()
+    return deleted > 0
+
+
+# --- follow-up templates ---------------------------------------------------------------------------
+
+
+def _template_name(name: str) -> str:
+    cleaned = _clean_name(name)
+    if len(cleaned) > FOLLOW_UP_TEMPLATE_NAME_MAX_LENGTH:
+        raise InstitutionError(
+            InstitutionErrorCode.INVALID_NAME,
+            _("A name has at most %(length)d characters.") % {"length": FOLLOW_UP_TEMPLATE_NAME_MAX_LENGTH},
+            field="name",
+        )
+    return cleaned
+
+
+def _template_body(body: str) -> str:
+    # Line breaks are the officer's; only the ends are tidied, and Windows line ends made plain.
+    cleaned = body.replace("\r\n", "\n").strip()
+    if not cleaned:
+        raise InstitutionError(InstitutionErrorCode.INVALID_TEMPLATE_TEXT, _("A text is required."), field="body")
+    if len(cleaned) > FOLLOW_UP_TEMPLATE_MAX_LENGTH:
+        raise InstitutionError(
+            InstitutionErrorCode.INVALID_TEMPLATE_TEXT,
+            _("A text has at most %(length)d characters.") % {"length": FOLLOW_UP_TEMPLATE_MAX_LENGTH},
+            field="body",
+        )
+    return cleaned
+
+
+def _duplicate_template_name(name: str) -> InstitutionError:
+    return InstitutionError(
+        InstitutionErrorCode.DUPLICATE_TEMPLATE_NAME,
+        _("This institution already has a template named %(name)s.") % {"name": name},
+        field="name",
+    )
+
+
+def _save_template(template: FollowUpTemplate, **kwargs: Any) -> None:
+    try:
+        # A savepoint: a lost race on the name leaves the caller's transaction usable.
+        with transaction.atomic():
+            template.save(**kwargs)
+    except IntegrityError as error:
+        raise _duplicate_template_name(template.name) from error
+
+
+@transaction.atomic
+def follow_up_template_create(*, institution: Institution, name: str, body: str) -> FollowUpTemplate:
+    """A follow-up template of ``institution``, offered to it and every unit below it. The body may use
+    the placeholders of FOLLOW_UP_PLACEHOLDERS; other text in braces is kept as written."""
+    name = _template_name(name)
+    body = _template_body(body)
+    current = _locked_institution(institution)
+    if FollowUpTemplate.objects.filter(institution=current, name=name).exists():
+        raise _duplicate_template_name(name)
+    now = timezone.now()
+    template = FollowUpTemplate(institution=current, name=name, body=body, created_at=now, updated_at=now)
+    _save_template(template)
+    return template
+
+
+@transaction.atomic
+def follow_up_template_update(
+    *,
+    template: FollowUpTemplate,
+    name: str | _Unchanged = UNCHANGED,
+    body: str | _Unchanged = UNCHANGED,
+) -> FollowUpTemplate:
+    """Change a template's name or text; it stays with its institution."""
+    current = FollowUpTemplate.objects.select_for_update().filter(pk=template.pk).first()
+    if current is None:
+        raise InstitutionError(InstitutionErrorCode.UNKNOWN_TEMPLATE, _("The template does not exist."))
+    changes: dict[str, str] = {}
+    if not isinstance(name, _Unchanged):
+        changes["name"] = _template_name(name)
+    if not isinstance(body, _Unchanged):
+        changes["body"] = _template_body(body)
+    changes = {field: value for field, value in changes.items() if getattr(current, field) != value}
+    if "name" in changes and (
+        FollowUpTemplate.objects.filter(institution_id=current.institution_id, name=changes["name"])
+        .exclude(pk=current.pk)
+        .exists()
+    ):
+        raise _duplicate_template_name(changes["name"])
+    if changes:
+        for field, value in changes.items():
+            setattr(current, field, value)
+        current.updated_at = timezone.now()
+        _save_template(current, update_fields=[*changes, "updated_at"])
+        for field in [*changes, "updated_at"]:
+            setattr(template, field, getattr(current, field))
+    return current
+
+
+@transaction.atomic
+def follow_up_template_delete(*, template: FollowUpTemplate) -> bool:
+    """Delete a template; True when it existed. Follow-ups written from it keep their text."""
+    deleted, _by_model = FollowUpTemplate.objects.filter(pk=template.pk).delete()
     return deleted > 0
 
 

@@ -53,7 +53,7 @@ _STAFF_ROLES = frozenset({*STAFF_CAPACITIES, Actor.SYSTEM})
 _STAFF_DETAIL_KEYS = frozenset(
     {
         "attachments", "channel", "copies", "from", "hidden_comment", "into", "merged_from", "owner", "rating",
-        "reason", "resume_on", "returned_by", "returned_to", "to", "units", "weight",
+        "privacy", "reason", "resume_on", "returned_by", "returned_to", "to", "units", "weight",
     }
 )  # fmt: skip
 _CONTENT_TYPE_EXTENSIONS = {content_type: EXTENSIONS[kind] for kind, content_type in CONTENT_TYPES.items()}

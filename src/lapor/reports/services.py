@@ -57,6 +57,7 @@ from lapor.reports.models import (
     ReportEvent,
     ReportPause,
     ReportSupport,
+    SavedFilter,
 )
 from lapor.reports.privacy import mask_for_report, mask_personal_data
 from lapor.reports.workflow import is_allowed, transition_for
@@ -1381,3 +1382,70 @@ def report_claim_by_contact(*, user: User) -> list[Report]:
         )
         claimed.append(report)
     return claimed
+
+
+# --- privacy flags outside a dispatch (the console's report workspace) --------------------------------
+
+
+@transaction.atomic
+def report_set_privacy(
+    *, user: User, report: Report, is_anonymous: bool, is_confidential: bool, note: str = ""
+) -> Report:
+    """Set the report's privacy flags at any time, not only when dispatching it: anonymous hides the
+    reporter from the institutions, confidential hides the report from the public. Staff who may
+    redact the public text may make a report more private; only the national admin may make it less
+    private (`_apply_privacy`). A staff-only redaction event records the flags as they now are."""
+    report = _locked(report)
+    capacity = _act(user, report, Action.REDACT)
+    if is_anonymous == report.is_anonymous and is_confidential == report.is_confidential:
+        raise ReportError(ReportErrorCode.INVALID, _("The privacy flags are as they were: nothing to change."))
+    _apply_privacy(report, is_anonymous=is_anonymous, is_confidential=is_confidential, capacity=capacity)
+    _save(report)
+    _record(
+        report,
+        action=Action.REDACT,
+        capacity=capacity,
+        user=user,
+        from_status=report.status,
+        message=note.strip(),
+        visibility=Visibility.STAFF,
+        details={"privacy": {"is_anonymous": report.is_anonymous, "is_confidential": report.is_confidential}},
+    )
+    return report
+
+
+# --- saved inbox filters (the console's inboxes) ------------------------------------------------------
+
+MAX_SAVED_FILTERS = 50
+MAX_SAVED_FILTER_NAME = 100
+MAX_SAVED_FILTER_QUERY = 1000
+
+
+@transaction.atomic
+def saved_filter_save(*, user: User, name: str, query: str) -> SavedFilter:
+    """Save a staff member's inbox filter (the inbox's query string) under a name of their choice;
+    saving under a name they already use replaces that filter. At most MAX_SAVED_FILTERS each."""
+    name = _required_text(name, field="name", maximum=MAX_SAVED_FILTER_NAME)
+    query = (query or "").strip().lstrip("?")
+    if len(query) > MAX_SAVED_FILTER_QUERY:
+        raise ReportError(ReportErrorCode.INVALID, _("These filters are too long to save."), field="query")
+    existing = SavedFilter.objects.select_for_update().filter(user=user, name=name).first()
+    if existing is not None:
+        existing.query = query
+        existing.save(update_fields=["query"])
+        return existing
+    if SavedFilter.objects.filter(user=user).count() >= MAX_SAVED_FILTERS:
+        raise ReportError(
+            ReportErrorCode.INVALID,
+            _("You have %(count)d saved filters: delete one first.") % {"count": MAX_SAVED_FILTERS},
+            field="name",
+        )
+    return SavedFilter.objects.create(user=user, name=name, query=query)
+
+
+@transaction.atomic
+def saved_filter_delete(*, user: User, saved_filter_id: int) -> None:
+    """Delete one of the user's own saved filters; another user's answers as one that does not exist."""
+    deleted, _rows = SavedFilter.objects.filter(pk=saved_filter_id, user=user).delete()
+    if not deleted:
+        raise ReportError(ReportErrorCode.NOT_FOUND, _("No saved filter by that name."))

@@ -1,5 +1,1004 @@
+"""The report workspace: one report as the staff handling it see it, and what they may do to it.
+
+- `console:report` (/konsol/laporan/<id>/): the report from `serializers.staff_view` only: its text,
+  the reporter as the serializer reveals them (an "anonymous" badge otherwise), deadlines with their
+  state in words and colour, files, units and copies, and the full timeline with internal notes marked.
+- `console:report_<action>` (POST /konsol/laporan/<id>/<slug>/): each calls one service of
+  `reports.services` and comes back to the page (POST, redirect, GET). A form the service refuses is
+  shown again on the page with the error next to its field (400). The page offers only the actions the
+  workflow table allows the viewer's capacities on the report in its status; an action not offered is
+  refused without calling anything.
+- `console:report_attachment` (/konsol/laporan/<id>/lampiran/<n>/): a file the viewer's `staff_view`
+  lists, as a download under the name it shows.
+
+The report is read only through `access.access_report`, and only staff capacities open the
+workspace: anyone else, a member of the public who may read a published report included, gets the
+404 of a report that does not exist, on the page and on every action and file URL alike.
+
+Dispatch and forward offer routing suggestions (the units whose area covers the report's village and
+that handle its category, deepest first, each with its reason); merge offers duplicate candidates
+(the same category, nearby, alike in words, each with why). Both are choices of their form: one click
+fills it.
+"""
+
 from __future__ import annotations
 
-from django.urls import URLPattern
+import dataclasses
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, cast
 
-urlpatterns: list[URLPattern] = []
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from lapor.accounts.models import User
+from lapor.console.access import scope_of, staff_required
+from lapor.core.ids import format_tracking_id, parse_tracking_id
+from lapor.institutions.models import Institution
+from lapor.institutions.selectors import follow_up_templates_for, institution_subtree
+from lapor.reports.access import StaffScope, access_report, capacities, visible_reports
+from lapor.reports.attachments import prepare_uploads
+from lapor.reports.choices import Action, Actor, ArchiveReason, Channel, ReportWeight, Status, Visibility
+from lapor.reports.errors import ReportError
+from lapor.reports.models import Report
+from lapor.reports.selectors import (
+    DuplicateCandidate,
+    RoutingSuggestion,
+    duplicate_candidates,
+    institutions_by_id,
+    latest_event_by,
+    routing_suggestions,
+    workspace_report,
+)
+from lapor.reports.serializers import STAFF_CAPACITIES, staff_view
+from lapor.reports.services import (
+    report_archive,
+    report_attach,
+    report_comment,
+    report_dispatch,
+    report_follow_up,
+    report_forward,
+    report_hold,
+    report_merge,
+    report_note,
+    report_redact,
+    report_request_information,
+    report_resume,
+    report_return,
+    report_set_privacy,
+)
+from lapor.reports.workflow import allowed_actions
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# Units offered as checkboxes when forwarding, besides the suggestions; others are typed by code.
+FORWARD_UNITS_LISTED = 100
+FOLLOW_UP_PROGRESS, FOLLOW_UP_FINAL = "progress", "final"
+
+
+# --- forms ------------------------------------------------------------------------------------------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+def _codes(text: str) -> list[str]:
+    """Institution codes typed into one field, separated by commas, semicolons or spaces."""
+    return list(dict.fromkeys(code for code in text.replace(",", " ").replace(";", " ").split() if code))
+
+
+def _active_institutions(codes: Iterable[str]) -> tuple[list[Institution], list[str]]:
+    """The active institutions with these codes (in the order given) and the codes that name none."""
+    wanted = list(codes)
+    found = {row.code: row for row in Institution.objects.filter(code__in=wanted, is_active=True)}
+    return [found[code] for code in wanted if code in found], [code for code in wanted if code not in found]
+
+
+def _suggestion_label(suggestion: RoutingSuggestion) -> str:
+    institution = suggestion.institution
+    return f"{institution.name} ({institution.code}): {suggestion.reason}"
+
+
+class DispatchForm(forms.Form):
+    institution = forms.ChoiceField(
+        label=_("Suggested institutions"),
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("Their area covers the report's village and they handle its category; the deepest first."),
+    )
+    other_institution = forms.CharField(
+        label=_("Or another institution"),
+        required=False,
+        max_length=80,
+        help_text=_("Its code, e.g. kota-tangsel-dishub."),
+    )
+    weight = forms.ChoiceField(label=_("Weight"), choices=ReportWeight.choices, initial=ReportWeight.NORMATIVE)
+    copies = forms.CharField(
+        label=_("Copies to"),
+        required=False,
+        max_length=500,
+        help_text=_("Codes of institutions that receive a copy (they see and may comment), separated by commas."),
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}))
+    is_anonymous = forms.BooleanField(label=_("Anonymous: hide the reporter from the institutions"), required=False)
+    is_confidential = forms.BooleanField(label=_("Confidential: hide the report from the public"), required=False)
+
+    def __init__(self, *args: Any, suggestions: list[RoutingSuggestion], report: Report, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"is_anonymous": report.is_anonymous, "is_confidential": report.is_confidential})
+        super().__init__(*args, **kwargs)
+        field = self.fields["institution"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(item.institution.code, _suggestion_label(item)) for item in suggestions]
+        if not suggestions:
+            del self.fields["institution"]
+            self.fields["other_institution"].label = _("Institution")
+            self.fields["other_institution"].required = True
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        chosen, typed = cleaned.get("institution") or "", (cleaned.get("other_institution") or "").strip()
+        if chosen and typed:
+            self.add_error("other_institution", _("Choose a suggestion or type a code, not both."))
+            return cleaned
+        if not chosen and not typed:
+            field = "institution" if "institution" in self.fields else "other_institution"
+            if not self.has_error(field):
+                self.add_error(field, _("Choose the institution with authority."))
+            return cleaned
+        found, unknown = _active_institutions([chosen or typed])
+        if unknown:
+            self.add_error("other_institution", _("No active institution has this code."))
+        else:
+            cleaned["target"] = found[0]
+        copies, unknown = _active_institutions(_codes(cleaned.get("copies") or ""))
+        if unknown:
+            self.add_error("copies", _("No active institution has the code %(codes)s.") % {"codes": ", ".join(unknown)})
+        cleaned["copy_institutions"] = copies
+        return cleaned
+
+
+class ForwardForm(forms.Form):
+    units = forms.MultipleChoiceField(
+        label=_("Units"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Suggested units first, with why; then the other units of the institution."),
+    )
+    other_units = forms.CharField(
+        label=_("Other units"), required=False, max_length=500, help_text=_("Their codes, separated by commas.")
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(
+        self, *args: Any, suggestions: list[RoutingSuggestion], units: list[Institution], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        suggested = {item.institution.code for item in suggestions}
+        choices = [(item.institution.code, _suggestion_label(item)) for item in suggestions]
+        choices += [(unit.code, f"{unit.name} ({unit.code})") for unit in units if unit.code not in suggested]
+        field = self.fields["units"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = choices
+        if not choices:
+            del self.fields["units"]
+            self.fields["other_units"].label = _("Units")
+            self.fields["other_units"].required = True
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        codes = list(dict.fromkeys([*(cleaned.get("units") or []), *_codes(cleaned.get("other_units") or "")]))
+        if not codes:
+            field = "units" if "units" in self.fields else "other_units"
+            if not self.has_error(field):
+                self.add_error(field, _("Choose at least one unit."))
+            return cleaned
+        found, unknown = _active_institutions(codes)
+        if unknown:
+            self.add_error(
+                "other_units", _("No active institution has the code %(codes)s.") % {"codes": ", ".join(unknown)}
+            )
+        cleaned["unit_institutions"] = found
+        return cleaned
+
+
+def _reason_field(label: StrOrPromise, help_text: StrOrPromise = "") -> forms.CharField:
+    return forms.CharField(
+        label=label, max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}), help_text=help_text
+    )
+
+
+class ReturnForm(forms.Form):
+    reason = _reason_field(
+        _("Why is this not your authority?"),
+        _("The report goes back to whoever sent it, who routes it again; the reporter sees the reason."),
+    )
+
+
+class RequestInformationForm(forms.Form):
+    question = _reason_field(_("What is missing?"), _("The reporter is asked this; the deadlines wait meanwhile."))
+
+
+class HoldForm(forms.Form):
+    reason = _reason_field(_("Why is it on hold?"), _("The reporter sees the reason."))
+    resume_on = forms.DateField(
+        label=_("Resume on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The report resumes by itself on this day."),
+    )
+
+
+class ResumeForm(forms.Form):
+    pass
+
+
+class ArchiveForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=ArchiveReason.choices, widget=forms.RadioSelect)
+    explanation = _reason_field(
+        _("Explanation for the reporter"), _("Never archive silently: the reporter reads this and may appeal.")
+    )
+
+
+class MergeForm(forms.Form):
+    into = forms.ChoiceField(
+        label=_("Duplicate candidates"),
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("Open published reports alike in category, place and words; why each is shown follows it."),
+    )
+    other_into = forms.CharField(
+        label=_("Or another report"), required=False, max_length=20, help_text=_("Its tracking ID.")
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=20_000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, candidates: list[DuplicateCandidate], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["into"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(item.report.tracking_id, _candidate_label(item)) for item in candidates]
+        if not candidates:
+            del self.fields["into"]
+            self.fields["other_into"].label = _("The report to merge into")
+            self.fields["other_into"].required = True
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        chosen, typed = cleaned.get("into") or "", (cleaned.get("other_into") or "").strip()
+        if chosen and typed:
+            self.add_error("other_into", _("Choose a candidate or type a tracking ID, not both."))
+        elif not chosen and not typed:
+            field = "into" if "into" in self.fields else "other_into"
+            if not self.has_error(field):
+                self.add_error(field, _("Choose the report to merge into."))
+        elif typed and parse_tracking_id(typed) is None:
+            self.add_error("other_into", _("This is not a tracking ID."))
+        else:
+            cleaned["tracking_id"] = chosen or parse_tracking_id(typed)
+        return cleaned
+
+
+class FollowUpForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind of follow-up"),
+        choices=[
+            (FOLLOW_UP_PROGRESS, _("Progress: the work goes on")),
+            (FOLLOW_UP_FINAL, _("Final answer: the reporter is asked to confirm it")),
+        ],
+        initial=FOLLOW_UP_PROGRESS,
+        widget=forms.RadioSelect,
+    )
+    message = forms.CharField(
+        label=_("Follow-up"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Published with the report (personal data masked) and sent to the reporter."),
+    )
+    attachments = MultipleFileField(
+        label=_("Photos or documents"), required=False, help_text=_("JPEG, PNG, WebP, PDF or plain text.")
+    )
+    visibility = forms.ChoiceField(
+        label=_("Who may see the files"),
+        choices=Visibility.choices,
+        initial=Visibility.REPORTER,
+        widget=forms.RadioSelect,
+    )
+
+
+class NoteForm(forms.Form):
+    message = forms.CharField(
+        label=_("Internal note"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Staff only: never shown to the reporter or the public."),
+    )
+
+
+class CommentForm(forms.Form):
+    message = forms.CharField(
+        label=_("Public comment"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown with the report to everyone who may see it (personal data masked)."),
+    )
+
+
+class RedactForm(forms.Form):
+    public_title = forms.CharField(label=_("Public title"), max_length=200)
+    public_body = forms.CharField(
+        label=_("Public text"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("What the public reads; the reporter's own text stays as filed."),
+    )
+
+
+class PrivacyForm(forms.Form):
+    is_anonymous = forms.BooleanField(label=_("Anonymous: hide the reporter from the institutions"), required=False)
+    is_confidential = forms.BooleanField(label=_("Confidential: hide the report from the public"), required=False)
+    note = forms.CharField(label=_("Why"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _candidate_label(candidate: DuplicateCandidate) -> str:
+    reasons = "; ".join(candidate_reasons(candidate))
+    return f"{format_tracking_id(candidate.report.tracking_id)} · {candidate.report.public_title}: {reasons}"
+
+
+def candidate_reasons(candidate: DuplicateCandidate) -> list[str]:
+    """Why a report is a duplicate candidate, in words."""
+    report = candidate.report
+    reasons = []
+    if candidate.same_category and report.category is not None:
+        reasons.append(str(_("same category (%(category)s)") % {"category": report.category.localized_name}))
+    village = report.village
+    if candidate.same_village and village is not None:
+        reasons.append(str(_("same village (%(village)s)") % {"village": village.name}))
+    elif candidate.same_district and village is not None and village.parent is not None:
+        reasons.append(str(_("nearby: same district (%(district)s)") % {"district": village.parent.name}))
+    if candidate.shared_words:
+        reasons.append(str(_("shares the words %(words)s") % {"words": ", ".join(candidate.shared_words)}))
+    return reasons
+
+
+# --- the actions -------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Workspace:
+    report: Report  # with what staff_view reads (selectors.workspace_report)
+    view: dict[str, Any]  # serializers.staff_view
+    capacities: frozenset[Actor]  # the viewer's staff capacities on the report
+    allowed: frozenset[Action]  # what the workflow lets those capacities do now
+    user: User
+    scope: StaffScope
+    cache: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def tracking_id(self) -> str:
+        return self.report.tracking_id
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
+    def dispatch_suggestions(self) -> list[RoutingSuggestion]:
+        # A coordinator dispatches only within its own institution; the national admin anywhere.
+        within = None if Actor.NATIONAL_ADMIN in self.capacities else self.report.owner
+        return self.once("dispatch", lambda: routing_suggestions(self.report, within=within))
+
+    def forward_suggestions(self) -> list[RoutingSuggestion]:
+        return self.once(
+            "forward", lambda: routing_suggestions(self.report, within=self.report.owner, include_within=False)
+        )
+
+    def forward_units(self) -> list[Institution]:
+        return self.once(
+            "units",
+            lambda: list(
+                institution_subtree(self.report.owner, include_self=False).filter(is_active=True)[:FORWARD_UNITS_LISTED]
+            ),
+        )
+
+    def candidates(self) -> list[DuplicateCandidate]:
+        return self.once("candidates", lambda: duplicate_candidates(self.report, self.user, scope=self.scope))
+
+
+@dataclasses.dataclass(frozen=True)
+class Panel:
+    """One action of the workspace: its URL, the workflow actions that allow it, its words."""
+
+    name: str
+    slug: str
+    actions: frozenset[Action]
+    heading: StrOrPromise
+    button: StrOrPromise
+    done: StrOrPromise
+    form: Callable[..., forms.Form]
+    run: Callable[[Workspace, dict[str, Any]], None]
+    description: StrOrPromise = ""
+    primary: bool = False
+
+
+def _dispatch(ws: Workspace, data: dict[str, Any]) -> None:
+    report_dispatch(
+        user=ws.user,
+        report=ws.report,
+        institution=data["target"],
+        weight=data["weight"],
+        copies=data["copy_institutions"],
+        note=data.get("note") or "",
+        is_anonymous=data["is_anonymous"],
+        is_confidential=data["is_confidential"],
+    )
+
+
+def _forward(ws: Workspace, data: dict[str, Any]) -> None:
+    report_forward(user=ws.user, report=ws.report, units=data["unit_institutions"], note=data.get("note") or "")
+
+
+def _return(ws: Workspace, data: dict[str, Any]) -> None:
+    report_return(user=ws.user, report=ws.report, reason=data["reason"])
+
+
+def _request_information(ws: Workspace, data: dict[str, Any]) -> None:
+    report_request_information(user=ws.user, report=ws.report, question=data["question"])
+
+
+def _hold(ws: Workspace, data: dict[str, Any]) -> None:
+    report_hold(user=ws.user, report=ws.report, reason=data["reason"], resume_on=data["resume_on"])
+
+
+def _resume(ws: Workspace, data: dict[str, Any]) -> None:
+    report_resume(user=ws.user, report=ws.report)
+
+
+def _archive(ws: Workspace, data: dict[str, Any]) -> None:
+    report_archive(user=ws.user, report=ws.report, reason=data["reason"], explanation=data["explanation"])
+
+
+def _merge(ws: Workspace, data: dict[str, Any]) -> None:
+    try:
+        survivor = access_report(ws.user, data["tracking_id"])
+    except ReportError as error:
+        raise ReportError(error.code, error.message, field="into") from error
+    report_merge(user=ws.user, report=ws.report, into=survivor, note=data.get("note") or "")
+
+
+def _follow_up(ws: Workspace, data: dict[str, Any]) -> None:
+    files = data.get("attachments") or []
+    # Files are checked (and images re-encoded) before anything is written: a refused file refuses
+    # the follow-up too, so that the officer sends both again together.
+    prepared = prepare_uploads(files) if files else []
+    with transaction.atomic():
+        report_follow_up(user=ws.user, report=ws.report, message=data["message"], final=data["kind"] == FOLLOW_UP_FINAL)
+        if prepared:
+            posted = latest_event_by(ws.report, actor=ws.user, actions=[Action.FOLLOW_UP, Action.FOLLOW_UP_FINAL])
+            report_attach(user=ws.user, report=ws.report, files=prepared, visibility=data["visibility"], event=posted)
+
+
+def _note(ws: Workspace, data: dict[str, Any]) -> None:
+    report_note(user=ws.user, report=ws.report, message=data["message"])
+
+
+def _comment(ws: Workspace, data: dict[str, Any]) -> None:
+    report_comment(user=ws.user, report=ws.report, message=data["message"])
+
+
+def _redact(ws: Workspace, data: dict[str, Any]) -> None:
+    report_redact(user=ws.user, report=ws.report, public_title=data["public_title"], public_body=data["public_body"])
+
+
+def _privacy(ws: Workspace, data: dict[str, Any]) -> None:
+    report_set_privacy(
+        user=ws.user,
+        report=ws.report,
+        is_anonymous=data["is_anonymous"],
+        is_confidential=data["is_confidential"],
+        note=data.get("note") or "",
+    )
+
+
+# Each form is made with the panel's name as its prefix: one page holds every form, and their fields
+# (several are called "reason") need ids of their own.
+
+
+def _dispatch_form(ws: Workspace, **kwargs: Any) -> forms.Form:
+    return DispatchForm(suggestions=ws.dispatch_suggestions(), report=ws.report, **kwargs)
+
+
+def _forward_form(ws: Workspace, **kwargs: Any) -> forms.Form:
+    return ForwardForm(suggestions=ws.forward_suggestions(), units=ws.forward_units(), **kwargs)
+
+
+def _merge_form(ws: Workspace, **kwargs: Any) -> forms.Form:
+    return MergeForm(candidates=ws.candidates(), **kwargs)
+
+
+def _redact_form(ws: Workspace, **kwargs: Any) -> forms.Form:
+    initial = {"public_title": ws.report.public_title, "public_body": ws.report.public_body}
+    return RedactForm(initial=initial, **kwargs)
+
+
+def _privacy_form(ws: Workspace, **kwargs: Any) -> forms.Form:
+    initial = {"is_anonymous": ws.report.is_anonymous, "is_confidential": ws.report.is_confidential}
+    return PrivacyForm(initial=initial, **kwargs)
+
+
+def _plain(form_class: type[forms.Form]) -> Callable[..., forms.Form]:
+    return lambda ws, **kwargs: form_class(**kwargs)
+
+
+def _follow_up_form(ws: Workspace, **kwargs: Any) -> forms.Form:
+    template = ws.cache.get("template_text")
+    return FollowUpForm(initial={"message": template} if template else None, **kwargs)
+
+
+PANELS: tuple[Panel, ...] = (
+    Panel(
+        "dispatch",
+        "disposisi",
+        frozenset({Action.DISPATCH}),
+        _("Verify and dispatch"),
+        _("Dispatch"),
+        _("The report was verified and dispatched."),
+        _dispatch_form,
+        _dispatch,
+        _("Send the report to the institution with authority over it; its deadlines start."),
+        primary=True,
+    ),
+    Panel(
+        "forward",
+        "teruskan",
+        frozenset({Action.FORWARD}),
+        _("Forward to units"),
+        _("Forward"),
+        _("The report was forwarded."),
+        _forward_form,
+        _forward,
+        _("Units of your institution that will write the follow-up."),
+        primary=True,
+    ),
+    Panel(
+        "follow_up",
+        "tindak-lanjut",
+        frozenset({Action.FOLLOW_UP, Action.FOLLOW_UP_FINAL}),
+        _("Follow-up"),
+        _("Post the follow-up"),
+        _("The follow-up was posted."),
+        _follow_up_form,
+        _follow_up,
+        primary=True,
+    ),
+    Panel(
+        "request_information",
+        "minta-kelengkapan",
+        frozenset({Action.REQUEST_INFORMATION}),
+        _("Ask the reporter for missing details"),
+        _("Send the question"),
+        _("The question was sent to the reporter."),
+        _plain(RequestInformationForm),
+        _request_information,
+    ),
+    Panel(
+        "return",
+        "bukan-wewenang",
+        frozenset({Action.RETURN_TO_DISPATCHER}),
+        _("Not our authority"),
+        _("Return it"),
+        _("The report was returned as not your authority."),
+        _plain(ReturnForm),
+        _return,
+    ),
+    Panel(
+        "hold",
+        "tunda",
+        frozenset({Action.HOLD}),
+        _("Put on hold"),
+        _("Put on hold"),
+        _("The report is on hold."),
+        _plain(HoldForm),
+        _hold,
+    ),
+    Panel(
+        "resume",
+        "lanjutkan",
+        frozenset({Action.RESUME}),
+        _("Resume"),
+        _("Resume now"),
+        _("The report was resumed."),
+        _plain(ResumeForm),
+        _resume,
+        _("The report goes back to where it was before the hold, and its deadlines run again."),
+    ),
+    Panel(
+        "archive",
+        "arsipkan",
+        frozenset({Action.ARCHIVE}),
+        _("Archive"),
+        _("Archive"),
+        _("The report was archived."),
+        _plain(ArchiveForm),
+        _archive,
+    ),
+    Panel(
+        "merge",
+        "gabungkan",
+        frozenset({Action.MERGE}),
+        _("Merge into another report"),
+        _("Merge"),
+        _("The report was merged."),
+        _merge_form,
+        _merge,
+        _("The reporter and the supporters follow the report it is merged into."),
+    ),
+    Panel(
+        "note",
+        "catatan",
+        frozenset({Action.NOTE}),
+        _("Internal note"),
+        _("Add the note"),
+        _("The note was added."),
+        _plain(NoteForm),
+        _note,
+    ),
+    Panel(
+        "comment",
+        "komentar",
+        frozenset({Action.COMMENT}),
+        _("Public comment"),
+        _("Comment"),
+        _("The comment was posted."),
+        _plain(CommentForm),
+        _comment,
+    ),
+    Panel(
+        "redact",
+        "redaksi",
+        frozenset({Action.REDACT}),
+        _("Redact the public text"),
+        _("Save the public text"),
+        _("The public text was changed."),
+        _redact_form,
+        _redact,
+    ),
+    Panel(
+        "privacy",
+        "privasi",
+        frozenset({Action.REDACT}),
+        _("Privacy"),
+        _("Save the privacy"),
+        _("The privacy of the report was changed."),
+        _privacy_form,
+        _privacy,
+        _("Staff may make a report more private; only the national admin may make it less private."),
+    ),
+)
+# The fields of a service's error that the form names otherwise.
+SERVICE_FIELDS = {"event": "attachments"}
+# What a panel says when it has nothing to suggest.
+EMPTY_NOTES: dict[str, tuple[Callable[[Workspace], list[Any]], StrOrPromise]] = {
+    "dispatch": (
+        Workspace.dispatch_suggestions,
+        _("No suggestion: the report names no village, or no institution covering it handles its category."),
+    ),
+    "forward": (
+        Workspace.forward_suggestions,
+        _("No suggestion: no unit of the institution covers the report's village and handles its category."),
+    ),
+    "merge": (Workspace.candidates, _("No duplicate candidate: no open report alike nearby or in the category.")),
+}
+
+
+# --- reading the report -------------------------------------------------------------------------------
+
+
+def _canonical_or_404(tracking_id: str) -> str:
+    parsed = parse_tracking_id(tracking_id)
+    if parsed is None:
+        raise Http404
+    return parsed
+
+
+def _staff_report(request: HttpRequest, tracking_id: str) -> tuple[Report, dict[str, Any]]:
+    """The report and its staff view, or 404: unknown, not visible, or visible but not as staff."""
+    try:
+        report = access_report(request.user, _canonical_or_404(tracking_id))
+        report = workspace_report(report)
+        return report, staff_view(report, viewer=request.user)
+    except ReportError as error:
+        raise Http404 from error
+
+
+def _workspace(request: HttpRequest, tracking_id: str) -> Workspace:
+    report, view = _staff_report(request, tracking_id)
+    held = frozenset(Actor(capacity) for capacity in view["capacities"]) & STAFF_CAPACITIES
+    assert isinstance(request.user, User)
+    return Workspace(
+        report=report,
+        view=view,
+        capacities=held,
+        allowed=frozenset(allowed_actions(Status(report.status), held)),
+        user=request.user,
+        scope=scope_of(request),
+    )
+
+
+def _offered(ws: Workspace) -> list[Panel]:
+    return [panel for panel in PANELS if panel.actions & ws.allowed]
+
+
+def _after_action_url(request: HttpRequest, ws: Workspace) -> str:
+    """Back to the report, unless the action took it out of the person's sight (a unit or an
+    institution saying "not our authority"): then to their inbox, where the message says it went."""
+    report = visible_reports(request.user).filter(tracking_id=ws.tracking_id).first()
+    if report is not None and capacities(request.user, report) & STAFF_CAPACITIES:
+        return _page_url(ws)
+    return reverse("console:inbox")
+
+
+def _page_url(ws: Workspace, anchor: str = "") -> str:
+    url = reverse("console:report", args=[ws.tracking_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+# --- the page -----------------------------------------------------------------------------------------
+
+
+def _answering_institution(ws: Workspace) -> Institution:
+    """In whose name the viewer answers: their unit the report was forwarded to, else the owner."""
+    for assignment in ws.report.assignments.all():
+        if assignment.is_active and assignment.unit_id in ws.scope.institution_ids:
+            return assignment.unit
+    return ws.report.owner
+
+
+def _templates(ws: Workspace) -> list[dict[str, Any]]:
+    institution = _answering_institution(ws)
+    values = {
+        "tracking_id": format_tracking_id(ws.tracking_id),
+        "report_title": ws.view["title"],
+        "institution": institution.name,
+        "officer_name": ws.user.full_name,
+        "today": date_format(timezone.localdate(), "DATE_FORMAT"),
+    }
+    return [
+        {"id": row.pk, "name": row.name, "institution": row.institution.name, "text": row.render(values)}
+        for row in follow_up_templates_for(institution)
+    ]
+
+
+_INSTITUTION_DETAILS = ("to", "from", "owner", "returned_to", "returned_by")
+_INSTITUTION_LIST_DETAILS = ("units", "copies")
+
+
+def _institution_ids(events: list[dict[str, Any]]) -> set[int]:
+    ids: set[int] = set()
+    for event in events:
+        details = event["details"]
+        ids.update(details[key] for key in _INSTITUTION_DETAILS if isinstance(details.get(key), int))
+        for key in _INSTITUTION_LIST_DETAILS:
+            ids.update(pk for pk in details.get(key) or [] if isinstance(pk, int))
+    return ids
+
+
+def _detail_lines(details: dict[str, Any], institutions: dict[int, Institution]) -> list[tuple[str, str]]:
+    """An event's details as (label, value) lines in words."""
+
+    def name(pk: Any) -> str:
+        institution = institutions.get(pk) if isinstance(pk, int) else None
+        return institution.name if institution is not None else "?"
+
+    labels: dict[str, Promise] = {
+        "to": _("To"),
+        "from": _("From"),
+        "owner": _("Owner"),
+        "returned_to": _("Returned to"),
+        "returned_by": _("Returned by"),
+        "units": _("Units"),
+        "copies": _("Copies"),
+    }
+    lines: list[tuple[str, str]] = []
+    for key in _INSTITUTION_DETAILS:
+        if key in details:
+            lines.append((str(labels[key]), name(details[key])))
+    for key in _INSTITUTION_LIST_DETAILS:
+        if details.get(key):
+            lines.append((str(labels[key]), ", ".join(name(pk) for pk in details[key])))
+    if details.get("weight") in ReportWeight.values:
+        lines.append((str(_("Weight")), str(ReportWeight(details["weight"]).label)))
+    if details.get("reason") in ArchiveReason.values:
+        lines.append((str(_("Reason")), str(ArchiveReason(details["reason"]).label)))
+    if details.get("resume_on"):
+        lines.append((str(_("Resume on")), str(details["resume_on"])))
+    privacy = details.get("privacy")
+    if isinstance(privacy, dict):
+        flags = [
+            str(_("anonymous")) if privacy.get("is_anonymous") else str(_("not anonymous")),
+            str(_("confidential")) if privacy.get("is_confidential") else str(_("not confidential")),
+        ]
+        lines.append((str(_("Privacy")), ", ".join(flags)))
+    if details.get("attachments"):
+        lines.append((str(_("Files added")), str(len(details["attachments"]))))
+    if details.get("hidden_comment"):
+        lines.append((str(_("Comment hidden")), f"#{details['hidden_comment']}"))
+    return lines
+
+
+def _timeline(view: dict[str, Any]) -> list[dict[str, Any]]:
+    events = view["events"]
+    institutions = institutions_by_id(_institution_ids(events))
+    attachments_by_event: dict[int, list[dict[str, Any]]] = {}
+    for item in view["attachments"]:
+        if item["event"] is not None:
+            attachments_by_event.setdefault(item["event"], []).append(item)
+    shown = []
+    for event in reversed(events):
+        details = event["details"]
+        shown.append(
+            {
+                **event,
+                "internal": event["visibility"] == Visibility.STAFF,
+                "status_label": (
+                    Status(event["to_status"]).label
+                    if event["to_status"] != event["from_status"] and event["to_status"] in Status.values
+                    else ""
+                ),
+                "lines": _detail_lines(details, institutions),
+                "into": details.get("into") if isinstance(details.get("into"), str) else "",
+                "merged_from": details.get("merged_from") if isinstance(details.get("merged_from"), str) else "",
+            }
+        )
+    return shown
+
+
+def _empty_note(ws: Workspace, panel: Panel) -> StrOrPromise:
+    if panel.name not in EMPTY_NOTES:
+        return ""
+    items, note = EMPTY_NOTES[panel.name]
+    return "" if items(ws) else note
+
+
+def _render(
+    request: HttpRequest, ws: Workspace, *, bound: dict[str, forms.Form] | None = None, status: int = 200
+) -> HttpResponse:
+    bound = bound or {}
+    offered = _offered(ws)
+    templates = _templates(ws) if any(panel.name == "follow_up" for panel in offered) else []
+    chosen = request.GET.get("templat", "")
+    for template in templates:
+        if str(template["id"]) == chosen:
+            ws.cache["template_text"] = template["text"]
+    panels = [
+        {
+            "panel": panel,
+            "form": bound.get(panel.name) or panel.form(ws, prefix=panel.name),
+            "url": reverse(f"console:report_{panel.name}", args=[ws.tracking_id]),
+            "multipart": panel.name == "follow_up",
+            "empty_note": _empty_note(ws, panel),
+        }
+        for panel in offered
+    ]
+    view = ws.view
+    context = {
+        "report": view,
+        "panels": panels,
+        "timeline": _timeline(view),
+        "clocks_running": [clock for clock in view["clocks"] if clock["stopped_at"] is None],
+        "clocks_stopped": [clock for clock in view["clocks"] if clock["stopped_at"] is not None],
+        "attachments": [
+            {
+                **item,
+                "url": reverse("console:report_attachment", args=[ws.tracking_id, item["id"]]),
+                "visibility_label": Visibility(item["visibility"]).label,
+            }
+            for item in view["attachments"]
+        ],
+        "capacity_labels": [Actor(capacity).label for capacity in sorted(ws.capacities)],
+        # Copy holders and oversight see, note and comment; they do not act on the report.
+        "watching": not ws.capacities & {Actor.NATIONAL_ADMIN, Actor.COORDINATOR, Actor.UNIT_OFFICER},
+        "copy_holder": Actor.COPY_HOLDER in ws.capacities,
+        "templates": templates,
+        "chosen_template": chosen,
+        "channel_label": Channel(view["channel"]).label if view["channel"] in Channel.values else view["channel"],
+        "weight_label": ReportWeight(view["weight"]).label if view["weight"] in ReportWeight.values else "",
+        "page_url": _page_url(ws),
+    }
+    return render(request, "console/workspace/report.html", context, status=status)
+
+
+# Every view checks access before the method: whoever may not see the report gets 404, whatever they send.
+READ_METHODS = ("GET", "HEAD")
+
+
+@staff_required
+def report_page(request: HttpRequest, tracking_id: str) -> HttpResponse:
+    canonical = _canonical_or_404(tracking_id)
+    if canonical != tracking_id:
+        return HttpResponseRedirect(reverse("console:report", args=[canonical]))
+    ws = _workspace(request, canonical)
+    if request.method not in READ_METHODS:
+        return HttpResponseNotAllowed(READ_METHODS)
+    return _render(request, ws)
+
+
+def _action_view(panel: Panel) -> Callable[..., HttpResponse]:
+    @staff_required
+    def act(request: HttpRequest, tracking_id: str) -> HttpResponse:
+        ws = _workspace(request, tracking_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not panel.actions & ws.allowed:
+            # Nothing is called: the page did not offer this action to this person now.
+            messages.error(request, _("This cannot be done to the report in its current state."))
+            return HttpResponseRedirect(_page_url(ws))
+        form = panel.form(ws, data=request.POST, files=request.FILES, prefix=panel.name)
+        if form.is_valid():
+            try:
+                panel.run(ws, form.cleaned_data)
+            except ReportError as error:
+                _form_error(form, error)
+            else:
+                messages.success(request, panel.done)
+                return HttpResponseRedirect(_after_action_url(request, ws))
+        return _render(request, ws, bound={panel.name: form}, status=400)
+
+    act.__name__ = f"report_{panel.name}"
+    return act
+
+
+def _form_error(form: forms.Form, error: ReportError) -> None:
+    """The service's error next to the field it names: the typed "other_" field when that was used."""
+    field = SERVICE_FIELDS.get(error.field, error.field)
+    typed = f"other_{field}"
+    if typed in form.fields and (form.cleaned_data.get(typed) or field not in form.fields):
+        field = typed
+    form.add_error(field if field in form.fields else None, str(error.message))
+
+
+# --- files --------------------------------------------------------------------------------------------
+
+
+@staff_required
+def report_attachment(request: HttpRequest, tracking_id: str, attachment_id: int) -> HttpResponse:
+    """A file of the report that the viewer's staff view lists, as a download under the name it shows
+    (an anonymous reporter's file under a neutral name)."""
+    report, view = _staff_report(request, tracking_id)
+    if request.method not in READ_METHODS:
+        return HttpResponseNotAllowed(READ_METHODS)
+    item = next((row for row in view["attachments"] if row["id"] == attachment_id), None)
+    stored = next((row for row in report.attachments.all() if row.pk == attachment_id), None)
+    if item is None or stored is None:
+        raise Http404
+    response = FileResponse(
+        stored.file.open("rb"), content_type=item["content_type"], as_attachment=True, filename=item["name"]
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    # A streamed file, not an HttpResponse: the console's guard passes any response through.
+    return cast(HttpResponse, response)
+
+
+urlpatterns: list[URLPattern] = [
+    path("laporan/<str:tracking_id>/", report_page, name="report"),
+    path("laporan/<str:tracking_id>/lampiran/<int:attachment_id>/", report_attachment, name="report_attachment"),
+    *[
+        path(f"laporan/<str:tracking_id>/{panel.slug}/", _action_view(panel), name=f"report_{panel.name}")
+        for panel in PANELS
+    ],
+]

@@ -1,0 +1,257 @@
+"""The console's permission matrix: every console URL × every kind of visitor.
+
+URLs are discovered from ``lapor.console.urls`` when the tests are collected, so a page added later is
+tested without anyone remembering to; its arguments come from ``tests/console/conftest.py``
+(``URL_ARGUMENTS``; a URL it cannot fill fails). Every URL needs a row in EXPECTATIONS below: a URL
+without one fails, so that who may use a new page is decided deliberately, not by accident.
+
+The rules, from the console issue (#6) and the console brief:
+- anonymous visitors are sent to the console's sign-in page;
+- a signed-in citizen (here the reporter of the reports themselves) gets 404: the console does not exist
+  for them;
+- staff outside the scope of what a URL is about (another institution, a sibling unit, a role that does
+  not manage) get 404 too: existence is not revealed; never 403, never 200 with data;
+- the roles allowed get 200 for a page, and for a POST-only URL (posted empty) a redirect or the page
+  again with the form's errors (400): never 403, 404 or 500.
+Every staff client here has proven its second factor (tests/console/test_auth.py checks that without it
+nothing is served).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from lapor.accounts.models import User
+from tests.console.conftest import (
+    AUTH_URL_NAMES,
+    ConsoleObjects,
+    UnfilledUrlError,
+    build_console_objects,
+    console_url,
+    console_url_names,
+    verified_login,
+)
+from tests.reports.conftest import World, build_world
+
+# Who visits. "citizen" is the reporter of every report in the world; "sibling_officer" is the liaison
+# officer of the city's environment office (a unit next to the one the report was forwarded to);
+# "copy_holder" the liaison officer of the ministry that received a copy; "outsider" the coordinator of an
+# unrelated regency.
+ROLES = (
+    "anonymous",
+    "citizen",
+    "national_admin",
+    "coordinator",
+    "officer",
+    "sibling_officer",
+    "oversight",
+    "copy_holder",
+    "outsider",
+)
+STAFF_ROLES = frozenset(ROLES) - {"anonymous", "citizen"}
+PEOPLE: dict[str, Callable[[World], User]] = {
+    "citizen": lambda world: world.reporter,
+    "national_admin": lambda world: world.national_admin,
+    "coordinator": lambda world: world.coordinator,
+    "officer": lambda world: world.officer,
+    "sibling_officer": lambda world: world.environment_officer,
+    "oversight": lambda world: world.oversight,
+    "copy_holder": lambda world: world.copy_officer,
+    "outsider": lambda world: world.outsider,
+}
+
+PAGE_OK = frozenset({200})
+# A post with no data (or the data of the row) by an allowed role: a redirect, or the form again with its
+# errors (200 from a form page, 400 from an action posted from another page).
+POST_OK = frozenset({200, 302, 303, 400})
+# Who sees the report that is owned by the city, forwarded to its transport office and copied to the
+# social ministry (conftest's "forwarded"): the national admin, the city's coordinator, the transport
+# office, the oversight body, and the copy holder. Not the sibling unit, not the unrelated regency.
+REPORT_VIEWERS = frozenset({"national_admin", "coordinator", "officer", "oversight", "copy_holder"})
+# Who manages the city (its coordinator) and every institution (the national admin).
+CITY_MANAGERS = frozenset({"national_admin", "coordinator"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Expect:
+    # "GET" for a page, "POST" for a POST-only URL, both for a form page (GET, then POST, each checked).
+    methods: tuple[str, ...]
+    allowed: frozenset[str]
+    # What an allowed role posts; most URLs are posted empty. A view that answers an invalid post with 404
+    # (as if the URL did not exist) needs valid data here for the allowed roles to show.
+    data: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Who may post to a form page when fewer than may see it (None: the same).
+    post_allowed: frozenset[str] | None = None
+
+    def allowed_for(self, method: str) -> frozenset[str]:
+        if method == "POST" and self.post_allowed is not None:
+            return self.post_allowed
+        return self.allowed
+
+
+def page(allowed: frozenset[str] | set[str]) -> Expect:
+    return Expect(("GET",), frozenset(allowed))
+
+
+def form_page(allowed: frozenset[str] | set[str], *, post_allowed: frozenset[str] | set[str] | None = None) -> Expect:
+    return Expect(
+        ("GET", "POST"), frozenset(allowed), post_allowed=None if post_allowed is None else frozenset(post_allowed)
+    )
+
+
+def post(allowed: frozenset[str] | set[str], **data: str) -> Expect:
+    return Expect(("POST",), frozenset(allowed), data)
+
+
+def _report_action() -> Expect:
+    # Everyone who may see the report reaches the action; whether it is allowed for them now is the
+    # workflow's answer (a message and a redirect back), never a 404 that would deny what they can see.
+    return post(REPORT_VIEWERS)
+
+
+EXPECTATIONS: dict[str, Expect] = {
+    # Sign-in and security: every staff member, about their own account.
+    "console:security": page(STAFF_ROLES),
+    "console:security_recovery_codes": post(STAFF_ROLES),
+    "console:security_sessions_end": post(STAFF_ROLES),
+    # Inbox: every staff member has one (its queues differ by role).
+    "console:inbox": page(STAFF_ROLES),
+    # Bulk dispatch and archiving: those who dispatch (the national admin, coordinators in their own
+    # institution: the outsider is the regency's coordinator). Others get 404, not an empty form.
+    "console:inbox_bulk": post(CITY_MANAGERS | {"outsider"}),
+    "console:saved_filters": page(STAFF_ROLES),
+    # The report workspace and its files.
+    "console:report": page(REPORT_VIEWERS),
+    "console:report_attachment": page(REPORT_VIEWERS),
+    "console:report_dispatch": _report_action(),
+    "console:report_forward": _report_action(),
+    "console:report_follow_up": _report_action(),
+    "console:report_request_information": _report_action(),
+    "console:report_return": _report_action(),
+    "console:report_hold": _report_action(),
+    "console:report_resume": _report_action(),
+    "console:report_archive": _report_action(),
+    "console:report_merge": _report_action(),
+    "console:report_note": _report_action(),
+    "console:report_comment": _report_action(),
+    "console:report_redact": _report_action(),
+    "console:report_privacy": _report_action(),
+    # Institution management: coordinators in their subtree, the national admin everywhere.
+    # The entry page shows the coordinator's own institution: the regency's coordinator has one too.
+    "console:manage": page(CITY_MANAGERS | {"outsider"}),
+    "console:manage_institution": page(CITY_MANAGERS),
+    "console:manage_unit_create": form_page(CITY_MANAGERS),
+    "console:manage_unit_rename": form_page(CITY_MANAGERS),
+    "console:manage_unit_activation": post(CITY_MANAGERS),
+    "console:manage_staff": page(CITY_MANAGERS),
+    "console:manage_staff_invite": form_page(CITY_MANAGERS),
+    "console:manage_membership_revoke": post(CITY_MANAGERS),
+    # An empty or unknown role is answered with 404: post a role the coordinator may give.
+    "console:manage_membership_role": post(CITY_MANAGERS, role="liaison_officer"),
+    "console:manage_deadlines": form_page(CITY_MANAGERS),
+    "console:manage_deadline_remove": post(CITY_MANAGERS),
+    "console:manage_templates": form_page(CITY_MANAGERS),
+    "console:manage_template_edit": form_page(CITY_MANAGERS),
+    "console:manage_template_delete": post(CITY_MANAGERS),
+    # The categories an institution handles are set from above: the city's coordinator sees the city's,
+    # the national admin (above the city) changes them.
+    "console:manage_categories": form_page(CITY_MANAGERS, post_allowed={"national_admin"}),
+}
+
+URLS = [(name, arguments) for name, _route, arguments in console_url_names() if name not in AUTH_URL_NAMES]
+
+
+class _Rollback(Exception):  # noqa: N818 - a control-flow signal, not an error
+    pass
+
+
+def _client(role: str, objects: ConsoleObjects) -> Client:
+    if role == "anonymous":
+        return Client()
+    user = PEOPLE[role](objects.world)
+    if role == "citizen":
+        client = Client()
+        client.force_login(user)
+        return client
+    return verified_login(Client(), user)
+
+
+def _outcome(expect: Expect, method: str, role: str, status: int, location: str) -> str | None:
+    """What is wrong with this answer (None when it is right)."""
+    if status in (403, 500):
+        return f"{status} (never allowed)"
+    if role == "anonymous":
+        if status == 302 and location.startswith(reverse("console:login")):
+            return None
+        return f"{status} {location} (expected a redirect to the console's sign-in)"
+    if role in expect.allowed_for(method):
+        ok = PAGE_OK if method == "GET" else POST_OK
+        if status in ok:
+            return None
+        return f"{status} {location} (expected {sorted(ok)})"
+    if status == 404:
+        return None
+    return f"{status} {location} (expected 404: existence is not revealed)"
+
+
+@pytest.mark.parametrize(("name", "arguments"), URLS, ids=[name for name, _arguments in URLS])
+def test_permission_matrix(db, name, arguments):
+    assert name in EXPECTATIONS, (
+        f"{name} has no row in EXPECTATIONS (tests/console/test_matrix.py): decide who may use it."
+    )
+    expect = EXPECTATIONS[name]
+    objects = build_console_objects(build_world())
+    try:
+        url = console_url(name, arguments, objects)
+    except UnfilledUrlError as error:
+        pytest.fail(str(error))
+    problems = []
+    for method in expect.methods:
+        for role in ROLES:
+            # Each visitor on the same world, as it was: what an allowed POST changed is rolled back.
+            try:
+                with transaction.atomic():
+                    client = _client(role, objects)
+                    response = client.get(url) if method == "GET" else client.post(url, expect.data)
+                    problem = _outcome(expect, method, role, response.status_code, response.get("Location", ""))
+                    if problem:
+                        problems.append(f"{method} {role}: {problem}")
+                    raise _Rollback
+            except _Rollback:
+                pass
+    assert not problems, f"{name} ({url}):\n  " + "\n  ".join(problems)
+
+
+def test_every_row_of_the_table_is_a_console_url():
+    """A row for a URL that no longer exists is a decision about nothing: remove it."""
+    names = {name for name, _route, _arguments in console_url_names()}
+    assert not set(EXPECTATIONS) - names
+
+
+def test_the_matrix_covers_every_console_url_but_the_sign_in_pages():
+    names = {name for name, _route, _arguments in console_url_names()}
+    assert {"console:security", "console:security_recovery_codes"} <= {name for name, _arguments in URLS}
+    assert names - {name for name, _arguments in URLS} == AUTH_URL_NAMES & names
+
+
+@pytest.mark.parametrize("role", ["outsider", "sibling_officer", "citizen"])
+def test_the_confidential_report_is_not_revealed_outside_its_scope(db, role):
+    objects = build_console_objects(build_world())
+    client = _client(role, objects)
+    assert client.get(reverse("console:report", args=[objects.confidential.tracking_id])).status_code == 404
+    # Nor is a tracking ID that does not exist answered differently.
+    assert client.get(reverse("console:report", args=["LAP-0000-0000"])).status_code == 404
+
+
+def test_the_unverified_report_is_the_national_admins(db):
+    objects = build_console_objects(build_world())
+    url = reverse("console:report", args=[objects.new.tracking_id])
+    assert _client("national_admin", objects).get(url).status_code == 200
+    for role in ("coordinator", "officer", "outsider", "copy_holder"):
+        assert _client(role, objects).get(url).status_code == 404, role
