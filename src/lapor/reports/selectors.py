@@ -183,6 +183,15 @@ def _local_midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+def filed_between(reports: QuerySet[Report], first: date | None, last: date | None) -> QuerySet[Report]:
+    """Reports filed from the local day ``first`` through the local day ``last`` (either may be None)."""
+    if first is not None:
+        reports = reports.filter(created_at__gte=_local_midnight(first))
+    if last is not None:
+        reports = reports.filter(created_at__lt=_local_midnight(last + timedelta(days=1)))
+    return reports
+
+
 def _filtered(reports: QuerySet[Report], filters: FeedFilters) -> QuerySet[Report]:
     if filters.region_code:
         reports = reports.filter(region_q(filters.region_code))
@@ -196,10 +205,7 @@ def _filtered(reports: QuerySet[Report], filters: FeedFilters) -> QuerySet[Repor
         reports = reports.filter(status=filters.status)
     if filters.kind:
         reports = reports.filter(kind=filters.kind)
-    if filters.date_from is not None:
-        reports = reports.filter(created_at__gte=_local_midnight(filters.date_from))
-    if filters.date_to is not None:
-        reports = reports.filter(created_at__lt=_local_midnight(filters.date_to + timedelta(days=1)))
+    reports = filed_between(reports, filters.date_from, filters.date_to)
     if filters.text.strip():
         reports = _searched(reports, filters.text)
     return reports
@@ -1005,10 +1011,7 @@ def _inbox_filtered(inbox: Inbox, reports: QuerySet[Report], filters: InboxFilte
         reports = reports.filter(channel=filters.channel)
     if filters.kind:
         reports = reports.filter(kind=filters.kind)
-    if filters.date_from is not None:
-        reports = reports.filter(created_at__gte=_local_midnight(filters.date_from))
-    if filters.date_to is not None:
-        reports = reports.filter(created_at__lt=_local_midnight(filters.date_to + timedelta(days=1)))
+    reports = filed_between(reports, filters.date_from, filters.date_to)
     if filters.text.strip():
         reports = _staff_searched(inbox, reports, filters.text)
     return reports

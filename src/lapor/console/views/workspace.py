@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lapor.accounts.models import User
 from lapor.console.access import scope_of, staff_required
+from lapor.core.forms import MultipleFileField
 from lapor.core.ids import format_tracking_id, parse_tracking_id
 from lapor.institutions.models import Institution
 from lapor.institutions.selectors import follow_up_templates_for, institution_subtree
@@ -85,18 +86,6 @@ FOLLOW_UP_PROGRESS, FOLLOW_UP_FINAL = "progress", "final"
 
 
 # --- forms ------------------------------------------------------------------------------------------
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        files = data if isinstance(data, list | tuple) else ([data] if data else [])
-        return [super(MultipleFileField, self).clean(item, initial) for item in files]
 
 
 def _codes(text: str) -> list[str]:

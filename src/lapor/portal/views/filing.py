@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from lapor.accounts.models import User
+from lapor.core.forms import MultipleFileField
 from lapor.institutions.models import Category, Institution
 from lapor.institutions.selectors import category_tree
 from lapor.portal import abuse
@@ -55,18 +56,6 @@ DETAIL_FIELDS = (
 )  # fmt: skip
 # Where a service's error about a field is shown on the form.
 SERVICE_FIELDS = {"village_code": "village", "guest_email": "guest_email", "target_institution": "target_institution"}
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        files = data if isinstance(data, list | tuple) else ([data] if data else [])
-        return [super(MultipleFileField, self).clean(item, initial) for item in files]
 
 
 class DetailsForm(forms.Form):
