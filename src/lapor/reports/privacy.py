@@ -14,6 +14,7 @@ Without that, "Rp 62.500.000.000" would read as a phone number (62 500 000 000) 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -107,14 +108,15 @@ def mask_personal_data(text: str, *, names: Iterable[str] = ()) -> str:
     (the reporter's, who is never named in public), whole or any part of four letters or more, as
     whole words in any case: people sign their reports, "Saya Budi Santoso, warga RT 03"."""
     masked = _SCAN.sub(_replace, text)
-    pattern = _names_pattern(names)
+    pattern = _names_pattern(tuple(names))
     return pattern.sub(MASK, masked) if pattern is not None else masked
 
 
 _NAME_PART_MIN = 4
 
 
-def _names_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+@functools.lru_cache(maxsize=256)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
     parts: set[str] = set()
     for name in names:
         words = re.findall(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", name or "")
