@@ -35,6 +35,7 @@ from lapor.reports.services import (
     report_refer,
     report_request_information,
     report_return,
+    report_set_privacy,
 )
 from lapor.reports.timers import clock_escalate, clock_warn
 from tests.notifications.conftest import World
@@ -405,6 +406,25 @@ def test_comments_notes_and_redactions_notify_nobody(world):
     report_note(user=world.coordinator, report=report, message="Catatan internal.")
 
     assert Notification.objects.count() == before
+
+
+def test_the_reporter_hears_when_staff_change_who_may_see_the_report_but_not_their_note(world):
+    report = world.submit(is_anonymous=True)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    before = Notification.objects.count()
+
+    report = report_set_privacy(
+        user=world.national_admin, report=report, is_anonymous=False, is_confidential=True, note="Catatan internal."
+    )
+
+    event = latest_event(report)
+    assert addresses(event) == {"rina@example.id": Audience.REPORTER}
+    notice = only(event, "rina@example.id")
+    assert "Catatan internal." not in notice.body
+    assert Notification.objects.count() == before + 1
+    assert "Siapa yang dapat melihat laporan Anda telah berubah" in notice.subject
+    assert "kini dapat melihat nama dan kontak Anda" in notice.body
+    assert "Laporan Anda tidak dipublikasikan." in notice.body
 
 
 def test_notifying_twice_for_the_same_event_writes_nothing_new(world):

@@ -32,6 +32,7 @@ from lapor.notifications.choices import Audience, NotificationChannel
 from lapor.notifications.selectors import (
     Recipient,
     direct_contact,
+    privacy_change,
     reporter_hears_of,
     reporter_recipient,
     staff_hear_of,
@@ -422,6 +423,21 @@ def _story_refer(facts: EventFacts) -> Story:
     )
 
 
+def _story_privacy(facts: EventFacts) -> Story:
+    flags = privacy_change(facts.event) or {}
+    who = (
+        _("The institutions handling your report cannot see who you are.")
+        if flags.get("is_anonymous")
+        else _("The institutions handling your report can now see your name and contact details.")
+    )
+    published = (
+        _("Your report is not published.")
+        if flags.get("is_confidential")
+        else _("Your report is published, with phone numbers, e-mail addresses and ID numbers hidden.")
+    )
+    return Story(_("Who may see your report has changed"), f"{who} {published}")
+
+
 def _story_status_change(facts: EventFacts) -> Story:
     return Story(_("Status changed"), _("The status of your report has changed."))
 
@@ -445,6 +461,7 @@ _REPORTER_STORIES: dict[str, Callable[[EventFacts], Story]] = {
     Action.DEEM_COMPLETE: _story_deem_complete,
     Action.MERGE: _story_merge,
     Action.REFER: _story_refer,
+    Action.REDACT: _story_privacy,
 }
 
 

@@ -59,9 +59,22 @@ class Recipient:
 
 
 def reporter_hears_of(event: ReportEvent) -> bool:
+    if event.action == Action.REDACT and privacy_change(event) is not None:
+        # Staff changed who may see the report or its reporter: the reporter must know (the staff's
+        # note stays with the staff).
+        return True
     if event.action in STAFF_ONLY_ACTIONS:
         return False
     return event.from_status != event.to_status or event.action in REPORTER_ACTIONS
+
+
+def privacy_change(event: ReportEvent) -> dict[str, bool] | None:
+    """The privacy flags an event set (`report_set_privacy`), or None."""
+    details = event.details if isinstance(event.details, dict) else {}
+    flags = details.get("privacy")
+    if not isinstance(flags, dict):
+        return None
+    return {name: bool(flags.get(name)) for name in ("is_anonymous", "is_confidential")}
 
 
 def staff_hear_of(event: ReportEvent) -> bool:
