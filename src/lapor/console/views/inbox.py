@@ -12,6 +12,7 @@ shortcuts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -35,6 +36,7 @@ from lapor.regions.selectors import region_search
 from lapor.reports.access import access_report
 from lapor.reports.choices import Channel, ClockState, ReportKind, Status
 from lapor.reports.errors import ReportError, ReportErrorCode
+from lapor.reports.models import Report
 from lapor.reports.selectors import (
     INBOX_PAGE_SIZE,
     Inbox,
@@ -319,16 +321,27 @@ def _return_url(raw: str) -> str:
     return f"{base}?{query}" if query else base
 
 
-def _dispatch_each(request: HttpRequest, tracking_ids: list[str], institution: Institution) -> None:
+def _each(request: HttpRequest, tracking_ids: list[str], act: Callable[[Report], object]) -> list[str]:
+    """``act`` on each report the user may see, one by one: a refusal is reported for its report and
+    the others go on. Returns the tracking IDs done."""
     done: list[str] = []
     for tracking_id in tracking_ids:
         try:
-            report = access_report(request.user, tracking_id)
-            report_dispatch(user=request.user, report=report, institution=institution)  # type: ignore[arg-type]
+            act(access_report(request.user, tracking_id))
         except ReportError as error:
             _refused(request, tracking_id, error)
             continue
         done.append(tracking_id)
+    return done
+
+
+def _dispatch_each(request: HttpRequest, tracking_ids: list[str], institution: Institution) -> None:
+    user = request.user
+    done = _each(
+        request,
+        tracking_ids,
+        lambda report: report_dispatch(user=user, report=report, institution=institution),  # type: ignore[arg-type]
+    )
     if done:
         messages.success(
             request,
@@ -347,15 +360,12 @@ def _merge_each(request: HttpRequest, tracking_ids: list[str], survivor_id: str)
     except ReportError as error:
         messages.error(request, f"{format_tracking_id(survivor_id)}: {error.message}")
         return
-    done: list[str] = []
-    for tracking_id in tracking_ids:
-        try:
-            report = access_report(request.user, tracking_id)
-            report_merge(user=request.user, report=report, into=survivor)  # type: ignore[arg-type]
-        except ReportError as error:
-            _refused(request, tracking_id, error)
-            continue
-        done.append(tracking_id)
+    user = request.user
+    done = _each(
+        request,
+        tracking_ids,
+        lambda report: report_merge(user=user, report=report, into=survivor),  # type: ignore[arg-type]
+    )
     if done:
         messages.success(
             request,
