@@ -105,7 +105,31 @@ def _suggestion_label(suggestion: RoutingSuggestion) -> str:
     return f"{institution.name} ({institution.code}): {suggestion.reason}"
 
 
-class DispatchForm(forms.Form):
+class SuggestedOrTyped(forms.Form):
+    """A form that offers suggestions in ``suggested`` and takes a value typed in ``typed`` instead (what
+    the suggestions miss); with nothing to suggest, the typed field is the one to fill."""
+
+    suggested = ""
+    typed = ""
+
+    def offer(self, choices: list[tuple[str, str]], *, typed_label: StrOrPromise) -> None:
+        field = self.fields[self.suggested]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
+        if not choices:
+            del self.fields[self.suggested]
+            self.fields[self.typed].label = typed_label
+            self.fields[self.typed].required = True
+
+    def missing(self, message: StrOrPromise) -> None:
+        """Nothing chosen and nothing typed: the error goes next to the field that is shown."""
+        field = self.suggested if self.suggested in self.fields else self.typed
+        if not self.has_error(field):
+            self.add_error(field, message)
+
+
+class DispatchForm(SuggestedOrTyped):
+    suggested, typed = "institution", "other_institution"
     institution = forms.ChoiceField(
         label=_("Suggested institutions"),
         required=False,
@@ -132,13 +156,9 @@ class DispatchForm(forms.Form):
     def __init__(self, *args: Any, suggestions: list[RoutingSuggestion], report: Report, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"is_anonymous": report.is_anonymous, "is_confidential": report.is_confidential})
         super().__init__(*args, **kwargs)
-        field = self.fields["institution"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [(item.institution.code, _suggestion_label(item)) for item in suggestions]
-        if not suggestions:
-            del self.fields["institution"]
-            self.fields["other_institution"].label = _("Institution")
-            self.fields["other_institution"].required = True
+        self.offer(
+            [(item.institution.code, _suggestion_label(item)) for item in suggestions], typed_label=_("Institution")
+        )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -147,9 +167,7 @@ class DispatchForm(forms.Form):
             self.add_error("other_institution", _("Choose a suggestion or type a code, not both."))
             return cleaned
         if not chosen and not typed:
-            field = "institution" if "institution" in self.fields else "other_institution"
-            if not self.has_error(field):
-                self.add_error(field, _("Choose the institution with authority."))
+            self.missing(_("Choose the institution with authority."))
             return cleaned
         found, unknown = _active_institutions([chosen or typed])
         if unknown:
@@ -163,7 +181,8 @@ class DispatchForm(forms.Form):
         return cleaned
 
 
-class ForwardForm(forms.Form):
+class ForwardForm(SuggestedOrTyped):
+    suggested, typed = "units", "other_units"
     units = forms.MultipleChoiceField(
         label=_("Units"),
         required=False,
@@ -182,21 +201,13 @@ class ForwardForm(forms.Form):
         suggested = {item.institution.code for item in suggestions}
         choices = [(item.institution.code, _suggestion_label(item)) for item in suggestions]
         choices += [(unit.code, f"{unit.name} ({unit.code})") for unit in units if unit.code not in suggested]
-        field = self.fields["units"]
-        assert isinstance(field, forms.MultipleChoiceField)
-        field.choices = choices
-        if not choices:
-            del self.fields["units"]
-            self.fields["other_units"].label = _("Units")
-            self.fields["other_units"].required = True
+        self.offer(choices, typed_label=_("Units"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         codes = list(dict.fromkeys([*(cleaned.get("units") or []), *_codes(cleaned.get("other_units") or "")]))
         if not codes:
-            field = "units" if "units" in self.fields else "other_units"
-            if not self.has_error(field):
-                self.add_error(field, _("Choose at least one unit."))
+            self.missing(_("Choose at least one unit."))
             return cleaned
         found, unknown = _active_institutions(codes)
         if unknown:
@@ -244,7 +255,8 @@ class ArchiveForm(forms.Form):
     )
 
 
-class MergeForm(forms.Form):
+class MergeForm(SuggestedOrTyped):
+    suggested, typed = "into", "other_into"
     into = forms.ChoiceField(
         label=_("Duplicate candidates"),
         required=False,
@@ -258,13 +270,10 @@ class MergeForm(forms.Form):
 
     def __init__(self, *args: Any, candidates: list[DuplicateCandidate], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["into"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [(item.report.tracking_id, _candidate_label(item)) for item in candidates]
-        if not candidates:
-            del self.fields["into"]
-            self.fields["other_into"].label = _("The report to merge into")
-            self.fields["other_into"].required = True
+        self.offer(
+            [(item.report.tracking_id, _candidate_label(item)) for item in candidates],
+            typed_label=_("The report to merge into"),
+        )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -272,9 +281,7 @@ class MergeForm(forms.Form):
         if chosen and typed:
             self.add_error("other_into", _("Choose a candidate or type a tracking ID, not both."))
         elif not chosen and not typed:
-            field = "into" if "into" in self.fields else "other_into"
-            if not self.has_error(field):
-                self.add_error(field, _("Choose the report to merge into."))
+            self.missing(_("Choose the report to merge into."))
         elif typed and parse_tracking_id(typed) is None:
             self.add_error("other_into", _("This is not a tracking ID."))
         else:
