@@ -100,6 +100,7 @@ def test_errors_are_in_indonesian_by_default(world: World, client: Client, setti
     with translation.override("id"):
         html = client.post(FILE_URL, details(title=""), HTTP_ACCEPT_LANGUAGE="id").content.decode()
     assert 'lang="id"' in html
+    assert 'id="id_title-error">Kolom ini wajib diisi.</p>' in html
     assert "This field is required." not in html
 
 
