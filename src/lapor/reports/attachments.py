@@ -6,8 +6,9 @@ drawn again into a new image, so that nothing of the original file survives but 
 sRGB first) and anything appended after the image data (a JPEG with a ZIP or a script behind it) are
 gone, the EXIF orientation is applied to the pixels, and the size is capped. PDFs are written again
 page by page after a structural check, without their document information (Author, Creator...) and
-XMP metadata, which can name an anonymous reporter; nothing in them is run here, and faces serve every
-attachment as a download (Content-Disposition: attachment, X-Content-Type-Options: nosniff). Web pages and SVG are
+XMP metadata, which can name an anonymous reporter, and without any action, script, form or embedded
+file a reader could run or open; nothing in them is run here, and faces serve every attachment as a
+download (Content-Disposition: attachment, X-Content-Type-Options: nosniff). Web pages and SVG are
 refused because a browser would run the scripts they can carry.
 
 Files are stored under a random name; the user's file name is kept, cleaned, for display only.
@@ -284,10 +285,88 @@ def _check_pdf(data: bytes, name: str) -> None:
         )
 
 
+# Every kind of action a PDF reader can perform (ISO 32000-2, 12.6.4): none is kept. A dictionary
+# naming one of them is emptied wherever it is found. No other PDF dictionary uses these /S values.
+_PDF_ACTION_TYPES = frozenset(
+    {
+        "/GoTo", "/GoToR", "/GoToE", "/GoToDp", "/Launch", "/Thread", "/URI", "/Sound", "/Movie", "/Hide",
+        "/Named", "/SubmitForm", "/ResetForm", "/ImportData", "/JavaScript", "/SetOCGState", "/Rendition",
+        "/Trans", "/GoTo3DView", "/RichMediaExecute",
+    }
+)  # fmt: skip
+# Keys that hold actions (/OpenAction, /AA, the /A of links, widgets and bookmarks), scripts, forms
+# (whose fields compute and submit with scripts) or embedded files (which a reader offers to open).
+_PDF_ACTIVE_KEYS = (
+    "/OpenAction", "/AA", "/JS", "/JavaScript", "/AcroForm", "/XFA", "/EmbeddedFiles", "/EF", "/RichMediaContent",
+)  # fmt: skip
+# Annotations that exist to play, run or carry something: dropped whole.
+_PDF_ACTIVE_ANNOTATIONS = frozenset({"/FileAttachment", "/Movie", "/Sound", "/Screen", "/RichMedia", "/3D"})
+
+
+def _pdf_value(item: Any, key: str) -> Any:
+    """``item[key]`` resolved when it is a reference (``dict.get`` of pypdf's dictionaries is not)."""
+    value = item.get(key)
+    return value.get_object() if value is not None else None
+
+
+def _pdf_name_in(item: Any, key: str, names: frozenset[str]) -> bool:
+    value = _pdf_value(item, key)
+    return isinstance(value, str) and value in names
+
+
+def _disarm_pdf_object(item: Any) -> None:
+    """Strip one dictionary of what a reader could run or open."""
+    from pypdf.generic import ArrayObject, DictionaryObject
+
+    if _pdf_name_in(item, "/S", _PDF_ACTION_TYPES) or _pdf_name_in(item, "/Type", frozenset({"/Action"})):
+        item.clear()
+        return
+    for key in _PDF_ACTIVE_KEYS:
+        item.pop(key, None)
+    # /A is an action in links, widgets, bookmarks and screen annotations; elsewhere a dictionary
+    # under /A (structure attributes) is of no use to a page copied on its own.
+    if isinstance(_pdf_value(item, "/A"), DictionaryObject):
+        item.pop("/A")
+    annotations = _pdf_value(item, "/Annots")
+    if isinstance(annotations, ArrayObject):
+        annotations[:] = [
+            annotation
+            for annotation in annotations
+            if not (
+                isinstance(annotation.get_object(), DictionaryObject)
+                and _pdf_name_in(annotation.get_object(), "/Subtype", _PDF_ACTIVE_ANNOTATIONS)
+            )
+        ]
+
+
+def _disarm_pdf(pages: Iterable[Any]) -> None:
+    """Remove every action, script, form and embedded file reachable from ``pages``, before they are
+    copied: the copy then holds nothing of them, whichever key (/A, /AA, /Next, a widget's /Parent
+    field, a private key) led there."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    seen: set[tuple[int, int]] = set()
+    pending: list[Any] = list(pages)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            _disarm_pdf_object(item)
+            pending.extend(item.values())
+        elif isinstance(item, ArrayObject):
+            pending.extend(item)
+
+
 def _rewrite_pdf(data: bytes, name: str) -> bytes:
     """The pages again, in a new document without the metadata of the original (its /Info
     dictionary, its XMP stream and the pages' own XMP), which word processors fill with the name of
-    whoever wrote it."""
+    whoever wrote it, and without anything a reader could run: the document's own catalog (its open
+    action, scripts, form, bookmarks and embedded files) stays behind, and the pages lose their
+    actions, links' actions, form widgets' scripts and file or media annotations (``_disarm_pdf``)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.errors import PdfReadError
 
@@ -299,7 +378,9 @@ def _rewrite_pdf(data: bytes, name: str) -> bytes:
                 name=name,
             )
         writer = PdfWriter()
-        for page in reader.pages:
+        pages = list(reader.pages)
+        _disarm_pdf(pages)
+        for page in pages:
             page.pop("/Metadata", None)
             page.pop("/PieceInfo", None)
             writer.add_page(page)
