@@ -39,6 +39,7 @@ from lapor.reports.services import (
     report_forward,
     report_note,
 )
+from tests.images import large_png, record_decodes
 
 SECRET = "Rahasia Pemilik Kamera"
 
@@ -227,6 +228,28 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded():
     # 40,000 × 40,000 pixels would take 4.8 GB to decode; the file is a few dozen bytes.
     error = _rejected(prepare_upload, upload("bom.png", png_claiming(40_000, 40_000)))
     assert "pixels" in str(error.message)
+
+
+def test_a_picture_over_the_pixel_budget_is_refused_before_it_is_decoded(monkeypatch):
+    # 7000 × 7000 (49 megapixels) is over the default budget; the file is a few kilobytes.
+    decoded = record_decodes(monkeypatch)
+    error = _rejected(prepare_uploads, [upload("besar.png", large_png(7000, 7000))])
+    assert "at most 40 megapixels" in str(error.message)
+    assert decoded == []
+
+
+def test_pictures_over_the_budget_of_one_upload_together_are_refused_before_any_is_decoded(settings, monkeypatch):
+    settings.REPORT_ATTACHMENT_MAX_PIXELS = 1_000_000
+    settings.REPORT_ATTACHMENT_MAX_BATCH_PIXELS = 2_000_000
+    decoded = record_decodes(monkeypatch)
+    # Each is under the budget of one picture; the three together are not.
+    pictures = [upload(f"{number}.png", large_png(1000, 800)) for number in range(3)]
+    error = _rejected(prepare_uploads, [upload("catatan.txt", b"isi"), *pictures])
+    assert "at most 2 megapixels in all" in str(error.message)
+    assert decoded == []
+
+    assert len(prepare_uploads(pictures[:2])) == 2
+    assert decoded == [(1000, 800), (1000, 800)]
 
 
 def test_a_damaged_image_is_refused():

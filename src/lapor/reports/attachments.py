@@ -17,8 +17,10 @@ Limits (settings, with the defaults used when a setting is absent):
 - REPORT_ATTACHMENT_MAX_BYTES: all the files of one report together (10 MB);
 - REPORT_ATTACHMENT_MAX_FILE_BYTES: one file, as uploaded and as stored (the total);
 - REPORT_ATTACHMENT_MAX_COUNT: files per report (10);
-- REPORT_ATTACHMENT_MAX_PIXELS: pixels an image may decode to (50 million; a JPEG counts at the reduced
-  scale it is decoded at), the guard against decompression bombs;
+- REPORT_ATTACHMENT_MAX_PIXELS: pixels an image may decode to (40 million; a JPEG counts at the reduced
+  scale it is decoded at), the guard against decompression bombs, read from the header before decoding;
+- REPORT_ATTACHMENT_MAX_BATCH_PIXELS: pixels all the images of one upload may decode to together (120
+  million, ten phone photos), so that the decoding work of one request is bounded too;
 - REPORT_ATTACHMENT_MAX_DIMENSION: the longest side of a stored image (4096 px).
 """
 
@@ -48,7 +50,8 @@ from lapor.reports.models import Attachment
 
 FIELD = "attachments"
 DEFAULT_MAX_COUNT = 10
-DEFAULT_MAX_PIXELS = 50_000_000
+DEFAULT_MAX_PIXELS = 40_000_000
+DEFAULT_MAX_BATCH_PIXELS = 120_000_000
 DEFAULT_MAX_DIMENSION = 4096
 JPEG_QUALITY = 85
 WEBP_QUALITY = 85
@@ -128,6 +131,7 @@ class AttachmentLimits:
     file_bytes: int
     count: int
     pixels: int
+    batch_pixels: int
     dimension: int
 
 
@@ -138,6 +142,7 @@ def attachment_limits() -> AttachmentLimits:
         file_bytes=int(getattr(settings, "REPORT_ATTACHMENT_MAX_FILE_BYTES", total)),
         count=int(getattr(settings, "REPORT_ATTACHMENT_MAX_COUNT", DEFAULT_MAX_COUNT)),
         pixels=int(getattr(settings, "REPORT_ATTACHMENT_MAX_PIXELS", DEFAULT_MAX_PIXELS)),
+        batch_pixels=int(getattr(settings, "REPORT_ATTACHMENT_MAX_BATCH_PIXELS", DEFAULT_MAX_BATCH_PIXELS)),
         dimension=int(getattr(settings, "REPORT_ATTACHMENT_MAX_DIMENSION", DEFAULT_MAX_DIMENSION)),
     )
 
@@ -414,32 +419,58 @@ def _to_srgb(image: Image.Image, mode: str) -> Image.Image:
     return image.convert(mode)
 
 
-def _reencode_image(data: bytes, kind: FileKind, name: str, limits: AttachmentLimits) -> bytes:
+def _damaged_image(name: str) -> ReportError:
+    return _rejected(_("“%(name)s” could not be read as an image; it may be damaged.") % {"name": name}, name=name)
+
+
+def _open_image(data: bytes, kind: FileKind, name: str, limits: AttachmentLimits) -> Image.Image:
+    """The image with only its header read: refused, before anything is decoded, when it would decode
+    to more than the pixel budget (Image.open is lazy; decoding waits for load())."""
     too_many_pixels = _rejected(
         _("“%(name)s” has too many pixels; send a smaller picture (at most %(megapixels)d megapixels).")
         % {"name": name, "megapixels": limits.pixels // 1_000_000},
         name=name,
     )
-    damaged = _rejected(_("“%(name)s” could not be read as an image; it may be damaged.") % {"name": name}, name=name)
     try:
         # Pillow refuses to open more than twice its own pixel limit (DecompressionBombError); below
-        # that, the limit configured here decides, before anything is decoded.
-        with Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[kind]]) as opened:
-            if kind == FileKind.JPEG:
-                # Decode a large JPEG at 1/2, 1/4 or 1/8 scale: less memory for the same result.
-                opened.draft(opened.mode, (limits.dimension, limits.dimension))
-            width, height = opened.size
-            if width * height > limits.pixels:
-                raise too_many_pixels
-            opened.load()
-            image = ImageOps.exif_transpose(opened) or opened
-            has_alpha = kind != FileKind.JPEG and image.has_transparency_data
-            image = _to_srgb(image, "RGBA" if has_alpha else "RGB")
+        # that, the limit configured here decides.
+        opened = Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[kind]])
+        if kind == FileKind.JPEG:
+            # Decode a large JPEG at 1/2, 1/4 or 1/8 scale: less memory for the same result.
+            opened.draft(opened.mode, (limits.dimension, limits.dimension))
     except Image.DecompressionBombError:
         raise too_many_pixels from None
     # struct.error comes from some cut-off headers.
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error):
-        raise damaged from None
+        raise _damaged_image(name) from None
+    width, height = opened.size
+    if width * height > limits.pixels:
+        opened.close()
+        raise too_many_pixels
+    return opened
+
+
+def _pixels_before_decoding(upload: UploadedFile[Any], limits: AttachmentLimits) -> int:
+    """How many pixels ``upload`` would decode to, from its header (0 for a file that is no image)."""
+    name = clean_name(upload.name or "")
+    data = _read(upload, name, limits)
+    kind = sniff(data)
+    if kind not in IMAGE_KINDS:
+        return 0
+    with _open_image(data, kind, name, limits) as opened:
+        width, height = opened.size
+    return width * height
+
+
+def _reencode_image(data: bytes, kind: FileKind, name: str, limits: AttachmentLimits) -> bytes:
+    with _open_image(data, kind, name, limits) as opened:
+        try:
+            opened.load()
+            image = ImageOps.exif_transpose(opened) or opened
+            has_alpha = kind != FileKind.JPEG and image.has_transparency_data
+            image = _to_srgb(image, "RGBA" if has_alpha else "RGB")
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error):
+            raise _damaged_image(name) from None
     image.thumbnail((limits.dimension, limits.dimension), Image.Resampling.LANCZOS)
     # Pixels only: a new image carries none of the original's metadata, whatever a format's writer
     # would otherwise copy from ``info``.
@@ -519,6 +550,18 @@ def prepare_uploads(
             _("A report may have at most %(count)d files; it has %(existing)d already.")
             % {"count": limits.count, "existing": existing_count},
             limit=limits.count,
+        )
+    # Every picture's size is read from its header before any is decoded: the pictures of one upload
+    # are refused together when decoding them all would cost too much.
+    pixels = sum(_pixels_before_decoding(item, limits) for item in files if not isinstance(item, PreparedFile))
+    if pixels > limits.batch_pixels:
+        raise _rejected(
+            _(
+                "These pictures together have too many pixels: at most %(megapixels)d megapixels in all. "
+                "Send fewer or smaller pictures."
+            )
+            % {"megapixels": limits.batch_pixels // 1_000_000},
+            limit=limits.batch_pixels,
         )
     prepared = [item if isinstance(item, PreparedFile) else prepare_upload(item, limits=limits) for item in files]
     for item in prepared:
