@@ -403,6 +403,8 @@ def _rewrite_pdf(data: bytes, name: str) -> bytes:
 
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+# Modes Pillow resamples smoothly; palette and 1-bit pictures are converted before they are resized.
+_RESIZABLE_MODES = frozenset({"RGB", "RGBA", "L", "LA", "CMYK"})
 
 
 def _to_srgb(image: Image.Image, mode: str) -> Image.Image:
@@ -466,9 +468,13 @@ def _reencode_image(data: bytes, kind: FileKind, name: str, limits: AttachmentLi
     with _open_image(data, kind, name, limits) as opened:
         try:
             opened.load()
-            image = ImageOps.exif_transpose(opened) or opened
-            has_alpha = kind != FileKind.JPEG and image.has_transparency_data
-            image = _to_srgb(image, "RGBA" if has_alpha else "RGB")
+            # In place: a picture that needs no turning is not copied whole.
+            ImageOps.exif_transpose(opened, in_place=True)
+            has_alpha = kind != FileKind.JPEG and opened.has_transparency_data
+            if opened.mode in _RESIZABLE_MODES:
+                # Made small first, so that the colour conversion copies the small picture, not the large one.
+                opened.thumbnail((limits.dimension, limits.dimension), Image.Resampling.LANCZOS)
+            image = _to_srgb(opened, "RGBA" if has_alpha else "RGB")
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error):
             raise _damaged_image(name) from None
     image.thumbnail((limits.dimension, limits.dimension), Image.Resampling.LANCZOS)
