@@ -465,6 +465,24 @@ def test_every_action_and_script_of_a_pdf_is_removed():
     assert any("/Dest" in annotation for annotation in kept)
 
 
+def test_a_pdf_whose_dictionaries_use_action_keys_for_other_things_is_kept():
+    # A measurement dictionary's /S and /A hold number formats (arrays), not actions.
+    writer = PdfWriter()
+    page = writer.add_blank_page(200, 200)
+    number_format = _dictionary(U=TextStringObject("m"), C=NumberObject(1))
+    measure = _dictionary(Type=_name("/Measure"), S=ArrayObject([number_format]), A=ArrayObject([number_format]))
+    page[_name("/VP")] = ArrayObject([_dictionary(Type=_name("/Viewport"), Measure=measure)])
+    original = io.BytesIO()
+    writer.write(original)
+
+    prepared = prepare_upload(upload("denah.pdf", original.getvalue()))
+
+    rewritten = PdfReader(io.BytesIO(prepared.content))
+    viewports = rewritten.pages[0]["/VP"]
+    assert isinstance(viewports, ArrayObject)
+    assert viewports[0].get_object()["/Measure"]["/A"][0]["/U"] == "m"
+
+
 def test_a_password_protected_pdf_is_refused_with_the_reason():
     writer = PdfWriter()
     writer.add_blank_page(100, 100)
