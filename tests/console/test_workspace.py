@@ -34,7 +34,7 @@ from lapor.reports.services import (
     report_note,
 )
 from tests.console.conftest import ConsoleClient
-from tests.images import photo_upload
+from tests.images import large_png, photo_upload, record_decodes
 from tests.reports.conftest import World
 
 OTHER_VILLAGE = "36.74.01.1002"  # same district (Serpong), another village
@@ -567,6 +567,56 @@ def test_a_refused_file_refuses_the_follow_up_with_the_error_next_to_the_files(
     assert response.status_code == 400
     assert 'id="id_follow_up-attachments-error"' in text_of(response)
     assert (fresh(report).status, event_count(report)) == (Status.DISPATCHED, before)
+
+
+@pytest.mark.parametrize(
+    ("files", "limit", "message"),
+    [
+        pytest.param(
+            lambda: [SimpleUploadedFile("denah.png", large_png(7000, 7000), content_type="image/png")],
+            {},
+            "“denah.png” has too many pixels; send a smaller picture (at most 40 megapixels).",
+            id="a picture of 49 megapixels",
+        ),
+        pytest.param(
+            lambda: [SimpleUploadedFile("laporan.txt", b"a" * 2049, content_type="text/plain")],
+            {"REPORT_ATTACHMENT_MAX_FILE_BYTES": 2048},
+            "“laporan.txt” is too big: each file may be at most 2.0\xa0KB.",
+            id="a file over the size of one file",
+        ),
+        pytest.param(
+            lambda: [photo_upload(f"foto {number}.jpg") for number in range(3)],
+            {"REPORT_ATTACHMENT_MAX_COUNT": 2},
+            "A report may have at most 2 files",
+            id="more files than a report may have",
+        ),
+    ],
+)
+def test_staff_files_are_bound_as_citizens_files_are(
+    setting: Setting, console_client: ConsoleClient, *, settings, tmp_path, monkeypatch, files, limit, message
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    for name, value in limit.items():
+        setattr(settings, name, value)
+    report = forwarded_to_transport(setting)
+    before = event_count(report)
+    decoded = record_decodes(monkeypatch)
+    response = console_client(setting.world.officer).post(
+        action_url(report, "follow_up"),
+        {
+            "follow_up-kind": "progress",
+            "follow_up-message": "Foto pekerjaan terlampir.",
+            "follow_up-visibility": Visibility.PUBLIC,
+            "follow_up-attachments": files(),
+        },
+    )
+    assert response.status_code == 400
+    assert 'id="id_follow_up-attachments-error"' in text_of(response)
+    assert message in text_of(response)
+    assert (fresh(report).status, event_count(report)) == (Status.DISPATCHED, before)
+    assert not Attachment.objects.filter(report=report).exists()
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
+    assert decoded == []
 
 
 def test_follow_up_is_refused_for_the_national_admin_and_the_copy_holder(

@@ -5,10 +5,12 @@ for a sentinel word written only into reports the public must never see."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import timedelta
 from decimal import Decimal
+from xml.etree import ElementTree
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -329,6 +331,27 @@ def test_rss_and_atom_per_region_and_institution(client, world):
     assert client.get(reverse("portal:feed_rss"), {"wilayah": "99.99"}).status_code == 404
     assert client.get(reverse("portal:feed_rss"), {"wilayah": "bukan"}).status_code == 404
     assert client.get(reverse("portal:feed_atom"), {"instansi": "tidak-ada"}).status_code == 404
+
+
+MARKUP_BODY = f"Petugas menulis <script>alert(1)</script> dan &lt;b&gt;tebal&lt;/b&gt; lalu {SECRET_PHONE}."
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_rss_descriptions_are_text_a_reader_cannot_turn_into_markup(client, world):
+    publish(world, title="Skrip di laporan", body=MARKUP_BODY)
+    channel = ElementTree.fromstring(text_of(client.get(reverse("portal:feed_rss"))))
+    [description] = [item.findtext("description") or "" for item in channel.iter("item")]
+    # Readers render an RSS description as HTML: what they render must be the citizen's characters.
+    assert "<" not in description
+    assert html.unescape(description) == MARKUP_BODY.replace(SECRET_PHONE, MASK)
+
+
+def test_atom_summaries_are_typed_as_text(client, world):
+    publish(world, title="Skrip di laporan", body=MARKUP_BODY)
+    feed = ElementTree.fromstring(text_of(client.get(reverse("portal:feed_atom"))))
+    [summary] = list(feed.iter(f"{ATOM}summary"))
+    assert summary.get("type") == "text"
+    assert summary.text == MARKUP_BODY.replace(SECRET_PHONE, MASK)
 
 
 def test_the_feed_page_links_the_feeds_of_its_region(client, world):

@@ -17,7 +17,7 @@ from lapor.institutions.services import category_create
 from lapor.reports.choices import ReportWeight, Status
 from lapor.reports.models import Attachment, Report
 from lapor.reports.services import report_dispatch
-from tests.images import photo_upload
+from tests.images import large_png, photo_upload, record_decodes
 from tests.reports.conftest import VILLAGE, World
 
 FILE_URL = "/buat/"
@@ -230,6 +230,20 @@ def test_a_file_that_is_not_what_it_claims_files_nothing(world: World, client: C
     assert response.status_code == 200
     assert 'id="id_attachments-error"' in response.content.decode()
     assert Report.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_picture_over_the_pixel_budget_files_nothing_and_is_not_decoded(
+    world: World, client: Client, monkeypatch: pytest.MonkeyPatch
+):
+    _response, data = send_step(client)
+    decoded = record_decodes(monkeypatch)
+    large = SimpleUploadedFile("denah.png", large_png(7000, 7000), content_type="image/png")
+    response = client.post(FILE_URL, {**data, "guest_email": "sari@example.id", "attachments": [large]})
+    assert 'id="id_attachments-error"' in response.content.decode()
+    assert "(at most 40 megapixels)" in response.content.decode()
+    assert Report.objects.count() == 0
+    assert decoded == []
 
 
 @pytest.mark.django_db

@@ -16,6 +16,15 @@ from django.db import DatabaseError
 from django.template.defaultfilters import filesizeformat
 from PIL import Image, ImageCms
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
 
 from lapor.reports import attachments
 from lapor.reports.attachments import MAX_NAME_LENGTH, clean_name, prepare_upload, prepare_uploads, sniff
@@ -30,6 +39,7 @@ from lapor.reports.services import (
     report_forward,
     report_note,
 )
+from tests.images import large_png, record_decodes
 
 SECRET = "Rahasia Pemilik Kamera"
 
@@ -220,6 +230,28 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded():
     assert "pixels" in str(error.message)
 
 
+def test_a_picture_over_the_pixel_budget_is_refused_before_it_is_decoded(monkeypatch):
+    # 7000 × 7000 (49 megapixels) is over the default budget; the file is a few kilobytes.
+    decoded = record_decodes(monkeypatch)
+    error = _rejected(prepare_uploads, [upload("besar.png", large_png(7000, 7000))])
+    assert "at most 40 megapixels" in str(error.message)
+    assert decoded == []
+
+
+def test_pictures_over_the_budget_of_one_upload_together_are_refused_before_any_is_decoded(settings, monkeypatch):
+    settings.REPORT_ATTACHMENT_MAX_PIXELS = 1_000_000
+    settings.REPORT_ATTACHMENT_MAX_BATCH_PIXELS = 2_000_000
+    decoded = record_decodes(monkeypatch)
+    # Each is under the budget of one picture; the three together are not.
+    pictures = [upload(f"{number}.png", large_png(1000, 800)) for number in range(3)]
+    error = _rejected(prepare_uploads, [upload("catatan.txt", b"isi"), *pictures])
+    assert "at most 2 megapixels in all" in str(error.message)
+    assert decoded == []
+
+    assert len(prepare_uploads(pictures[:2])) == 2
+    assert decoded == [(1000, 800), (1000, 800)]
+
+
 def test_a_damaged_image_is_refused():
     error = _rejected(prepare_upload, upload("rusak.jpg", jpeg(metadata=False)[:200]))
     assert "could not be read as an image" in str(error.message)
@@ -251,6 +283,204 @@ def test_a_pdf_loses_the_metadata_that_names_its_author():
     rewritten = PdfReader(io.BytesIO(prepared.content))
     assert rewritten.metadata is None
     assert len(rewritten.pages) == 2
+
+
+SCRIPT_SENTINEL = "LAPORSCRIPTSENTINEL"
+ACTION_TYPES = {
+    "/GoTo", "/GoToR", "/GoToE", "/GoToDp", "/Launch", "/Thread", "/URI", "/Sound", "/Movie", "/Hide", "/Named",
+    "/SubmitForm", "/ResetForm", "/ImportData", "/JavaScript", "/SetOCGState", "/Rendition", "/Trans",
+    "/GoTo3DView", "/RichMediaExecute",
+}  # fmt: skip
+ACTIVE_KEYS = {"/JS", "/JavaScript", "/AA", "/OpenAction", "/A", "/AcroForm", "/XFA", "/EmbeddedFiles", "/EF"}
+ACTIVE_ANNOTATIONS = {"/FileAttachment", "/Movie", "/Sound", "/Screen", "/RichMedia", "/3D"}
+
+
+def _name(value: str) -> NameObject:
+    return NameObject(value)
+
+
+def _dictionary(**entries) -> DictionaryObject:
+    return DictionaryObject({NameObject(f"/{key}"): value for key, value in entries.items()})
+
+
+def _script(where: str) -> DictionaryObject:
+    return _dictionary(S=_name("/JavaScript"), JS=TextStringObject(f"app.alert('{SCRIPT_SENTINEL} {where}');"))
+
+
+def armed_pdf() -> bytes:
+    """Two pages with a script or an action in every place a PDF reader runs one."""
+    writer = PdfWriter()
+    first = writer.add_blank_page(300, 400)
+    second = writer.add_blank_page(300, 400)
+    content = DecodedStreamObject()
+    content.set_data(b"BT /F1 12 Tf 20 350 Td (Isi laporan) Tj ET")
+    first[_name("/Contents")] = writer._add_object(content)
+    root = writer._root_object
+    # The document: open action, document actions, the document-level script name tree, bookmarks.
+    root[_name("/OpenAction")] = writer._add_object(_script("open"))
+    root[_name("/AA")] = _dictionary(WC=_script("will close"), WS=_script("will save"), DP=_script("did print"))
+    script_stream = DecodedStreamObject()
+    script_stream.set_data(f"app.alert('{SCRIPT_SENTINEL} stream');".encode())
+    stream_action = _dictionary(S=_name("/JavaScript"), JS=writer._add_object(script_stream))
+    root[_name("/Names")] = _dictionary(
+        JavaScript=_dictionary(Names=ArrayObject([TextStringObject("init"), writer._add_object(stream_action)]))
+    )
+    outline_root = _dictionary(Type=_name("/Outlines"), Count=NumberObject(1))
+    outlines = writer._add_object(outline_root)
+    bookmark = writer._add_object(_dictionary(Title=TextStringObject("Bab 1"), Parent=outlines, A=_script("bookmark")))
+    outline_root.update({_name("/First"): bookmark, _name("/Last"): bookmark})
+    root[_name("/Outlines")] = outlines
+    # The first page: its own actions.
+    first[_name("/AA")] = _dictionary(O=_script("page open"), C=_script("page close"))
+    rect = ArrayObject([NumberObject(10), NumberObject(10), NumberObject(90), NumberObject(30)])
+
+    def link(action: DictionaryObject) -> IndirectObject:
+        return writer._add_object(_dictionary(Type=_name("/Annot"), Subtype=_name("/Link"), Rect=rect, A=action))
+
+    chained = _dictionary(S=_name("/GoTo"), D=ArrayObject([second.indirect_reference, _name("/Fit")]))
+    chained[_name("/Next")] = _script("next in chain")
+    annotations = [
+        link(_script("link")),
+        link(_dictionary(S=_name("/URI"), URI=TextStringObject("https://penipu.example/"))),
+        link(_dictionary(S=_name("/Launch"), F=TextStringObject("cmd.exe"))),
+        link(_dictionary(S=_name("/SubmitForm"), F=TextStringObject("https://penipu.example/kirim"))),
+        link(_dictionary(S=_name("/ImportData"), F=TextStringObject("data.fdf"))),
+        link(chained),
+        # An internal link to a page: no action, harmless, kept.
+        writer._add_object(
+            _dictionary(
+                Type=_name("/Annot"),
+                Subtype=_name("/Link"),
+                Rect=rect,
+                Dest=ArrayObject([second.indirect_reference, _name("/Fit")]),
+            )
+        ),
+        # An action reachable through a key no reader uses is not kept either.
+        writer._add_object(
+            _dictionary(
+                Type=_name("/Annot"),
+                Subtype=_name("/Text"),
+                Rect=rect,
+                Contents=TextStringObject("Catatan"),
+                Private=_dictionary(S=_name("/Launch"), F=TextStringObject("setup.exe")),
+            )
+        ),
+        writer._add_object(_dictionary(Type=_name("/Annot"), Subtype=_name("/Screen"), Rect=rect, A=_script("screen"))),
+    ]
+    # A form: a field with calculation, format and keystroke scripts; its widget with its own.
+    field_dictionary = _dictionary(
+        FT=_name("/Tx"),
+        T=TextStringObject("nama"),
+        AA=_dictionary(K=_script("keystroke"), F=_script("format"), V=_script("validate"), C=_script("calc")),
+    )
+    field = writer._add_object(field_dictionary)
+    widget = writer._add_object(
+        _dictionary(
+            Type=_name("/Annot"),
+            Subtype=_name("/Widget"),
+            Rect=rect,
+            Parent=field,
+            A=_script("widget click"),
+            AA=_dictionary(E=_script("enter"), X=_script("exit"), Fo=_script("focus")),
+        )
+    )
+    field_dictionary[_name("/Kids")] = ArrayObject([widget])
+    annotations.append(widget)
+    root[_name("/AcroForm")] = _dictionary(Fields=ArrayObject([field]))
+    # Embedded files: in the document's name tree and in an annotation on the page.
+    writer.add_attachment("setup.exe", b"MZ" + SCRIPT_SENTINEL.encode())
+    embedded = DecodedStreamObject()
+    embedded.set_data(b"MZ" + SCRIPT_SENTINEL.encode())
+    annotations.append(
+        writer._add_object(
+            _dictionary(
+                Type=_name("/Annot"),
+                Subtype=_name("/FileAttachment"),
+                Rect=rect,
+                FS=_dictionary(
+                    Type=_name("/Filespec"),
+                    F=TextStringObject("bukti.exe"),
+                    EF=_dictionary(F=writer._add_object(embedded)),
+                ),
+            )
+        )
+    )
+    first[_name("/Annots")] = ArrayObject(annotations)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def _active_parts(content: bytes) -> list[str]:
+    """What is left, in every object of the document, that a reader could run or open."""
+    reader = PdfReader(io.BytesIO(content))
+    found: list[str] = []
+    size = reader.trailer["/Size"]
+    assert isinstance(size, int)
+    pending = [reader.get_object(number) for number in range(1, size)]
+    pending.append(reader.trailer)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, DictionaryObject):
+            found += [f"key {key}" for key in item if key in ACTIVE_KEYS]
+            for key, kind in (("/S", ACTION_TYPES), ("/Subtype", ACTIVE_ANNOTATIONS)):
+                if isinstance(item.get(key), str) and item.get(key) in kind:
+                    found.append(f"{key} {item.get(key)}")
+            pending += [value for value in item.values() if not isinstance(value, IndirectObject)]
+        elif isinstance(item, ArrayObject):
+            pending += [value for value in item if not isinstance(value, IndirectObject)]
+    return found
+
+
+def test_every_action_and_script_of_a_pdf_is_removed():
+    original = armed_pdf()
+    # The document really carries them, in each place.
+    assert len(_active_parts(original)) > 30
+    assert original.count(SCRIPT_SENTINEL.encode()) > 20
+
+    prepared = prepare_upload(upload("formulir.pdf", original))
+
+    assert _active_parts(prepared.content) == []
+    assert SCRIPT_SENTINEL.encode() not in prepared.content
+    rewritten = PdfReader(io.BytesIO(prepared.content))
+    assert len(rewritten.pages) == 2
+    contents = rewritten.pages[0].get_contents()
+    assert contents is not None
+    assert b"(Isi laporan) Tj" in contents.get_data()
+    annotations = rewritten.pages[0]["/Annots"]
+    assert isinstance(annotations, ArrayObject)
+    kept = [annotation.get_object() for annotation in annotations]
+    # The internal link, the note and the form widget (its appearance) stay, without their actions.
+    assert sorted(annotation["/Subtype"] for annotation in kept if "/Subtype" in annotation) == [
+        "/Link",
+        "/Link",
+        "/Link",
+        "/Link",
+        "/Link",
+        "/Link",
+        "/Link",
+        "/Text",
+        "/Widget",
+    ]
+    assert any("/Dest" in annotation for annotation in kept)
+
+
+def test_a_pdf_whose_dictionaries_use_action_keys_for_other_things_is_kept():
+    # A measurement dictionary's /S and /A hold number formats (arrays), not actions.
+    writer = PdfWriter()
+    page = writer.add_blank_page(200, 200)
+    number_format = _dictionary(U=TextStringObject("m"), C=NumberObject(1))
+    measure = _dictionary(Type=_name("/Measure"), S=ArrayObject([number_format]), A=ArrayObject([number_format]))
+    page[_name("/VP")] = ArrayObject([_dictionary(Type=_name("/Viewport"), Measure=measure)])
+    original = io.BytesIO()
+    writer.write(original)
+
+    prepared = prepare_upload(upload("denah.pdf", original.getvalue()))
+
+    rewritten = PdfReader(io.BytesIO(prepared.content))
+    viewports = rewritten.pages[0]["/VP"]
+    assert isinstance(viewports, ArrayObject)
+    assert viewports[0].get_object()["/Measure"]["/A"][0]["/U"] == "m"
 
 
 def test_a_password_protected_pdf_is_refused_with_the_reason():

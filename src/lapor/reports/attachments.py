@@ -6,8 +6,9 @@ drawn again into a new image, so that nothing of the original file survives but 
 sRGB first) and anything appended after the image data (a JPEG with a ZIP or a script behind it) are
 gone, the EXIF orientation is applied to the pixels, and the size is capped. PDFs are written again
 page by page after a structural check, without their document information (Author, Creator...) and
-XMP metadata, which can name an anonymous reporter; nothing in them is run here, and faces serve every
-attachment as a download (Content-Disposition: attachment, X-Content-Type-Options: nosniff). Web pages and SVG are
+XMP metadata, which can name an anonymous reporter, and without any action, script, form or embedded
+file a reader could run or open; nothing in them is run here, and faces serve every attachment as a
+download (Content-Disposition: attachment, X-Content-Type-Options: nosniff). Web pages and SVG are
 refused because a browser would run the scripts they can carry.
 
 Files are stored under a random name; the user's file name is kept, cleaned, for display only.
@@ -16,8 +17,10 @@ Limits (settings, with the defaults used when a setting is absent):
 - REPORT_ATTACHMENT_MAX_BYTES: all the files of one report together (10 MB);
 - REPORT_ATTACHMENT_MAX_FILE_BYTES: one file, as uploaded and as stored (the total);
 - REPORT_ATTACHMENT_MAX_COUNT: files per report (10);
-- REPORT_ATTACHMENT_MAX_PIXELS: pixels an image may decode to (50 million; a JPEG counts at the reduced
-  scale it is decoded at), the guard against decompression bombs;
+- REPORT_ATTACHMENT_MAX_PIXELS: pixels an image may decode to (40 million; a JPEG counts at the reduced
+  scale it is decoded at), the guard against decompression bombs, read from the header before decoding;
+- REPORT_ATTACHMENT_MAX_BATCH_PIXELS: pixels all the images of one upload may decode to together (120
+  million, ten phone photos), so that the decoding work of one request is bounded too;
 - REPORT_ATTACHMENT_MAX_DIMENSION: the longest side of a stored image (4096 px).
 """
 
@@ -47,7 +50,8 @@ from lapor.reports.models import Attachment
 
 FIELD = "attachments"
 DEFAULT_MAX_COUNT = 10
-DEFAULT_MAX_PIXELS = 50_000_000
+DEFAULT_MAX_PIXELS = 40_000_000
+DEFAULT_MAX_BATCH_PIXELS = 120_000_000
 DEFAULT_MAX_DIMENSION = 4096
 JPEG_QUALITY = 85
 WEBP_QUALITY = 85
@@ -127,6 +131,7 @@ class AttachmentLimits:
     file_bytes: int
     count: int
     pixels: int
+    batch_pixels: int
     dimension: int
 
 
@@ -137,6 +142,7 @@ def attachment_limits() -> AttachmentLimits:
         file_bytes=int(getattr(settings, "REPORT_ATTACHMENT_MAX_FILE_BYTES", total)),
         count=int(getattr(settings, "REPORT_ATTACHMENT_MAX_COUNT", DEFAULT_MAX_COUNT)),
         pixels=int(getattr(settings, "REPORT_ATTACHMENT_MAX_PIXELS", DEFAULT_MAX_PIXELS)),
+        batch_pixels=int(getattr(settings, "REPORT_ATTACHMENT_MAX_BATCH_PIXELS", DEFAULT_MAX_BATCH_PIXELS)),
         dimension=int(getattr(settings, "REPORT_ATTACHMENT_MAX_DIMENSION", DEFAULT_MAX_DIMENSION)),
     )
 
@@ -284,10 +290,88 @@ def _check_pdf(data: bytes, name: str) -> None:
         )
 
 
+# Every kind of action a PDF reader can perform (ISO 32000-2, 12.6.4): none is kept. A dictionary
+# naming one of them is emptied wherever it is found. No other PDF dictionary uses these /S values.
+_PDF_ACTION_TYPES = frozenset(
+    {
+        "/GoTo", "/GoToR", "/GoToE", "/GoToDp", "/Launch", "/Thread", "/URI", "/Sound", "/Movie", "/Hide",
+        "/Named", "/SubmitForm", "/ResetForm", "/ImportData", "/JavaScript", "/SetOCGState", "/Rendition",
+        "/Trans", "/GoTo3DView", "/RichMediaExecute",
+    }
+)  # fmt: skip
+# Keys that hold actions (/OpenAction, /AA, the /A of links, widgets and bookmarks), scripts, forms
+# (whose fields compute and submit with scripts) or embedded files (which a reader offers to open).
+_PDF_ACTIVE_KEYS = (
+    "/OpenAction", "/AA", "/JS", "/JavaScript", "/AcroForm", "/XFA", "/EmbeddedFiles", "/EF", "/RichMediaContent",
+)  # fmt: skip
+# Annotations that exist to play, run or carry something: dropped whole.
+_PDF_ACTIVE_ANNOTATIONS = frozenset({"/FileAttachment", "/Movie", "/Sound", "/Screen", "/RichMedia", "/3D"})
+
+
+def _pdf_value(item: Any, key: str) -> Any:
+    """``item[key]`` resolved when it is a reference (``dict.get`` of pypdf's dictionaries is not)."""
+    value = item.get(key)
+    return value.get_object() if value is not None else None
+
+
+def _pdf_name_in(item: Any, key: str, names: frozenset[str]) -> bool:
+    value = _pdf_value(item, key)
+    return isinstance(value, str) and value in names
+
+
+def _disarm_pdf_object(item: Any) -> None:
+    """Strip one dictionary of what a reader could run or open."""
+    from pypdf.generic import ArrayObject, DictionaryObject
+
+    if _pdf_name_in(item, "/S", _PDF_ACTION_TYPES) or _pdf_name_in(item, "/Type", frozenset({"/Action"})):
+        item.clear()
+        return
+    for key in _PDF_ACTIVE_KEYS:
+        item.pop(key, None)
+    # /A is an action in links, widgets, bookmarks and screen annotations; elsewhere a dictionary
+    # under /A (structure attributes) is of no use to a page copied on its own.
+    if isinstance(_pdf_value(item, "/A"), DictionaryObject):
+        item.pop("/A")
+    annotations = _pdf_value(item, "/Annots")
+    if isinstance(annotations, ArrayObject):
+        annotations[:] = [
+            annotation
+            for annotation in annotations
+            if not (
+                isinstance(annotation.get_object(), DictionaryObject)
+                and _pdf_name_in(annotation.get_object(), "/Subtype", _PDF_ACTIVE_ANNOTATIONS)
+            )
+        ]
+
+
+def _disarm_pdf(pages: Iterable[Any]) -> None:
+    """Remove every action, script, form and embedded file reachable from ``pages``, before they are
+    copied: the copy then holds nothing of them, whichever key (/A, /AA, /Next, a widget's /Parent
+    field, a private key) led there."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    seen: set[tuple[int, int]] = set()
+    pending: list[Any] = list(pages)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            _disarm_pdf_object(item)
+            pending.extend(item.values())
+        elif isinstance(item, ArrayObject):
+            pending.extend(item)
+
+
 def _rewrite_pdf(data: bytes, name: str) -> bytes:
     """The pages again, in a new document without the metadata of the original (its /Info
     dictionary, its XMP stream and the pages' own XMP), which word processors fill with the name of
-    whoever wrote it."""
+    whoever wrote it, and without anything a reader could run: the document's own catalog (its open
+    action, scripts, form, bookmarks and embedded files) stays behind, and the pages lose their
+    actions, links' actions, form widgets' scripts and file or media annotations (``_disarm_pdf``)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.errors import PdfReadError
 
@@ -299,7 +383,9 @@ def _rewrite_pdf(data: bytes, name: str) -> bytes:
                 name=name,
             )
         writer = PdfWriter()
-        for page in reader.pages:
+        pages = list(reader.pages)
+        _disarm_pdf(pages)
+        for page in pages:
             page.pop("/Metadata", None)
             page.pop("/PieceInfo", None)
             writer.add_page(page)
@@ -317,6 +403,8 @@ def _rewrite_pdf(data: bytes, name: str) -> bytes:
 
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+# Modes Pillow resamples smoothly; palette and 1-bit pictures are converted before they are resized.
+_RESIZABLE_MODES = frozenset({"RGB", "RGBA", "L", "LA", "CMYK"})
 
 
 def _to_srgb(image: Image.Image, mode: str) -> Image.Image:
@@ -333,32 +421,62 @@ def _to_srgb(image: Image.Image, mode: str) -> Image.Image:
     return image.convert(mode)
 
 
-def _reencode_image(data: bytes, kind: FileKind, name: str, limits: AttachmentLimits) -> bytes:
+def _damaged_image(name: str) -> ReportError:
+    return _rejected(_("“%(name)s” could not be read as an image; it may be damaged.") % {"name": name}, name=name)
+
+
+def _open_image(data: bytes, kind: FileKind, name: str, limits: AttachmentLimits) -> Image.Image:
+    """The image with only its header read: refused, before anything is decoded, when it would decode
+    to more than the pixel budget (Image.open is lazy; decoding waits for load())."""
     too_many_pixels = _rejected(
         _("“%(name)s” has too many pixels; send a smaller picture (at most %(megapixels)d megapixels).")
         % {"name": name, "megapixels": limits.pixels // 1_000_000},
         name=name,
     )
-    damaged = _rejected(_("“%(name)s” could not be read as an image; it may be damaged.") % {"name": name}, name=name)
     try:
         # Pillow refuses to open more than twice its own pixel limit (DecompressionBombError); below
-        # that, the limit configured here decides, before anything is decoded.
-        with Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[kind]]) as opened:
-            if kind == FileKind.JPEG:
-                # Decode a large JPEG at 1/2, 1/4 or 1/8 scale: less memory for the same result.
-                opened.draft(opened.mode, (limits.dimension, limits.dimension))
-            width, height = opened.size
-            if width * height > limits.pixels:
-                raise too_many_pixels
-            opened.load()
-            image = ImageOps.exif_transpose(opened) or opened
-            has_alpha = kind != FileKind.JPEG and image.has_transparency_data
-            image = _to_srgb(image, "RGBA" if has_alpha else "RGB")
+        # that, the limit configured here decides.
+        opened = Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[kind]])
+        if kind == FileKind.JPEG:
+            # Decode a large JPEG at 1/2, 1/4 or 1/8 scale: less memory for the same result.
+            opened.draft(opened.mode, (limits.dimension, limits.dimension))
     except Image.DecompressionBombError:
         raise too_many_pixels from None
     # struct.error comes from some cut-off headers.
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error):
-        raise damaged from None
+        raise _damaged_image(name) from None
+    width, height = opened.size
+    if width * height > limits.pixels:
+        opened.close()
+        raise too_many_pixels
+    return opened
+
+
+def _pixels_before_decoding(upload: UploadedFile[Any], limits: AttachmentLimits) -> int:
+    """How many pixels ``upload`` would decode to, from its header (0 for a file that is no image)."""
+    name = clean_name(upload.name or "")
+    data = _read(upload, name, limits)
+    kind = sniff(data)
+    if kind not in IMAGE_KINDS:
+        return 0
+    with _open_image(data, kind, name, limits) as opened:
+        width, height = opened.size
+    return width * height
+
+
+def _reencode_image(data: bytes, kind: FileKind, name: str, limits: AttachmentLimits) -> bytes:
+    with _open_image(data, kind, name, limits) as opened:
+        try:
+            opened.load()
+            # In place: a picture that needs no turning is not copied whole.
+            ImageOps.exif_transpose(opened, in_place=True)
+            has_alpha = kind != FileKind.JPEG and opened.has_transparency_data
+            if opened.mode in _RESIZABLE_MODES:
+                # Made small first, so that the colour conversion copies the small picture, not the large one.
+                opened.thumbnail((limits.dimension, limits.dimension), Image.Resampling.LANCZOS)
+            image = _to_srgb(opened, "RGBA" if has_alpha else "RGB")
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error):
+            raise _damaged_image(name) from None
     image.thumbnail((limits.dimension, limits.dimension), Image.Resampling.LANCZOS)
     # Pixels only: a new image carries none of the original's metadata, whatever a format's writer
     # would otherwise copy from ``info``.
@@ -438,6 +556,18 @@ def prepare_uploads(
             _("A report may have at most %(count)d files; it has %(existing)d already.")
             % {"count": limits.count, "existing": existing_count},
             limit=limits.count,
+        )
+    # Every picture's size is read from its header before any is decoded: the pictures of one upload
+    # are refused together when decoding them all would cost too much.
+    pixels = sum(_pixels_before_decoding(item, limits) for item in files if not isinstance(item, PreparedFile))
+    if pixels > limits.batch_pixels:
+        raise _rejected(
+            _(
+                "These pictures together have too many pixels: at most %(megapixels)d megapixels in all. "
+                "Send fewer or smaller pictures."
+            )
+            % {"megapixels": limits.batch_pixels // 1_000_000},
+            limit=limits.batch_pixels,
         )
     prepared = [item if isinstance(item, PreparedFile) else prepare_upload(item, limits=limits) for item in files]
     for item in prepared:

@@ -33,7 +33,8 @@ from django.shortcuts import render, resolve_url
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_datetime
-from django.utils.feedgenerator import Atom1Feed
+from django.utils.feedgenerator import Atom1Feed, SyndicationFeed
+from django.utils.html import escape
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
@@ -353,9 +354,23 @@ class FeedScope:
         return ""
 
 
+class PlainTextAtom1Feed(Atom1Feed):
+    """Atom whose entry summaries are text (type="text"): a reader shows a citizen's "<script>" as
+    those characters instead of turning it back into markup, as it would with Django's type="html"."""
+
+    def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+
+
 class PublicReportsRss(Feed):  # type: ignore[type-arg]
     """The newest public reports of a region (?wilayah=<code>) or an institution with its units
-    (?instansi=<code>), or of the whole country: masked public text only."""
+    (?instansi=<code>), or of the whole country: masked public text only.
+
+    Reports are plain text written by citizens. RSS has no way to say so: readers render an item's
+    description as HTML, so the text goes out HTML-escaped (markup-free HTML that shows the text as
+    written); Atom says type="text" and carries the text itself."""
 
     def get_object(self, request: HttpRequest, *args: Any, **kwargs: Any) -> FeedScope:
         region_code = request.GET.get("wilayah", "").strip()
@@ -394,6 +409,9 @@ class PublicReportsRss(Feed):  # type: ignore[type-arg]
         return str(item["title"])
 
     def item_description(self, item: dict[str, Any]) -> str:
+        return escape(self.summary_text(item))
+
+    def summary_text(self, item: dict[str, Any]) -> str:
         return Truncator(item["body"]).words(80)
 
     def item_link(self, item: dict[str, Any]) -> str:
@@ -413,7 +431,10 @@ class PublicReportsRss(Feed):  # type: ignore[type-arg]
 
 
 class PublicReportsAtom(PublicReportsRss):
-    feed_type = Atom1Feed
+    feed_type: type[SyndicationFeed] = PlainTextAtom1Feed
+
+    def item_description(self, item: dict[str, Any]) -> str:
+        return self.summary_text(item)
 
     def subtitle(self, obj: FeedScope) -> str:
         return self.description(obj)
