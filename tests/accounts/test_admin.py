@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
@@ -10,6 +11,7 @@ from lapor.accounts.services import membership_grant
 from lapor.institutions.choices import InstitutionKind
 from tests.accounts.conftest import MakeInstitution
 from tests.accounts.factories import PASSWORD, UserFactory
+from tests.console.conftest import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +26,7 @@ def superuser() -> User:
 
 @pytest.fixture
 def admin_client(client: Client, superuser: User) -> Client:
-    client.force_login(superuser)
-    return client
+    return verified_login(client, superuser)
 
 
 @pytest.fixture
@@ -336,10 +337,12 @@ def test_memberships_cannot_be_deleted(admin_client: Client, ani: User) -> None:
     assert response.status_code == 403
 
 
-def test_staff_without_model_permissions_cannot_open_the_user_admin(client: Client) -> None:
+def test_staff_who_are_not_superusers_cannot_open_the_user_admin(client: Client) -> None:
+    # Even with every model permission and the second factor proven: the admin is for superusers.
     staff = UserFactory.create(is_staff=True)
-    client.force_login(staff)
-    assert client.get(reverse(CHANGELIST)).status_code == 403
+    staff.user_permissions.set(Permission.objects.filter(content_type__app_label="accounts"))
+    verified_login(client, staff)
+    assert client.get(reverse(CHANGELIST)).status_code == 404
 
 
 def test_change_a_phone_only_account(admin_client: Client) -> None:
