@@ -9,6 +9,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -154,3 +155,26 @@ def test_the_totp_device_pages_do_not_exist(superuser: User) -> None:
     assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
     assert client.get("/admin/otp_static/staticdevice/").status_code == 404
     assert b"otp_totp" not in client.get(reverse("admin:index")).content
+
+
+@pytest.mark.parametrize("who", ["citizen", "superuser_via_portal", "verified_model_staff"])
+def test_a_post_to_the_admin_without_the_right_session_changes_nothing(superuser: User, who: str) -> None:
+    client = Client()
+    if who == "citizen":
+        client.force_login(UserFactory.create(email="warga@example.id"))
+    elif who == "superuser_via_portal":
+        client.force_login(superuser)
+    else:
+        staff = UserFactory.create(is_staff=True, email="staf@example.id")
+        staff.user_permissions.set(Permission.objects.all())
+        verified_login(client, staff)
+    account = {"full_name": "Penyusup", "email": "baru@example.id", "phone": "", "usable_password": "false"}
+    response = client.post(reverse("admin:accounts_user_add"), account)
+    assert response.status_code in (302, 404)
+    if response.status_code == 302:
+        assert response["Location"].startswith(reverse("console:login"))
+    assert not User.objects.filter(email="baru@example.id").exists()
+    response = client.post(reverse("admin:accounts_user_change", args=[superuser.pk]), {"full_name": "Diubah"})
+    assert response.status_code in (302, 404)
+    superuser.refresh_from_db()
+    assert superuser.full_name == "Rudi Root"
