@@ -178,3 +178,16 @@ def test_a_post_to_the_admin_without_the_right_session_changes_nothing(superuser
     assert response.status_code in (302, 404)
     superuser.refresh_from_db()
     assert superuser.full_name == "Rudi Root"
+
+
+def test_a_superuser_without_membership_manages_their_own_sign_in_on_the_console(superuser: User) -> None:
+    client = verified_login(Client(), superuser)
+    device = confirmed_device(superuser)
+    page = client.get(reverse("console:security"))
+    assert page.status_code == 200
+    assert device.key not in page.content.decode()
+    response = client.post(reverse("console:security_recovery_codes"), {"code": totp_code(device, steps_ahead=1)})
+    assert response.status_code == 200
+    assert len(re.findall(r"<li><code>([^<]+)</code></li>", response.content.decode())) == 10
+    # The console's work stays closed to them: they hold no membership.
+    assert client.get(reverse("console:inbox")).status_code == 404

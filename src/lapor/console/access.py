@@ -139,6 +139,28 @@ def staff_required(view: View) -> View:
     return guarded
 
 
+def own_account_required(view: View) -> View:
+    """The guard of the pages about one's own sign-in (devices, recovery codes, sessions): as
+    ``staff_required``, but a superuser without a membership, who signs in here for the Django admin,
+    may use them too."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), login_url=reverse("console:login"))
+        if not signs_in_here(request):
+            raise Http404
+        if not is_verified(request):
+            return second_factor_step(request)
+        now = now_seconds()
+        if session_expired(request, now=now):
+            return end_expired_session(request)
+        session_touch(request, now)
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 def password_step_required(view: View) -> View:
     """For the second-factor pages: a signed-in staff member who has not proven a second factor yet.
     Anonymous visitors go to the sign-in page, others than staff get 404, verified staff the inbox."""

@@ -57,11 +57,11 @@ from lapor.console.access import (
     home_of,
     is_verified,
     now_seconds,
+    own_account_required,
     password_step_required,
     session_expired,
     session_stamp_signed_in,
     signs_in_here,
-    staff_required,
 )
 from lapor.core.ratelimit import client_ip, rate_limit
 
@@ -327,14 +327,14 @@ def _session_end(request: HttpRequest) -> datetime | None:
 
 @never_cache
 @require_http_methods(["GET"])
-@staff_required
+@own_account_required
 def security(request: HttpRequest) -> HttpResponse:
     return _security_page(request)
 
 
 @never_cache
 @require_POST
-@staff_required
+@own_account_required
 def security_recovery_codes(request: HttpRequest) -> HttpResponse:
     form = RecoveryCodesForm(request.POST)
     if not form.is_valid():
@@ -361,7 +361,7 @@ def security_recovery_codes(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@own_account_required
 def security_sessions_end(request: HttpRequest) -> HttpResponse:
     session: SessionBase = request.session
     ended = sessions_end_others(
