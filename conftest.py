@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -33,6 +34,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skipped:
         reporter.write_line(f"CI forbids skipped tests: {len(skipped)} skipped.", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def admin_client(client: Any, admin_user: Any) -> Any:
+    """pytest-django's superuser client, signed in the way the admin requires (lapor.admin_site): through
+    the console, with the second factor proven in this session."""
+    from tests.console.conftest import verified_login
+
+    return verified_login(client, admin_user)
 
 
 @pytest.fixture(autouse=True)

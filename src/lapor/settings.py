@@ -23,7 +23,8 @@ FIELD_ENCRYPTION_KEYS = list(CONFIG.field_encryption_keys)
 DATA_DIR = CONFIG.data_dir
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with Lapor's site: superusers only, signed in through the console (ADR 0007).
+    "lapor.admin_site.LaporAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

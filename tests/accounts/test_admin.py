@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
@@ -10,6 +12,7 @@ from lapor.accounts.services import membership_grant
 from lapor.institutions.choices import InstitutionKind
 from tests.accounts.conftest import MakeInstitution
 from tests.accounts.factories import PASSWORD, UserFactory
+from tests.console.conftest import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +27,7 @@ def superuser() -> User:
 
 @pytest.fixture
 def admin_client(client: Client, superuser: User) -> Client:
-    client.force_login(superuser)
-    return client
+    return verified_login(client, superuser)
 
 
 @pytest.fixture
@@ -336,10 +338,12 @@ def test_memberships_cannot_be_deleted(admin_client: Client, ani: User) -> None:
     assert response.status_code == 403
 
 
-def test_staff_without_model_permissions_cannot_open_the_user_admin(client: Client) -> None:
+def test_staff_who_are_not_superusers_cannot_open_the_user_admin(client: Client) -> None:
+    # Even with every model permission and the second factor proven: the admin is for superusers.
     staff = UserFactory.create(is_staff=True)
-    client.force_login(staff)
-    assert client.get(reverse(CHANGELIST)).status_code == 403
+    staff.user_permissions.set(Permission.objects.filter(content_type__app_label="accounts"))
+    verified_login(client, staff)
+    assert client.get(reverse(CHANGELIST)).status_code == 404
 
 
 def test_change_a_phone_only_account(admin_client: Client) -> None:
@@ -354,3 +358,59 @@ def test_change_a_phone_only_account(admin_client: Client) -> None:
     response = admin_client.get(reverse("admin:auth_user_password_change", args=[user.pk]))
     assert response.status_code == 200
     assert "+6281277778888" in response.content.decode()
+
+
+def test_a_role_change_in_the_admin_is_a_revocation_and_a_grant_on_record(
+    admin_client: Client, superuser: User, ani: User
+) -> None:
+    """A role is changed by ending the membership and granting another, in one save, through the services:
+    both stay on record with who did it and when, and the admin's history names the change."""
+    old = ani.memberships.get()
+    url = reverse("admin:accounts_user_change", args=[ani.pk])
+    rows = _membership_rows(ani)
+    del rows["memberships-0-is_active"]
+    rows.update(
+        {
+            "memberships-TOTAL_FORMS": "2",
+            "memberships-1-user": str(ani.pk),
+            "memberships-1-institution": str(old.institution_id),
+            "memberships-1-role": Role.OVERSIGHT,
+            "memberships-1-is_active": "on",
+        }
+    )
+    response = admin_client.post(url, {**_change_data(ani), **rows})
+    assert response.status_code == 302
+    old.refresh_from_db()
+    assert (old.role, old.is_active, old.revoked_by) == (Role.COORDINATOR, False, superuser)
+    assert old.revoked_at is not None
+    new = ani.memberships.get(is_active=True)
+    assert (new.role, new.institution_id, new.granted_by) == (Role.OVERSIGHT, old.institution_id, superuser)
+    entry = LogEntry.objects.get(object_id=str(ani.pk))
+    assert entry.user_id == superuser.pk
+    assert "membership" in entry.get_change_message().lower()
+
+
+def test_admin_access_is_not_given_from_the_admin(admin_client: Client, ani: User) -> None:
+    """A superuser session (stolen or borrowed) cannot make more superusers, nor staff with permissions."""
+    url = reverse("admin:accounts_user_change", args=[ani.pk])
+    everything = [str(pk) for pk in Permission.objects.values_list("pk", flat=True)[:3]]
+    data = {**_change_data(ani, is_staff="on", is_superuser="on"), **_membership_rows(ani)}
+    response = admin_client.post(url, {**data, "user_permissions": everything})
+    assert response.status_code == 302
+    ani.refresh_from_db()
+    assert (ani.is_staff, ani.is_superuser) == (False, False)
+    assert not ani.user_permissions.exists()
+    html = admin_client.get(url).content.decode()
+    assert 'name="is_superuser"' not in html
+    assert 'name="is_staff"' not in html
+
+
+def test_an_account_that_held_a_membership_is_deactivated_never_deleted(admin_client: Client, ani: User) -> None:
+    assert admin_client.get(reverse("admin:accounts_user_delete", args=[ani.pk])).status_code == 403
+    response = admin_client.post(reverse(CHANGELIST), {"action": "delete_selected", "_selected_action": [str(ani.pk)]})
+    assert User.objects.filter(pk=ani.pk).exists()
+    assert ani.memberships.exists()
+    assert response.status_code in (200, 302)
+    # An account that never held one (a citizen's, say) can still be deleted here.
+    citizen = UserFactory.create(email="warga@example.id")
+    assert admin_client.get(reverse("admin:accounts_user_delete", args=[citizen.pk])).status_code == 200

@@ -28,6 +28,7 @@ from django.test import Client
 from django.urls import reverse
 
 from lapor.accounts.models import User
+from lapor.regions.models import Region
 from tests.console.conftest import (
     AUTH_URL_NAMES,
     ConsoleObjects,
@@ -255,3 +256,277 @@ def test_the_unverified_report_is_the_national_admins(db):
     assert _client("national_admin", objects).get(url).status_code == 200
     for role in ("coordinator", "officer", "outsider", "copy_holder"):
         assert _client(role, objects).get(url).status_code == 404, role
+
+
+# --- the Django admin ------------------------------------------------------------------------------------------
+#
+# Every page of every registered model (changelist, add, change, delete, history), the index, each app's
+# list and the admin's own pages, for every kind of visitor. Decided (ADR 0007): the admin is for active
+# superusers who signed in through the console with their second factor, nobody else; a refusal never
+# reveals the admin to a signed-in person who is no superuser (404, as in the console). A page the model's
+# admin does not offer at all (adding regions, deleting memberships) is 403 for the superuser too: that is
+# Django's answer to a permitted user for a refused action, listed in ADMIN_MODELS so that it is deliberate.
+#
+# Visitors: anonymous; a citizen signed in through the portal; a staff member signed in through the portal
+# (password, no second factor); a superuser signed in through the portal; a staff member of the console
+# (the national admin) with the second factor; someone with Django's is_staff and every model permission,
+# second factor proven, but no superuser; a superuser whose session proved a device but never went through
+# the console's sign-in (no console session clocks); and the superuser signed in as required.
+
+ADMIN_ROLES = (
+    "anonymous",
+    "citizen",
+    "staff_via_portal",
+    "superuser_via_portal",
+    "verified_national_admin",
+    "verified_model_staff",
+    "superuser_outside_console",
+    "superuser",
+)
+# Answers that are a refusal for a signed-in visitor: the admin does not exist for them.
+ADMIN_HIDDEN = frozenset({"citizen", "staff_via_portal", "verified_national_admin", "verified_model_staff"})
+# Visitors sent into the console's sign-in (password, then code or enrolment); never a page.
+ADMIN_SENT_TO_SIGN_IN = frozenset({"anonymous", "superuser_via_portal", "superuser_outside_console"})
+
+
+@dataclasses.dataclass(frozen=True)
+class AdminModel:
+    # Which object the change, delete and history pages are about (built on the console's world).
+    instance: Callable[[ConsoleObjects], object]
+    # The pages the superuser is refused (403) because the model's admin never offers them.
+    refused: frozenset[str] = frozenset()
+
+
+def _notification(objects: ConsoleObjects) -> object:
+    from lapor.notifications.choices import Audience, NotificationChannel
+    from lapor.notifications.models import Notification
+
+    return Notification.objects.create(
+        audience=Audience.REPORTER,
+        channel=NotificationChannel.EMAIL,
+        address="rina@example.id",
+        subject="Laporan Anda",
+        body="Isi pesan.",
+        dedupe_key="matrix:admin",
+    )
+
+
+def _task_result(objects: ConsoleObjects) -> object:
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.create(
+        args_kwargs={"args": [], "kwargs": {}},
+        task_path="lapor.notifications.tasks.deliver_due_notifications",
+        backend_name="default",
+        run_after=timezone.now(),
+        exception_class_path="",
+        traceback="",
+    )
+
+
+def _holiday(objects: ConsoleObjects) -> object:
+    import datetime
+
+    from lapor.core.models import HolidayOverride
+
+    return HolidayOverride.objects.create(
+        date=datetime.date(2026, 12, 24), kind=HolidayOverride.Kind.values[0], name="Cuti"
+    )
+
+
+def _category(objects: ConsoleObjects) -> object:
+    from lapor.institutions.services import category_create
+
+    return category_create(code="jalan", name="Jalan dan jembatan", parent=None)
+
+
+def _group(objects: ConsoleObjects) -> object:
+    from django.contrib.auth.models import Group
+
+    return Group.objects.create(name="Pengelola")
+
+
+# Every registered model needs a row: a model registered later fails until someone decides about it.
+ADMIN_MODELS: dict[str, AdminModel] = {
+    "auth.group": AdminModel(_group),
+    "django_tasks_database.dbtaskresult": AdminModel(_task_result, refused=frozenset({"add", "delete"})),
+    "core.holidayoverride": AdminModel(_holiday),
+    "regions.region": AdminModel(
+        lambda objects: Region.objects.get(code="36.74"),
+        refused=frozenset({"add", "delete"}),
+    ),
+    "institutions.institution": AdminModel(lambda objects: objects.world.transport),
+    "institutions.category": AdminModel(_category),
+    # The reporter holds no membership, so that the delete page is offered (see tests/accounts/test_admin.py
+    # for an account with memberships, which is never deleted).
+    "accounts.user": AdminModel(lambda objects: objects.world.reporter),
+    "accounts.membership": AdminModel(lambda objects: objects.officer_membership, refused=frozenset({"delete"})),
+    "notifications.notification": AdminModel(_notification, refused=frozenset({"add", "delete"})),
+}
+
+
+def _registered_models() -> list[str]:
+    from django.contrib import admin
+
+    return sorted(model._meta.label_lower for model in admin.site._registry)
+
+
+def _admin_urls(label: str, instance: object) -> list[tuple[str, str]]:
+    """(page, URL) of a model's pages in the admin."""
+    app_label, model_name = label.split(".")
+    pk = getattr(instance, "pk")  # noqa: B009 - any model instance
+    return [
+        ("changelist", reverse(f"admin:{app_label}_{model_name}_changelist")),
+        ("add", reverse(f"admin:{app_label}_{model_name}_add")),
+        ("change", reverse(f"admin:{app_label}_{model_name}_change", args=[pk])),
+        ("delete", reverse(f"admin:{app_label}_{model_name}_delete", args=[pk])),
+        ("history", reverse(f"admin:{app_label}_{model_name}_history", args=[pk])),
+    ]
+
+
+def _site_urls() -> list[tuple[str, str]]:
+    app_labels = sorted({label.split(".")[0] for label in _registered_models()})
+    return [
+        ("index", reverse("admin:index")),
+        *[(f"app_list {app_label}", reverse("admin:app_list", args=[app_label])) for app_label in app_labels],
+        ("password_change", reverse("admin:password_change")),
+        ("password_change_done", reverse("admin:password_change_done")),
+        ("jsi18n", reverse("admin:jsi18n")),
+        ("autocomplete", reverse("admin:autocomplete") + "?app_label=accounts&model_name=membership&field_name=user"),
+    ]
+
+
+def _superuser(objects: ConsoleObjects) -> User:
+    user = User.objects.filter(email="root@example.id").first()
+    if user is None:
+        from tests.accounts.factories import UserFactory
+
+        user = UserFactory.create(superuser=True, email="root@example.id", full_name="Rudi Root")
+    return user
+
+
+def _model_staff() -> User:
+    from django.contrib.auth.models import Permission
+
+    from tests.accounts.factories import UserFactory
+
+    user = User.objects.filter(email="staf.django@example.id").first()
+    if user is None:
+        user = UserFactory.create(is_staff=True, email="staf.django@example.id", full_name="Sari Staf")
+        user.user_permissions.set(Permission.objects.all())
+    return user
+
+
+def _admin_client(role: str, objects: ConsoleObjects) -> Client:
+    client = Client()
+    world = objects.world
+    if role == "anonymous":
+        return client
+    if role in ("citizen", "staff_via_portal", "superuser_via_portal"):
+        person = {"citizen": world.reporter, "staff_via_portal": world.coordinator}.get(role) or _superuser(objects)
+        # What the portal's sign-in leaves: signed in with the password, no second factor, no console step.
+        client.force_login(person)
+        return client
+    if role == "verified_national_admin":
+        return verified_login(client, world.national_admin)
+    if role == "verified_model_staff":
+        return verified_login(client, _model_staff())
+    if role == "superuser_outside_console":
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        from tests.console.conftest import confirmed_device
+
+        superuser = _superuser(objects)
+        client.force_login(superuser)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = confirmed_device(superuser).persistent_id
+        session.save()
+        return client
+    return verified_login(client, _superuser(objects))
+
+
+def _secret_material(objects: ConsoleObjects) -> list[str]:
+    """Every TOTP key (hex and base32, as an app would be given it) and every recovery code (as shown
+    once, and as stored) in the world: none may appear in an admin response."""
+    import base64
+
+    from django_otp.plugins.otp_static.models import StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from lapor.accounts.signin import AttemptContext, recovery_codes_regenerate
+    from tests.console.conftest import confirmed_device, totp_code
+
+    superuser = _superuser(objects)
+    codes = recovery_codes_regenerate(
+        user=superuser,
+        code=totp_code(confirmed_device(superuser)),
+        context=AttemptContext.of(address="192.0.2.1", user_agent="matrix"),
+    )
+    material = list(codes)
+    for device in TOTPDevice.objects.all():
+        material.append(device.key)
+        material.append(base64.b32encode(device.bin_key).decode().rstrip("="))
+    material += list(StaticToken.objects.values_list("token", flat=True))
+    return material
+
+
+def _admin_outcome(role: str, refused: bool, status: int, location: str) -> str | None:
+    if status == 500:
+        return "500 (never allowed)"
+    if role in ADMIN_SENT_TO_SIGN_IN:
+        if status == 302 and location.startswith(reverse("console:login")):
+            return None
+        return f"{status} {location} (expected a redirect into the console's sign-in)"
+    if role in ADMIN_HIDDEN:
+        return None if status == 404 else f"{status} {location} (expected 404: the admin is for superusers)"
+    expected = 403 if refused else 200
+    return None if status == expected else f"{status} {location} (expected {expected})"
+
+
+def _check_admin_urls(objects: ConsoleObjects, urls: list[tuple[str, str, bool]]) -> list[str]:
+    secrets = _secret_material(objects)
+    clients = {role: _admin_client(role, objects) for role in ADMIN_ROLES}
+    problems = []
+    for page_name, url, refused in urls:
+        for role in ADMIN_ROLES:
+            # This visitor's session is ended by its first admin request: a new one for each.
+            client = _admin_client(role, objects) if role == "superuser_outside_console" else clients[role]
+            response = client.get(url)
+            problem = _admin_outcome(role, refused, response.status_code, response.get("Location", ""))
+            if problem:
+                problems.append(f"{page_name} {url} {role}: {problem}")
+            body = response.content.decode(errors="replace")
+            leaked = [secret for secret in secrets if secret in body]
+            if leaked:
+                problems.append(f"{page_name} {url} {role}: second-factor material in the response")
+    return problems
+
+
+def test_every_registered_model_has_a_row_in_the_admin_matrix():
+    assert set(_registered_models()) == set(ADMIN_MODELS), (
+        "Decide who may use each model's admin pages: ADMIN_MODELS in tests/console/test_matrix.py."
+    )
+
+
+def test_no_second_factor_secrets_are_registered_in_the_admin():
+    assert not [label for label in _registered_models() if label.startswith("otp_")]
+
+
+@pytest.mark.parametrize("label", sorted(ADMIN_MODELS))
+def test_admin_permission_matrix(db, settings, label):
+    # The task results' pages read each task's backend: the database backend, as in production (the
+    # test settings run tasks at once, a backend that keeps no results).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    row = ADMIN_MODELS[label]
+    objects = build_console_objects(build_world())
+    instance = row.instance(objects)
+    urls = [(page_name, url, page_name in row.refused) for page_name, url in _admin_urls(label, instance)]
+    problems = _check_admin_urls(objects, urls)
+    assert not problems, f"{label}:\n  " + "\n  ".join(problems)
+
+
+def test_admin_site_pages_matrix(db):
+    objects = build_console_objects(build_world())
+    problems = _check_admin_urls(objects, [(page_name, url, False) for page_name, url in _site_urls()])
+    assert not problems, "\n  ".join(problems)

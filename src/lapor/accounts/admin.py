@@ -293,7 +293,18 @@ class UserAdmin(BaseUserAdmin):
     )
     search_fields = ("full_name", "email", "phone")
     ordering = ("-date_joined", "-pk")
-    readonly_fields = ("nik_display", "last_login", "date_joined")
+    # Who may use this admin is not changed from it: a stolen or borrowed superuser session must not be
+    # able to make more superusers. The model's permissions and groups give nothing here (the admin is
+    # for superusers only; the console's rights are memberships).
+    readonly_fields = (
+        "nik_display",
+        "last_login",
+        "date_joined",
+        "is_staff",
+        "is_superuser",
+        "groups",
+        "user_permissions",
+    )
     inlines = (MembershipInline,)
     fieldsets = (
         (None, {"fields": ("full_name", "email", "phone", "password")}),
@@ -304,7 +315,9 @@ class UserAdmin(BaseUserAdmin):
             {
                 "fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions"),
                 "description": _(
-                    "These give access to this admin site only. Work on reports needs a membership below."
+                    "Only active superusers may use this admin site, after signing in through the console "
+                    "with their second factor. Superuser status is given on the server (lapor "
+                    "createsuperuser), not here. Work on reports needs a membership below."
                 ),
             },
         ),
@@ -328,6 +341,19 @@ class UserAdmin(BaseUserAdmin):
     def get_inlines(self, request: HttpRequest, obj: User | None) -> list[type[InlineModelAdmin[Any, Any]]]:
         # Memberships are granted once the account exists, as Django's own user admin does for groups.
         return list(self.inlines) if obj is not None else []
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # An account that holds or held a membership is deactivated, never deleted: deleting it would
+        # erase its memberships, the record of who could act and who allowed it.
+        if obj is not None and obj.memberships.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # The bulk delete does not ask about each account (see has_delete_permission).
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[User], search_term: str

@@ -131,8 +131,13 @@ def identifier_index(identifier: str) -> str:
 
 
 def is_staff_account(user: User) -> bool:
-    """Active, with an active membership in an active institution (the console's notion of staff)."""
-    return user.is_active and Membership.objects.filter(user=user, is_active=True, institution__is_active=True).exists()
+    """Active, with an active membership in an active institution (the console's notion of staff), or an
+    active superuser: the Django admin has no sign-in of its own, superusers sign in here."""
+    if not user.is_active:
+        return False
+    return (
+        user.is_superuser or Membership.objects.filter(user=user, is_active=True, institution__is_active=True).exists()
+    )
 
 
 # --- lockout ---------------------------------------------------------------------------------------------

@@ -55,6 +55,19 @@ def is_staff_member(request: HttpRequest) -> bool:
     return scope.national or bool(scope.memberships)
 
 
+def signs_in_here(request: HttpRequest) -> bool:
+    """Who may use the console's sign-in and second-factor pages: staff members, and active superusers,
+    who sign in here for the Django admin (lapor.admin_site) even without a membership."""
+    user = request.user
+    return is_staff_member(request) or bool(user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def home_of(request: HttpRequest) -> str:
+    """Where a signed-in person lands without a ``next``: the console, or the admin for a superuser who
+    is no staff member (the console's pages would be 404 for them)."""
+    return console_home() if is_staff_member(request) else reverse("admin:index")
+
+
 def is_verified(request: HttpRequest) -> bool:
     """Whether this session proved a second factor (django_otp's OTPMiddleware)."""
     verified = getattr(request.user, "is_verified", None)
@@ -87,7 +100,8 @@ def session_stamp_signed_in(request: HttpRequest, *, now: float | None = None) -
     request.session[SESSION_LAST_SEEN] = moment
 
 
-def _touch(request: HttpRequest, now: float) -> None:
+def session_touch(request: HttpRequest, now: float) -> None:
+    """Records a request of a live staff session (for the idle limit)."""
     last_seen = request.session.get(SESSION_LAST_SEEN, 0)
     if now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
         request.session[SESSION_LAST_SEEN] = now
@@ -119,7 +133,29 @@ def staff_required(view: View) -> View:
         now = now_seconds()
         if session_expired(request, now=now):
             return end_expired_session(request)
-        _touch(request, now)
+        session_touch(request, now)
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def own_account_required(view: View) -> View:
+    """The guard of the pages about one's own sign-in (devices, recovery codes, sessions): as
+    ``staff_required``, but a superuser without a membership, who signs in here for the Django admin,
+    may use them too."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), login_url=reverse("console:login"))
+        if not signs_in_here(request):
+            raise Http404
+        if not is_verified(request):
+            return second_factor_step(request)
+        now = now_seconds()
+        if session_expired(request, now=now):
+            return end_expired_session(request)
+        session_touch(request, now)
         return view(request, *args, **kwargs)
 
     return guarded
@@ -133,12 +169,12 @@ def password_step_required(view: View) -> View:
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), login_url=reverse("console:login"))
-        if not is_staff_member(request):
+        if not signs_in_here(request):
             raise Http404
         if is_verified(request):
             if session_expired(request):
                 return end_expired_session(request)
-            return redirect(console_home())
+            return redirect(home_of(request))
         return view(request, *args, **kwargs)
 
     return guarded

@@ -54,14 +54,14 @@ from lapor.accounts.signin import (
 )
 from lapor.console.access import (
     SESSION_SIGNED_IN_AT,
-    console_home,
-    is_staff_member,
+    home_of,
     is_verified,
     now_seconds,
+    own_account_required,
     password_step_required,
     session_expired,
     session_stamp_signed_in,
-    staff_required,
+    signs_in_here,
 )
 from lapor.core.ratelimit import client_ip, rate_limit
 
@@ -191,9 +191,9 @@ def _user(request: HttpRequest) -> User:
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
     next_url = _next_of(request)
-    signed_in = request.user.is_authenticated and is_staff_member(request) and is_verified(request)
+    signed_in = request.user.is_authenticated and signs_in_here(request) and is_verified(request)
     if signed_in and not session_expired(request):
-        return HttpResponseRedirect(next_url or console_home())
+        return HttpResponseRedirect(next_url or home_of(request))
     form = LoginForm(request.POST or None, initial={"next": next_url})
     if request.method == "POST" and form.is_valid():
         # A ceiling per client address against floods; the lock of each account is the records' business.
@@ -243,7 +243,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                     )
                     % {"count": remaining},
                 )
-            return HttpResponseRedirect(next_url or console_home())
+            return HttpResponseRedirect(next_url or home_of(request))
     return render(request, "console/auth/verify.html", {"form": form})
 
 
@@ -287,7 +287,7 @@ def enroll(request: HttpRequest) -> HttpResponse:
             return render(
                 request,
                 "console/auth/recovery_codes.html",
-                {"codes": codes, "continue_url": next_url or console_home(), "first_time": True},
+                {"codes": codes, "continue_url": next_url or home_of(request), "first_time": True},
             )
     return render(
         request,
@@ -327,14 +327,14 @@ def _session_end(request: HttpRequest) -> datetime | None:
 
 @never_cache
 @require_http_methods(["GET"])
-@staff_required
+@own_account_required
 def security(request: HttpRequest) -> HttpResponse:
     return _security_page(request)
 
 
 @never_cache
 @require_POST
-@staff_required
+@own_account_required
 def security_recovery_codes(request: HttpRequest) -> HttpResponse:
     form = RecoveryCodesForm(request.POST)
     if not form.is_valid():
@@ -361,7 +361,7 @@ def security_recovery_codes(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@own_account_required
 def security_sessions_end(request: HttpRequest) -> HttpResponse:
     session: SessionBase = request.session
     ended = sessions_end_others(
