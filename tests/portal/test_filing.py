@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from lapor.core.ids import format_tracking_id
 from lapor.institutions.services import category_create
 from lapor.reports.choices import ReportWeight, Status
 from lapor.reports.models import Attachment, Report
@@ -199,6 +201,31 @@ def test_a_guest_files_with_a_photo_and_lands_on_the_private_page(
     private_path = response["Location"].split("?")[0]
     assert [message.to for message in mail.outbox] == [["sari@example.id"]]
     assert f"https://lapor.example.id{private_path}" in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_a_guest_with_both_contacts_gets_the_private_link_by_email_and_by_sms(
+    world: World, client: Client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    # As `make run` without SITE_URL: the link is built from the address the report was filed at.
+    settings.SITE_URL = ""
+    settings.SMS_BACKEND = "file"
+    settings.DATA_DIR = tmp_path
+    _response, data = send_step(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(FILE_URL, {**data, "guest_email": "sari@example.id", "guest_phone": "0812-3456-7890"})
+    report = Report.objects.get()
+    private_link = "http://testserver" + response["Location"].split("?")[0]
+    assert [message.to for message in mail.outbox] == [["sari@example.id"]]
+    assert private_link in mail.outbox[0].body
+    sent = [json.loads(line) for line in (tmp_path / "sms" / "outbox.jsonl").read_text().splitlines()]
+    assert [item["to"] for item in sent] == ["+6281234567890"]
+    assert format_tracking_id(report.tracking_id) in sent[0]["message"]
+    assert private_link in sent[0]["message"]
+    # The link in the SMS opens the reporter's own page.
+    page = Client().get(private_link.removeprefix("http://testserver"))
+    assert page.status_code == 200
+    assert "Lampu jalan mati di Jalan Ciater Raya" in page.content.decode()
 
 
 @pytest.mark.django_db

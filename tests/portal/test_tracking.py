@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from lapor.core.ids import format_tracking_id
+from lapor.core.ids import format_tracking_id, parse_tracking_id
 from lapor.reports.choices import ArchiveReason, ReportWeight, Status
 from lapor.reports.models import Report
 from lapor.reports.services import (
@@ -78,13 +78,46 @@ def test_a_mistyped_id_is_caught_by_its_check_symbol(world: World, client: Clien
 
 
 @pytest.mark.django_db
-def test_an_unpublished_report_is_not_revealed_to_others(world: World, client: Client):
+def test_an_unpublished_report_says_received_and_nothing_more_to_anyone(world: World, client: Client):
     report, _secret = guest_report(world)
+    url = reverse("portal:track_report", args=[report.tracking_id])
+    as_guest = client.get(url)
     client.force_login(world.member_of_public)
-    response = client.get(reverse("portal:track_report", args=[report.tracking_id]))
-    unknown = client.get(reverse("portal:track_report", args=["ABCDEFGH2"]))
-    assert response.status_code == unknown.status_code == 404
-    assert "Jalan berlubang" not in response.content.decode()
+    as_someone_else = client.get(url)
+    for response in (as_guest, as_someone_else):
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert f"Report {format_tracking_id(report.tracking_id)} has been received" in html
+        assert "It is not public (yet)" in html
+        assert "Open the private link we sent you by e-mail or SMS" in html
+        assert f'href="{reverse("portal:claim")}"' in html
+        for secret_fact in ("Jalan berlubang", "Lubang besar", "Sari", "Submitted", "Kota Tangerang"):
+            assert secret_fact not in html
+    # The same words whoever asks: only the signed-in visitor's menu differs.
+    assert _main(as_guest) == _main(as_someone_else)
+
+
+@pytest.mark.django_db
+def test_an_unknown_id_is_not_found_and_points_account_holders_to_their_claim(world: World, client: Client):
+    response = client.get(reverse("portal:track_report", args=["4P26Q5XRK"]))
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "No report with this tracking ID" in html
+    assert "It is not public (yet)" not in html
+    assert f'<a href="{reverse("portal:claim")}">claim your reports</a>' in html
+
+
+def test_the_tracking_box_hint_shows_a_real_tracking_id(client: Client):
+    html = client.get(reverse("portal:track")).content.decode()
+    assert "ABCD-EFGH-J" not in html
+    example = "4P2-6Q5-XRK"
+    assert f"e.g. {example}." in html
+    assert parse_tracking_id(example) == "4P26Q5XRK"
+
+
+def _main(response: object) -> str:
+    html = response.content.decode()  # type: ignore[attr-defined]
+    return html[html.index("<main") : html.index("</main>")]
 
 
 @pytest.mark.django_db
@@ -99,7 +132,12 @@ def test_a_published_report_sends_others_to_its_public_page(world: World, client
 def test_a_confidential_report_is_never_sent_to_a_public_page(world: World, client: Client):
     report, _secret = guest_report(world, is_confidential=True)
     report_dispatch(user=world.national_admin, report=report, institution=world.city)
-    assert client.get(reverse("portal:track_report", args=[report.tracking_id])).status_code == 404
+    response = client.get(reverse("portal:track_report", args=[report.tracking_id]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "It is not public (yet)" in html
+    assert "Jalan berlubang" not in html
+    assert "Kota Tangerang" not in html
 
 
 @pytest.mark.django_db

@@ -379,6 +379,8 @@ def _submit(request: HttpRequest, details: DetailsForm, send: SendForm) -> HttpR
                 is_anonymous=extra["is_anonymous"],
                 is_confidential=extra["is_confidential"],
                 idempotency_key=extra["idempotency_key"],
+                # The served address, for the private link in the acknowledgement when SITE_URL is unset.
+                site_url=request.build_absolute_uri("/"),
             )
             if secret and prepared:
                 report_attach(user=user, report=report, files=prepared, via_submission=True)

@@ -32,6 +32,7 @@ from lapor.reports.choices import Action, Actor, ClockState, Status, Visibility
 from lapor.reports.deadlines import overall_deadline_passed
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report
+from lapor.reports.selectors import tracking_id_received
 from lapor.reports.serializers import reporter_view
 from lapor.reports.services import (
     report_appeal,
@@ -42,6 +43,9 @@ from lapor.reports.services import (
     report_refer,
 )
 from lapor.reports.workflow import PUBLISHED, allowed_actions
+
+# A real ID (its last symbol is the check symbol), as core.ids writes it: what people see in their messages.
+EXAMPLE_TRACKING_ID = format_tracking_id("4P26Q5XRK")
 
 REPORTER_ACTIONS = (
     Action.PROVIDE_INFORMATION,
@@ -57,8 +61,13 @@ class TrackForm(forms.Form):
     id = forms.CharField(
         label=_("Tracking ID"),
         max_length=20,
-        help_text=_("Nine letters and digits, as in the message you received, e.g. ABCD-EFGH-J."),
+        help_text=_("Nine letters and digits in three groups, as in the message you received, e.g. %(example)s."),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["id"]
+        field.help_text = str(field.help_text) % {"example": EXAMPLE_TRACKING_ID}
 
     def clean_id(self) -> str:
         parsed = parse_tracking_id(self.cleaned_data["id"])
@@ -149,11 +158,29 @@ def track_report(request: HttpRequest, tracking_id: str) -> HttpResponse:
     published = visible_reports(user).filter(tracking_id=parsed).first()
     if published is not None and published.status in PUBLISHED and not published.is_confidential:
         return HttpResponseRedirect(reverse("portal:report", args=[parsed]))
+    return _not_public(request, parsed)
+
+
+def _not_public(request: HttpRequest, tracking_id: str) -> HttpResponse:
+    """The answer to anyone who is not the reporter, for a report the public may not see.
+
+    It tells whether a report with this ID was received, and nothing else (no title, status, date or
+    institution), in the same words to everybody: the reporter needs to know that the report they just
+    filed arrived and how to reach its private page. Saying that an ID exists is acceptable because the
+    ID is itself a secret (eight random symbols, about 5e11 possibilities) that only its reporter was
+    given; guessing IDs to learn that *some* report exists is slowed by the rate limit on this page and
+    learns nothing about who filed it or what it says. An unknown ID answers 404.
+    """
+    received = tracking_id_received(tracking_id)
     return render(
         request,
         "portal/tracking/not_public.html",
-        {"tracking_id": format_tracking_id(parsed), "again": request.GET.get("ulang") == "1"},
-        status=404,
+        {
+            "tracking_id": format_tracking_id(tracking_id),
+            "received": received,
+            "again": request.GET.get("ulang") == "1",
+        },
+        status=200 if received else 404,
     )
 
 
