@@ -148,6 +148,18 @@ def test_the_second_step_summarises_and_carries_the_first(world: World, client: 
 
 
 @pytest.mark.django_db
+def test_the_review_shows_everything_the_citizen_wrote(world: World, client: Client):
+    category = category_create(code="penerangan-jalan", name="Penerangan jalan", name_en="Street lighting")
+    response = client.post(FILE_URL, details(category=category.code, body="Sudah dua minggu gelap.\nRawan kecelakaan."))
+    html = response.content.decode()
+    summary = html[html.index('id="summary-heading"') : html.index("</dl>")]
+    assert "<dt>What happened</dt><dd>Sudah dua minggu gelap.<br>Rawan kecelakaan.</dd>" in summary
+    assert "<dt>Category</dt><dd>Street lighting</dd>" in summary
+    assert "<dt>Address or landmark</dt><dd>Depan pasar Ciater</dd>" in summary
+    assert '<dt>Files</dt><dd id="summary-files"' in summary
+
+
+@pytest.mark.django_db
 def test_similar_open_reports_nearby_are_offered_before_sending(world: World, client: Client):
     category = category_create(code="penerangan-jalan", name="Penerangan jalan")
     other = world.submit(title="Lampu jalan padam di Ciater", category=category)

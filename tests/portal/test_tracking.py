@@ -12,16 +12,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lapor.core.ids import format_tracking_id, parse_tracking_id
-from lapor.reports.choices import ArchiveReason, ReportWeight, Status
+from lapor.reports.choices import ArchiveReason, ReportWeight, Status, Visibility
 from lapor.reports.models import Report
 from lapor.reports.services import (
     report_archive,
+    report_attach,
+    report_confirm,
     report_dispatch,
     report_follow_up,
     report_forward,
+    report_rate,
     report_request_information,
     report_submit,
 )
+from tests.images import photo_upload
 from tests.reports.conftest import VILLAGE, World
 
 
@@ -238,3 +242,47 @@ def test_the_ombudsman_is_offered_only_once_the_overall_deadline_has_passed(worl
     client.post(url, {"action": "refer"})
     report.refresh_from_db()
     assert report.owner == world.ombudsman
+
+
+@pytest.mark.django_db
+def test_the_answer_comes_before_the_block_that_asks_about_it(world: World, client: Client):
+    report, secret = guest_report(world)
+    completed(world, report)
+    html = client.get(private_url(report, secret)).content.decode()
+    answer = html.index("Lubang sudah ditambal.")
+    assert answer < html.index('id="actions-heading"') < html.index("Is the problem solved?")
+    # The answer is quoted again right above the question, with who gave it.
+    actions = html[html.index('id="actions-heading"') :]
+    assert "The institution's answer" in actions
+    assert actions.index("Lubang sudah ditambal.") < actions.index('value="confirm"')
+
+
+@pytest.mark.django_db
+def test_each_file_says_who_added_it_without_naming_staff(world: World, client: Client):
+    report, secret = guest_report(world)
+    report_attach(user=None, report=report, files=[photo_upload("dari-saya.jpg")], via_submission=True)
+    report = completed(world, report)
+    report_attach(
+        user=world.officer, report=report, files=[photo_upload("hasil-perbaikan.jpg")], visibility=Visibility.REPORTER
+    )
+    html = client.get(private_url(report, secret)).content.decode()
+    files = html[html.index("<h3>Files</h3>") : html.index("</ul>", html.index("<h3>Files</h3>"))]
+    mine, theirs = files.split("hasil-perbaikan.jpg")
+    assert "dari-saya.jpg" in mine
+    assert "added by you" in mine
+    assert f"added by {world.transport.name}" in theirs
+    assert world.officer.full_name not in html
+
+
+@pytest.mark.django_db
+def test_the_rating_is_published_without_the_reporters_comment_or_identity(world: World, client: Client):
+    report, _secret = guest_report(world, is_anonymous=True)
+    report = completed(world, report)
+    report_confirm(user=None, report=report, via_reporter_link=True)
+    report_rate(user=None, report=report, rating=4, comment="Terima kasih, Sari di sini", via_reporter_link=True)
+    html = client.get(reverse("portal:report", args=[report.tracking_id])).content.decode()
+    assert "The reporter's rating" in html
+    assert "★★★★☆" in html
+    assert "4 of 5" in html
+    assert "Terima kasih" not in html
+    assert "Sari" not in html

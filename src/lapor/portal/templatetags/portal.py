@@ -35,6 +35,16 @@ def tracking_id(value: object) -> str:
 
 
 @register.filter
+def stars(value: object) -> str:
+    """A rating from 1 to 5 as five stars, the given ones filled ("★★★★☆")."""
+    try:
+        score = max(0, min(5, int(str(value))))
+    except ValueError:
+        return ""
+    return "★" * score + "☆" * (5 - score)
+
+
+@register.filter
 def without_language_prefix(path: object) -> str:
     """The path without its language prefix ("/en/lacak/" -> "/lacak/"), for the language form's
     ``next``. Django's set_language translates ``next`` by resolving it in the language of its own

@@ -280,6 +280,7 @@ def _reporter_page(request: HttpRequest, report: Report, *, link: str | None) ->
         "private_link": request.build_absolute_uri(_page_url(report, link)) if link else "",
         "new": request.GET.get("baru") == "1",
         "next_steps": _next_steps(view),
+        "asked_about": _asked_about(view, offered),
         "attachment_url": (
             (lambda item: reverse("portal:track_private_attachment", args=[report.tracking_id, link, item]))
             if link
@@ -323,6 +324,18 @@ def _act(request: HttpRequest, report: Report, action: Action, data: dict[str, A
         )
         return str(_("Your appeal was sent: the report will be verified again."))
     raise ReportError(ReportErrorCode.ACTION_NOT_ALLOWED, _("This cannot be done to the report in its current state."))
+
+
+def _asked_about(view: dict[str, Any], offered: list[Action]) -> dict[str, Any] | None:
+    """The entry the offered actions answer (the question asked, or the institution's latest
+    follow-up), quoted right above them: the reporter confirms, disputes or rates what they just read."""
+    if Action.PROVIDE_INFORMATION in offered:
+        wanted = {Action.REQUEST_INFORMATION}
+    elif {Action.CONFIRM, Action.DISPUTE, Action.RATE} & set(offered):
+        wanted = {Action.FOLLOW_UP_FINAL, Action.FOLLOW_UP}
+    else:
+        return None
+    return next((event for event in reversed(view["events"]) if event["action"] in wanted and event["text"]), None)
 
 
 def _next_steps(view: dict[str, Any]) -> list[dict[str, Any]]:
