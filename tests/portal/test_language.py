@@ -24,8 +24,8 @@ def switch(client: Client, page: str, language: str) -> str:
 
 
 @pytest.mark.django_db
-def test_the_language_switch_works_both_ways_on_a_portal_page(client: Client, settings):
-    settings.LANGUAGE_CODE = "id"
+@pytest.mark.usefixtures("indonesian_default")
+def test_the_language_switch_works_both_ways_on_a_portal_page(client: Client):
     page = "/lacak/?id=abc"
     assert "Lacak laporan" in client.get(page).content.decode()
 
@@ -41,8 +41,8 @@ def test_the_language_switch_works_both_ways_on_a_portal_page(client: Client, se
 
 
 @pytest.mark.django_db
-def test_the_language_switch_works_from_a_page_with_arguments(client: Client, settings):
-    settings.LANGUAGE_CODE = "id"
+@pytest.mark.usefixtures("indonesian_default")
+def test_the_language_switch_works_from_a_page_with_arguments(client: Client):
     english = switch(client, "/lacak/4P26Q5XRK/", "en")
     assert english == "/en/lacak/4P26Q5XRK/"
     assert switch(client, english, "id") == "/lacak/4P26Q5XRK/"
