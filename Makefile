@@ -55,7 +55,7 @@ run: install ## Set up the SQLite database with regions and demo data, then star
 	@DEBUG=$${DEBUG:-1} $(MAKE) --no-print-directory serve
 
 serve: install ## Start the web server on http://127.0.0.1:8000 and a task worker (no set-up)
-	@export DEBUG=$${DEBUG:-1}; trap 'kill 0' EXIT INT TERM; \
+	@export DEBUG=$${DEBUG:-1} SITE_URL=$${SITE_URL:-http://127.0.0.1:8000}; trap 'kill 0' EXIT INT TERM; \
 	  $(LAPOR) worker & \
 	  $(LAPOR) runserver 127.0.0.1:8000
 

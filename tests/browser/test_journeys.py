@@ -11,9 +11,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -131,6 +134,75 @@ def test_a_guest_files_a_report_with_a_photo_follows_it_confirms_and_rates(
     assert report.rating == 5
     assert report.rating_comment == "Cepat dan rapi, terima kasih."
     expect(page.locator("main")).to_contain_text("5/5")
+
+
+def test_a_guest_follows_a_new_report_by_its_id_and_by_the_link_in_their_sms(
+    page: Page, browsing: Browsing, world: World, settings: Any, tmp_path: Path
+) -> None:
+    # As `make run` leaves it when SITE_URL is unset; the SMS goes where the file backend writes it.
+    settings.SITE_URL = ""
+    settings.SMS_BACKEND = "file"
+    settings.DATA_DIR = tmp_path
+    page.goto(reverse("portal:file"))
+    incident = (timezone.localdate() - timedelta(days=2)).isoformat()
+    fill_details(page, title="Saluran air tersumbat di Ciater", body="Air meluap ke jalan.", incident=incident)
+    send(page, page.locator("#filing-form button.button-primary"))
+    # The review shows what the guest wrote, not only its title.
+    expect(page.locator("#summary-heading + dl")).to_contain_text("Air meluap ke jalan.")
+    page.locator("[name=guest_phone]").fill("0812-3456-7890")
+    send(page, page.locator("#send-form button.button-primary"))
+    report = Report.objects.get()
+    tracking_id = format_tracking_id(report.tracking_id)
+    expect(page.locator(".notice .tracking-id")).to_have_text(tracking_id)
+
+    # Another day, without the link: the tracking box says it arrived and how to reach it, nothing more.
+    page = browsing.page()
+    page.goto(reverse("portal:track"))
+    expect(page.locator("main")).to_contain_text("4P2-6Q5-XRK")  # the hint shows the real format
+    page.locator("[name=id]").fill(tracking_id)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    with translation.override("id"):
+        received = gettext("Report %(tracking_id)s has been received") % {"tracking_id": tracking_id}
+        not_public = gettext(
+            "It is not public (yet): a report is published once it has been verified, and confidential reports "
+            "are never published. This page says the same to anyone who types this tracking ID and shows nothing "
+            "of the report."
+        )
+    expect(page.locator("main h1")).to_have_text(received)
+    expect(page.locator("main")).to_contain_text(not_public)
+    expect(page.locator("main")).to_contain_text("SMS")
+    expect(page.locator("main")).not_to_contain_text("Saluran air")
+
+    # The SMS the guest got carries the private link; it opens their own page.
+    outbox = (tmp_path / "sms" / "outbox.jsonl").read_text(encoding="utf-8").splitlines()
+    [sms] = [json.loads(line) for line in outbox]
+    assert sms["to"] == "+6281234567890"
+    assert tracking_id in sms["message"]
+    found = re.search(r"https?://\S+/lacak/\S+/k/\S+/", sms["message"])
+    assert found is not None, sms["message"]
+    assert found.group(0).startswith(browsing.origin), found.group(0)
+    page.goto(found.group(0))
+    expect(page.locator("main h1")).to_have_text("Saluran air tersumbat di Ciater")
+    expect(page.locator("main")).to_contain_text("Air meluap ke jalan.")
+
+
+def test_the_language_switch_goes_to_english_and_back(page: Page) -> None:
+    page.goto(reverse("portal:track"))
+    expect(page.locator("html")).to_have_attribute("lang", "id")
+    for language, path, lang in (("en", "/en/lacak/", "en"), ("id", "/lacak/", "id")):
+        page.locator("#language-select").select_option(language)
+        with page.expect_navigation():
+            page.locator("form.language button[type=submit]").click()
+        assert page.url == browsing_url(page, path), page.url
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+    expect(page.locator("main h1")).to_have_text("Lacak laporan")
+
+
+def browsing_url(page: Page, path: str) -> str:
+    origin = re.match(r"https?://[^/]+", page.url)
+    assert origin is not None
+    return origin.group(0) + path
 
 
 def _error_of(page: Page, name: str) -> str:

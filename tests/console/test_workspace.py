@@ -28,6 +28,7 @@ from lapor.reports.models import Attachment, Report, ReportAssignment, ReportCop
 from lapor.reports.selectors import duplicate_candidates, routing_suggestions
 from lapor.reports.services import (
     report_attach,
+    report_claim_by_contact,
     report_dispatch,
     report_follow_up,
     report_forward,
@@ -36,6 +37,7 @@ from lapor.reports.services import (
 from tests.console.conftest import ConsoleClient
 from tests.images import large_png, photo_upload, record_decodes
 from tests.reports.conftest import World
+from tests.reports.test_claim import verified
 
 OTHER_VILLAGE = "36.74.01.1002"  # same district (Serpong), another village
 FAR_VILLAGE = "36.03.01.1001"  # Kabupaten Tangerang
@@ -814,6 +816,22 @@ def test_a_named_report_shows_its_reporter_to_the_staff_handling_it(
     html = text_of(console_client(world.copy_officer).get(page(report)))
     assert SENTINEL_NAME not in html
     assert SENTINEL_EMAIL not in html
+
+
+def test_a_claimed_guest_report_still_shows_the_phone_the_guest_gave(
+    setting: Setting, console_client: ConsoleClient
+) -> None:
+    world = setting.world
+    report = forwarded_to_transport(
+        setting, reporter=None, guest_name="Tamu", guest_email="tamu@example.id", guest_phone="0812-3456-7000"
+    )
+    assert "0812-3456-7000" in text_of(console_client(world.officer).get(page(report)))
+    account = user_create(full_name="Tamu Terdaftar", email="tamu@example.id", password=None)
+    account = verified(account, "tamu@example.id")
+    report_claim_by_contact(user=account)
+    html = text_of(console_client(world.officer).get(page(report)))
+    assert "Tamu Terdaftar" in html
+    assert "0812-3456-7000" in html
 
 
 # --- cost ----------------------------------------------------------------------------------------------

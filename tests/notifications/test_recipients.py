@@ -50,6 +50,10 @@ def addresses(event: ReportEvent) -> dict[str, str]:
     return {row.address: row.audience for row in Notification.objects.filter(event=event)}
 
 
+def reporter_addresses(event: ReportEvent) -> set[str]:
+    return {address for address, audience in addresses(event).items() if audience == Audience.REPORTER}
+
+
 def only(event: ReportEvent, address: str) -> Notification:
     return Notification.objects.get(event=event, address=address)
 
@@ -466,13 +470,18 @@ def test_guests_are_told_on_the_contact_they_gave(world):
     assert (sms.channel, sms.recipient, sms.language, sms.subject) == (NotificationChannel.SMS, None, "id", "")
     assert sms.dedupe_key.endswith(":guest:sms")
 
+    # The acknowledgement (the guest's only way to their private link) goes to every contact given;
+    # what follows goes to one of them, so that nobody gets every message twice.
     both = world.submit(reporter=None, guest_email="tamu@example.id", guest_phone="081234567890")
-    assert addresses(latest_event(both)) == {"tamu@example.id": Audience.REPORTER}
+    assert addresses(latest_event(both)) == {"tamu@example.id": Audience.REPORTER, "+6281234567890": Audience.REPORTER}
     assert only(latest_event(both), "tamu@example.id").body.startswith("Yth. Pelapor,")
+    both = report_dispatch(user=world.national_admin, report=both, institution=world.city)
+    assert reporter_addresses(latest_event(both)) == {"tamu@example.id"}
 
     # Who reported by SMS is answered by SMS.
     texted = world.submit(reporter=None, guest_email="tamu@example.id", guest_phone="081234567890", channel="sms")
-    assert addresses(latest_event(texted)) == {"+6281234567890": Audience.REPORTER}
+    texted = report_dispatch(user=world.national_admin, report=texted, institution=world.city)
+    assert reporter_addresses(latest_event(texted)) == {"+6281234567890"}
 
 
 def test_staff_without_e_mail_get_sms(world):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from lapor.core.ids import format_tracking_id
 from lapor.institutions.services import category_create
 from lapor.reports.choices import ReportWeight, Status
 from lapor.reports.models import Attachment, Report
@@ -146,6 +148,18 @@ def test_the_second_step_summarises_and_carries_the_first(world: World, client: 
 
 
 @pytest.mark.django_db
+def test_the_review_shows_everything_the_citizen_wrote(world: World, client: Client):
+    category = category_create(code="penerangan-jalan", name="Penerangan jalan", name_en="Street lighting")
+    response = client.post(FILE_URL, details(category=category.code, body="Sudah dua minggu gelap.\nRawan kecelakaan."))
+    html = response.content.decode()
+    summary = html[html.index('id="summary-heading"') : html.index("</dl>")]
+    assert "<dt>What happened</dt><dd>Sudah dua minggu gelap.<br>Rawan kecelakaan.</dd>" in summary
+    assert "<dt>Category</dt><dd>Street lighting</dd>" in summary
+    assert "<dt>Address or landmark</dt><dd>Depan pasar Ciater</dd>" in summary
+    assert '<dt>Files</dt><dd id="summary-files"' in summary
+
+
+@pytest.mark.django_db
 def test_similar_open_reports_nearby_are_offered_before_sending(world: World, client: Client):
     category = category_create(code="penerangan-jalan", name="Penerangan jalan")
     other = world.submit(title="Lampu jalan padam di Ciater", category=category)
@@ -199,6 +213,31 @@ def test_a_guest_files_with_a_photo_and_lands_on_the_private_page(
     private_path = response["Location"].split("?")[0]
     assert [message.to for message in mail.outbox] == [["sari@example.id"]]
     assert f"https://lapor.example.id{private_path}" in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_a_guest_with_both_contacts_gets_the_private_link_by_email_and_by_sms(
+    world: World, client: Client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    # As `make run` without SITE_URL: the link is built from the address the report was filed at.
+    settings.SITE_URL = ""
+    settings.SMS_BACKEND = "file"
+    settings.DATA_DIR = tmp_path
+    _response, data = send_step(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(FILE_URL, {**data, "guest_email": "sari@example.id", "guest_phone": "0812-3456-7890"})
+    report = Report.objects.get()
+    private_link = "http://testserver" + response["Location"].split("?")[0]
+    assert [message.to for message in mail.outbox] == [["sari@example.id"]]
+    assert private_link in mail.outbox[0].body
+    sent = [json.loads(line) for line in (tmp_path / "sms" / "outbox.jsonl").read_text().splitlines()]
+    assert [item["to"] for item in sent] == ["+6281234567890"]
+    assert format_tracking_id(report.tracking_id) in sent[0]["message"]
+    assert private_link in sent[0]["message"]
+    # The link in the SMS opens the reporter's own page.
+    page = Client().get(private_link.removeprefix("http://testserver"))
+    assert page.status_code == 200
+    assert "Lampu jalan mati di Jalan Ciater Raya" in page.content.decode()
 
 
 @pytest.mark.django_db

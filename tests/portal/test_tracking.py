@@ -11,17 +11,21 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from lapor.core.ids import format_tracking_id
-from lapor.reports.choices import ArchiveReason, ReportWeight, Status
+from lapor.core.ids import format_tracking_id, parse_tracking_id
+from lapor.reports.choices import ArchiveReason, ReportWeight, Status, Visibility
 from lapor.reports.models import Report
 from lapor.reports.services import (
     report_archive,
+    report_attach,
+    report_confirm,
     report_dispatch,
     report_follow_up,
     report_forward,
+    report_rate,
     report_request_information,
     report_submit,
 )
+from tests.images import photo_upload
 from tests.reports.conftest import VILLAGE, World
 
 
@@ -78,13 +82,46 @@ def test_a_mistyped_id_is_caught_by_its_check_symbol(world: World, client: Clien
 
 
 @pytest.mark.django_db
-def test_an_unpublished_report_is_not_revealed_to_others(world: World, client: Client):
+def test_an_unpublished_report_says_received_and_nothing_more_to_anyone(world: World, client: Client):
     report, _secret = guest_report(world)
+    url = reverse("portal:track_report", args=[report.tracking_id])
+    as_guest = client.get(url)
     client.force_login(world.member_of_public)
-    response = client.get(reverse("portal:track_report", args=[report.tracking_id]))
-    unknown = client.get(reverse("portal:track_report", args=["ABCDEFGH2"]))
-    assert response.status_code == unknown.status_code == 404
-    assert "Jalan berlubang" not in response.content.decode()
+    as_someone_else = client.get(url)
+    for response in (as_guest, as_someone_else):
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert f"Report {format_tracking_id(report.tracking_id)} has been received" in html
+        assert "It is not public (yet)" in html
+        assert "Open the private link we sent you by e-mail or SMS" in html
+        assert f'href="{reverse("portal:claim")}"' in html
+        for secret_fact in ("Jalan berlubang", "Lubang besar", "Sari", "Submitted", "Kota Tangerang"):
+            assert secret_fact not in html
+    # The same words whoever asks: only the signed-in visitor's menu differs.
+    assert _main(as_guest) == _main(as_someone_else)
+
+
+@pytest.mark.django_db
+def test_an_unknown_id_is_not_found_and_points_account_holders_to_their_claim(world: World, client: Client):
+    response = client.get(reverse("portal:track_report", args=["4P26Q5XRK"]))
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "No report with this tracking ID" in html
+    assert "It is not public (yet)" not in html
+    assert f'<a href="{reverse("portal:claim")}">claim your reports</a>' in html
+
+
+def test_the_tracking_box_hint_shows_a_real_tracking_id(client: Client):
+    html = client.get(reverse("portal:track")).content.decode()
+    assert "ABCD-EFGH-J" not in html
+    example = "4P2-6Q5-XRK"
+    assert f"e.g. {example}." in html
+    assert parse_tracking_id(example) == "4P26Q5XRK"
+
+
+def _main(response: object) -> str:
+    html = response.content.decode()  # type: ignore[attr-defined]
+    return html[html.index("<main") : html.index("</main>")]
 
 
 @pytest.mark.django_db
@@ -99,7 +136,12 @@ def test_a_published_report_sends_others_to_its_public_page(world: World, client
 def test_a_confidential_report_is_never_sent_to_a_public_page(world: World, client: Client):
     report, _secret = guest_report(world, is_confidential=True)
     report_dispatch(user=world.national_admin, report=report, institution=world.city)
-    assert client.get(reverse("portal:track_report", args=[report.tracking_id])).status_code == 404
+    response = client.get(reverse("portal:track_report", args=[report.tracking_id]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "It is not public (yet)" in html
+    assert "Jalan berlubang" not in html
+    assert "Kota Tangerang" not in html
 
 
 @pytest.mark.django_db
@@ -200,3 +242,47 @@ def test_the_ombudsman_is_offered_only_once_the_overall_deadline_has_passed(worl
     client.post(url, {"action": "refer"})
     report.refresh_from_db()
     assert report.owner == world.ombudsman
+
+
+@pytest.mark.django_db
+def test_the_answer_comes_before_the_block_that_asks_about_it(world: World, client: Client):
+    report, secret = guest_report(world)
+    completed(world, report)
+    html = client.get(private_url(report, secret)).content.decode()
+    answer = html.index("Lubang sudah ditambal.")
+    assert answer < html.index('id="actions-heading"') < html.index("Is the problem solved?")
+    # The answer is quoted again right above the question, with who gave it.
+    actions = html[html.index('id="actions-heading"') :]
+    assert "The institution's answer" in actions
+    assert actions.index("Lubang sudah ditambal.") < actions.index('value="confirm"')
+
+
+@pytest.mark.django_db
+def test_each_file_says_who_added_it_without_naming_staff(world: World, client: Client):
+    report, secret = guest_report(world)
+    report_attach(user=None, report=report, files=[photo_upload("dari-saya.jpg")], via_submission=True)
+    report = completed(world, report)
+    report_attach(
+        user=world.officer, report=report, files=[photo_upload("hasil-perbaikan.jpg")], visibility=Visibility.REPORTER
+    )
+    html = client.get(private_url(report, secret)).content.decode()
+    files = html[html.index("<h3>Files</h3>") : html.index("</ul>", html.index("<h3>Files</h3>"))]
+    mine, theirs = files.split("hasil-perbaikan.jpg")
+    assert "dari-saya.jpg" in mine
+    assert "added by you" in mine
+    assert f"added by {world.transport.name}" in theirs
+    assert world.officer.full_name not in html
+
+
+@pytest.mark.django_db
+def test_the_rating_is_published_without_the_reporters_comment_or_identity(world: World, client: Client):
+    report, _secret = guest_report(world, is_anonymous=True)
+    report = completed(world, report)
+    report_confirm(user=None, report=report, via_reporter_link=True)
+    report_rate(user=None, report=report, rating=4, comment="Terima kasih, Sari di sini", via_reporter_link=True)
+    html = client.get(reverse("portal:report", args=[report.tracking_id])).content.decode()
+    assert "The reporter's rating" in html
+    assert "★★★★☆" in html
+    assert "4 of 5" in html
+    assert "Terima kasih" not in html
+    assert "Sari" not in html

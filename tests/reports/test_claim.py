@@ -172,3 +172,29 @@ def test_a_deactivated_or_anonymous_user_cannot_claim(world):
         with pytest.raises(ReportError) as error:
             report_claim_by_contact(user=who)  # type: ignore[arg-type]
         assert error.value.code == ReportErrorCode.ACTION_NOT_ALLOWED
+
+
+def test_staff_still_see_the_phone_the_guest_gave_after_an_email_claim(world):
+    report = guest_report(world, guest_email=EMAIL, guest_phone="0812-3456-7000")
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    before = staff_view(report, viewer=world.coordinator)["reporter"]
+    user = verified(user_create(full_name="Tamu Terdaftar", email=EMAIL, password=None), EMAIL)
+
+    report_claim_by_contact(user=user)
+
+    after = staff_view(Report.objects.get(pk=report.pk), viewer=world.coordinator)["reporter"]
+    assert before["phone"] == after["phone"] == "0812-3456-7000"
+    assert after["email"] == EMAIL
+    assert after["name"] == "Tamu Terdaftar"
+
+
+def test_an_account_phone_comes_first_and_a_different_one_given_on_the_report_stays(world):
+    report = guest_report(world, guest_email=EMAIL, guest_phone="0812-3456-7000")
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    user = user_create(full_name="Tamu Terdaftar", email=EMAIL, phone="0813 9999 0000", password=None)
+    verified(user, EMAIL)
+
+    report_claim_by_contact(user=user)
+
+    after = staff_view(Report.objects.get(pk=report.pk), viewer=world.coordinator)["reporter"]
+    assert after["phone"] == "+6281399990000, 0812-3456-7000"

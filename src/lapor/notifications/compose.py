@@ -33,6 +33,7 @@ from lapor.notifications.selectors import (
     Recipient,
     direct_contact,
     privacy_change,
+    reporter_acknowledgement_recipients,
     reporter_hears_of,
     reporter_recipient,
     staff_hear_of,
@@ -122,9 +123,14 @@ def drafts_for_event(
     facts = EventFacts(event=event, report=report, reporter_link=reporter_link)
     if running_clocks is not None:
         facts.__dict__["running_clocks"] = {clock.clock: clock for clock in running_clocks}
-    drafts = []
-    if tell_reporter and (reporter := reporter_recipient(report)) is not None:
-        drafts.append(_compose(facts, reporter, _reporter_context))
+    drafts: list[Draft] = []
+    if tell_reporter:
+        reporters = (
+            reporter_acknowledgement_recipients(report)
+            if event.action == Action.SUBMIT
+            else [reporter for reporter in [reporter_recipient(report)] if reporter is not None]
+        )
+        drafts.extend(_compose(facts, reporter, _reporter_context) for reporter in reporters)
     if tell_staff:
         drafts.extend(_compose(facts, recipient, _staff_context) for recipient in staff_recipients(event, report))
     return drafts

@@ -140,6 +140,25 @@ def reporter_recipient(report: Report) -> Recipient | None:
     )
 
 
+def reporter_acknowledgement_recipients(report: Report) -> list[Recipient]:
+    """Who hears that a report was received: the reporter as usual, and a guest at every contact they
+    gave. A guest has no other way to get their private link than this message, so an e-mail address
+    mistyped, or a phone without signal, must not leave them with nothing."""
+    usual = reporter_recipient(report)
+    if usual is None:
+        return []
+    if report.reporter is not None:
+        return [usual]
+    recipients = [usual]
+    for channel, address in (
+        (NotificationChannel.EMAIL, report.guest_email),
+        (NotificationChannel.SMS, _sms_address(report.guest_phone) if report.guest_phone else None),
+    ):
+        if address and channel != usual.channel:
+            recipients.append(dataclasses.replace(usual, channel=channel, address=address))
+    return recipients
+
+
 def _staff(user: User, institution: Institution | None) -> Recipient | None:
     contact = _user_contact(user, prefer_sms=False)
     if contact is None:

@@ -18,12 +18,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
+from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import CharField, Q, QuerySet, Value
 from django.utils.translation import gettext_lazy as _
 
 from lapor.accounts.choices import Role
+from lapor.accounts.identifiers import normalize_phone
 from lapor.accounts.models import Membership
 from lapor.reports.choices import Action, Actor, Status
 from lapor.reports.errors import ReportError, ReportErrorCode
@@ -203,9 +206,25 @@ def reporter_identity(report: Report, viewer_capacities: frozenset[Actor]) -> di
     if not allowed:
         return None
     if report.reporter is not None:
+        # A guest report claimed by an account keeps the contact the guest gave on it: staff who saw
+        # (or called) that number before the claim must still find it, after the account's own.
         return {
-            "name": report.reporter.full_name,
-            "email": report.reporter.email or "",
-            "phone": report.reporter.phone or "",
+            "name": report.reporter.full_name or report.guest_name,
+            "email": _both(report.reporter.email or "", report.guest_email, same=lambda a, b: a.lower() == b.lower()),
+            "phone": _both(report.reporter.phone or "", report.guest_phone, same=_same_phone),
         }
     return {"name": report.guest_name, "email": report.guest_email, "phone": report.guest_phone}
+
+
+def _both(account: str, given: str, *, same: Callable[[str, str], bool]) -> str:
+    given = given.strip()
+    if not given or (account and same(account, given)):
+        return account
+    return f"{account}, {given}" if account else given
+
+
+def _same_phone(first: str, second: str) -> bool:
+    try:
+        return normalize_phone(first) == normalize_phone(second)
+    except ValidationError:
+        return first == second

@@ -163,6 +163,12 @@ def public_report_detail(tracking_id: str, user: Any = None) -> Report | None:
     )
 
 
+def tracking_id_received(tracking_id: str) -> bool:
+    """Whether any report carries ``tracking_id``, whatever its status or privacy: the one fact the
+    portal tells whoever types an ID of a report that is not public (nothing of the report itself)."""
+    return Report.objects.filter(tracking_id=tracking_id).exists()
+
+
 def report_supported_by(report: Report, user: Any) -> bool:
     """Whether ``user`` supports ``report`` already (False for a visitor who is not signed in)."""
     if not getattr(user, "is_authenticated", False):

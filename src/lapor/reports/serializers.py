@@ -296,6 +296,7 @@ def reporter_view(report: Report) -> dict[str, Any]:
     """The reporter's own report: their text, what happened to it and what is due when."""
     events = _events(report)
     shown = _shown(events, [Visibility.PUBLIC, Visibility.REPORTER])
+    events_by_id = {event.pk: event for event in events}
     attachments = _attachments(report, [Visibility.PUBLIC, Visibility.REPORTER])
     return {
         "tracking_id": report.tracking_id,
@@ -323,9 +324,22 @@ def reporter_view(report: Report) -> dict[str, Any]:
         "clocks": _clocks(report),
         "events": [{**_event_base(event), "text": _text_for_reporter(event)} for event in shown],
         "attachments": [
-            _attachment(item, position=position, show_name=True) for position, item in enumerate(attachments, 1)
+            {
+                **_attachment(item, position=position, show_name=True),
+                **_added_by(events_by_id.get(item.event_id) if item.event_id else None),
+            }
+            for position, item in enumerate(attachments, 1)
         ],
     }
+
+
+def _added_by(event: ReportEvent | None) -> dict[str, Any]:
+    """Who added a file, as the reporter reads it: themselves, or the institution (never a staff
+    member's name: institutions act in public, their people do not). A file without an entry of
+    staff is the reporter's own (sent with the report, or added to it later)."""
+    if event is not None and event.actor_role in _STAFF_ROLES:
+        return {"added_by": "institution", "added_by_institution": _institution(event.actor_institution)}
+    return {"added_by": "reporter", "added_by_institution": None}
 
 
 # --- staff ------------------------------------------------------------------------------------------

@@ -289,9 +289,12 @@ def report_submit(
     is_confidential: bool = False,
     idempotency_key: str = "",
     submitted_by: User | None = None,
+    site_url: str = "",
 ) -> tuple[Report, str]:
     """File a report. Returns the report and the secret of the reporter's private link (empty when
     an idempotent retry returned an earlier report: the secret was given the first time only).
+    ``site_url``: the address the report was filed at (a web request's), which the acknowledgement's
+    private link uses when the deployment sets no SITE_URL.
 
     A retry with the same idempotency key (same reporter and channel) returns the first report,
     also when two retries race: the key is unique in the database.
@@ -322,6 +325,7 @@ def report_submit(
             is_confidential=is_confidential,
             digest=digest,
             submitted_by=submitted_by,
+            site_url=site_url,
         )
     except IntegrityError:
         if digest is not None:
@@ -353,6 +357,7 @@ def _report_submit(
     is_confidential: bool,
     digest: str | None,
     submitted_by: User | None,
+    site_url: str,
 ) -> tuple[Report, str]:
     title = _required_text(title, field="title", maximum=MAX_TITLE)
     body = _required_text(body, field="body", maximum=MAX_BODY)
@@ -430,18 +435,20 @@ def _report_submit(
         # A new report runs only the clocks just started.
         running_clocks=started,
         new_report=True,
-        reporter_link=reporter_link(report.tracking_id, secret),
+        reporter_link=reporter_link(report.tracking_id, secret, site_url=site_url),
     )
     return report, secret
 
 
-def reporter_link(tracking_id: str, secret: str) -> str:
-    """The reporter's private link: SITE_URL and REPORTER_LINK_PATH (the portal's page), or "" when
-    the deployment has no public address to put in a message."""
-    if not settings.SITE_URL:
+def reporter_link(tracking_id: str, secret: str, *, site_url: str = "") -> str:
+    """The reporter's private link: SITE_URL (else ``site_url``, the address the report was filed at)
+    and REPORTER_LINK_PATH (the portal's page), or "" when there is no address to put in a message.
+    The configured address wins: behind a proxy the request's own may be an internal one."""
+    base = settings.SITE_URL or site_url
+    if not base:
         return ""
     path = settings.REPORTER_LINK_PATH.format(tracking_id=tracking_id, secret=secret)
-    return settings.SITE_URL.rstrip("/") + path
+    return base.rstrip("/") + path
 
 
 def _move_submit(report: Report, *, at: datetime, calendar: WorkingCalendar) -> list[ReportClock]:

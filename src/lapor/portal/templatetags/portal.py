@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django import forms, template
+from django.conf import settings
 from django.forms import BoundField
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -31,6 +32,30 @@ def as_datetime(value: object) -> datetime | date | None:
 @register.filter
 def tracking_id(value: object) -> str:
     return format_tracking_id(str(value)) if value else ""
+
+
+@register.filter
+def stars(value: object) -> str:
+    """A rating from 1 to 5 as five stars, the given ones filled ("★★★★☆")."""
+    try:
+        score = max(0, min(5, int(str(value))))
+    except ValueError:
+        return ""
+    return "★" * score + "☆" * (5 - score)
+
+
+@register.filter
+def without_language_prefix(path: object) -> str:
+    """The path without its language prefix ("/en/lacak/" -> "/lacak/"), for the language form's
+    ``next``. Django's set_language translates ``next`` by resolving it in the language of its own
+    request, which has no prefix and so is always the default one: a prefixed path does not resolve
+    there and came back untranslated (English stayed English). Unprefixed, it resolves and is
+    translated into the chosen language either way."""
+    text = str(path)
+    for code, _name in settings.LANGUAGES:
+        if text == f"/{code}" or text.startswith((f"/{code}/", f"/{code}?")):
+            return "/" + text[len(code) + 1 :].lstrip("/")
+    return text
 
 
 @register.simple_tag

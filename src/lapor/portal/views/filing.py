@@ -328,17 +328,28 @@ def _send(request: HttpRequest, details: DetailsForm, send: SendForm) -> HttpRes
 
 def _summary(details: DetailsForm) -> list[tuple[str, str]]:
     cleaned = details.cleaned_data
+    # Everything the citizen wrote or chose, so that they check what is sent, not only its headline.
     rows: list[tuple[str, str]] = [
         (str(_("Kind")), str(ReportKind(cleaned["kind"]).label)),
         (str(_("Title")), cleaned["title"]),
+        (str(_("What happened")), cleaned["body"]),
         (str(_("When")), cleaned["incident_date"].strftime("%d-%m-%Y")),
     ]
+    category = Category.objects.filter(code=cleaned.get("category") or "", is_active=True).first()
+    rows.append((str(_("Category")), _category_name(category) if category else str(_("I do not know"))))
     village = cleaned.get("village")
     if village:
         names = dict(Region.objects.filter(code__in=ancestor_codes(village)).values_list("code", "name"))
         rows.append(
             (str(_("Where")), ", ".join(names[code] for code in reversed(ancestor_codes(village)) if code in names))
         )
+    if cleaned.get("address"):
+        rows.append((str(_("Address or landmark")), cleaned["address"]))
+    if cleaned.get("latitude") is not None and cleaned.get("longitude") is not None:
+        rows.append((str(_("Map point")), f"{cleaned['latitude']}, {cleaned['longitude']}"))
+    target = Institution.objects.filter(code=cleaned.get("target_institution") or "", is_active=True).first()
+    if target is not None:
+        rows.append((str(_("Institution")), target.name))
     return rows
 
 
@@ -379,6 +390,8 @@ def _submit(request: HttpRequest, details: DetailsForm, send: SendForm) -> HttpR
                 is_anonymous=extra["is_anonymous"],
                 is_confidential=extra["is_confidential"],
                 idempotency_key=extra["idempotency_key"],
+                # The served address, for the private link in the acknowledgement when SITE_URL is unset.
+                site_url=request.build_absolute_uri("/"),
             )
             if secret and prepared:
                 report_attach(user=user, report=report, files=prepared, via_submission=True)

@@ -32,6 +32,7 @@ from lapor.reports.choices import Action, Actor, ClockState, Status, Visibility
 from lapor.reports.deadlines import overall_deadline_passed
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report
+from lapor.reports.selectors import tracking_id_received
 from lapor.reports.serializers import reporter_view
 from lapor.reports.services import (
     report_appeal,
@@ -42,6 +43,9 @@ from lapor.reports.services import (
     report_refer,
 )
 from lapor.reports.workflow import PUBLISHED, allowed_actions
+
+# A real ID (its last symbol is the check symbol), as core.ids writes it: what people see in their messages.
+EXAMPLE_TRACKING_ID = format_tracking_id("4P26Q5XRK")
 
 REPORTER_ACTIONS = (
     Action.PROVIDE_INFORMATION,
@@ -57,8 +61,13 @@ class TrackForm(forms.Form):
     id = forms.CharField(
         label=_("Tracking ID"),
         max_length=20,
-        help_text=_("Nine letters and digits, as in the message you received, e.g. ABCD-EFGH-J."),
+        help_text=_("Nine letters and digits in three groups, as in the message you received, e.g. %(example)s."),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["id"]
+        field.help_text = str(field.help_text) % {"example": EXAMPLE_TRACKING_ID}
 
     def clean_id(self) -> str:
         parsed = parse_tracking_id(self.cleaned_data["id"])
@@ -149,11 +158,29 @@ def track_report(request: HttpRequest, tracking_id: str) -> HttpResponse:
     published = visible_reports(user).filter(tracking_id=parsed).first()
     if published is not None and published.status in PUBLISHED and not published.is_confidential:
         return HttpResponseRedirect(reverse("portal:report", args=[parsed]))
+    return _not_public(request, parsed)
+
+
+def _not_public(request: HttpRequest, tracking_id: str) -> HttpResponse:
+    """The answer to anyone who is not the reporter, for a report the public may not see.
+
+    It tells whether a report with this ID was received, and nothing else (no title, status, date or
+    institution), in the same words to everybody: the reporter needs to know that the report they just
+    filed arrived and how to reach its private page. Saying that an ID exists is acceptable because the
+    ID is itself a secret (eight random symbols, about 5e11 possibilities) that only its reporter was
+    given; guessing IDs to learn that *some* report exists is slowed by the rate limit on this page and
+    learns nothing about who filed it or what it says. An unknown ID answers 404.
+    """
+    received = tracking_id_received(tracking_id)
     return render(
         request,
         "portal/tracking/not_public.html",
-        {"tracking_id": format_tracking_id(parsed), "again": request.GET.get("ulang") == "1"},
-        status=404,
+        {
+            "tracking_id": format_tracking_id(tracking_id),
+            "received": received,
+            "again": request.GET.get("ulang") == "1",
+        },
+        status=200 if received else 404,
     )
 
 
@@ -253,6 +280,7 @@ def _reporter_page(request: HttpRequest, report: Report, *, link: str | None) ->
         "private_link": request.build_absolute_uri(_page_url(report, link)) if link else "",
         "new": request.GET.get("baru") == "1",
         "next_steps": _next_steps(view),
+        "asked_about": _asked_about(view, offered),
         "attachment_url": (
             (lambda item: reverse("portal:track_private_attachment", args=[report.tracking_id, link, item]))
             if link
@@ -296,6 +324,18 @@ def _act(request: HttpRequest, report: Report, action: Action, data: dict[str, A
         )
         return str(_("Your appeal was sent: the report will be verified again."))
     raise ReportError(ReportErrorCode.ACTION_NOT_ALLOWED, _("This cannot be done to the report in its current state."))
+
+
+def _asked_about(view: dict[str, Any], offered: list[Action]) -> dict[str, Any] | None:
+    """The entry the offered actions answer (the question asked, or the institution's latest
+    follow-up), quoted right above them: the reporter confirms, disputes or rates what they just read."""
+    if Action.PROVIDE_INFORMATION in offered:
+        wanted = {Action.REQUEST_INFORMATION}
+    elif {Action.CONFIRM, Action.DISPUTE, Action.RATE} & set(offered):
+        wanted = {Action.FOLLOW_UP_FINAL, Action.FOLLOW_UP}
+    else:
+        return None
+    return next((event for event in reversed(view["events"]) if event["action"] in wanted and event["text"]), None)
 
 
 def _next_steps(view: dict[str, Any]) -> list[dict[str, Any]]:

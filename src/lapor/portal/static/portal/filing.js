@@ -85,6 +85,12 @@
       });
       if (!problem && limit && total > limit) { problem = files.dataset.sizeMessage; }
       message.textContent = problem;
+      // The summary above lists the chosen files with the rest of the report.
+      var chosen = document.getElementById("summary-files");
+      if (chosen) {
+        var names = Array.prototype.map.call(files.files, function (file) { return file.name; });
+        chosen.textContent = names.length ? names.join(", ") : chosen.dataset.none;
+      }
       files.setCustomValidity(problem);
       files.setAttribute("aria-invalid", problem ? "true" : "false");
     });
