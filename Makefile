@@ -86,7 +86,7 @@ lock: ## Regenerate the hash-checked requirements from pyproject.toml
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras -o requirements/main.txt pyproject.toml
 
 messages: install ## Extract and compile translations (needs GNU gettext)
-	cd src/lapor && ../../$(LAPOR) makemessages --locale id --locale en --no-obsolete --no-location && ../../$(LAPOR) compilemessages
+	cd src/lapor && DEBUG=1 ../../$(LAPOR) makemessages --locale id --no-obsolete --no-location && DEBUG=1 ../../$(LAPOR) compilemessages --locale id
 
 clean: ## Remove the virtual environment, the npm packages, the copied front-end files and local data (var/)
 	rm -rf $(VENV) node_modules $(VENDOR) var
