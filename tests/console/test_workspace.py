@@ -341,6 +341,69 @@ def test_a_coordinator_dispatches_only_within_its_institution(setting: Setting, 
     assert fresh(report).owner_id == world.transport.pk
 
 
+def test_staff_find_institutions_by_name_within_what_they_may_choose(
+    setting: Setting, console_client: ConsoleClient
+) -> None:
+    world = setting.world
+    report = submitted(setting, target_institution=world.city)  # the city's coordinator verifies it
+    url = reverse("console:report_institutions", args=[report.tracking_id])
+    coordinator = console_client(world.coordinator)
+
+    def found(**query: str) -> list[str]:
+        response = coordinator.get(url, query)
+        assert response.status_code == 200
+        return [row["label"] for row in response.json()["results"]]
+
+    # Where to dispatch: within the city only; a copy: any active institution.
+    assert found(q="dinas", untuk="tujuan") == [
+        "Dinas Lingkungan Hidup (kota-tangsel-dlh)",
+        "Dinas Perhubungan (kota-tangsel-dishub)",
+    ]
+    assert found(q="sosial", untuk="tujuan") == []
+    assert found(q="sosial") == ["Kementerian Sosial (kemensos)"]
+    assert found(q="d") == []  # too short to search
+    # Nobody else reads the list through this report: not a unit officer, not an outsider.
+    for other in (world.officer, world.outsider):
+        assert console_client(other).get(url, {"q": "dinas"}).status_code == 404
+
+    # Names are typed: one that names several institutions is asked again, with the matches.
+    response = coordinator.post(
+        action_url(report, "dispatch"),
+        {"dispatch-other_institution": "Dinas", "dispatch-weight": ReportWeight.LIGHT},
+    )
+    assert response.status_code == 400
+    assert "“Dinas” names several institutions: Dinas Lingkungan Hidup (kota-tangsel-dlh); Dinas Perhubungan" in (
+        text_of(response)
+    )
+    response = coordinator.post(
+        action_url(report, "dispatch"),
+        {
+            "dispatch-other_institution": "dinas perhubungan",
+            "dispatch-weight": ReportWeight.LIGHT,
+            "dispatch-copies": "Kementerian Sosial (kemensos), Dinas Lingkungan",
+        },
+    )
+    assert response.status_code == 302
+    report = fresh(report)
+    assert report.owner_id == world.transport.pk
+    assert set(report.copies.values_list("institution_id", flat=True)) == {
+        world.social_ministry.pk,
+        world.environment.pk,
+    }
+
+
+def test_the_weight_says_what_it_means_and_the_deadline_it_sets(
+    setting: Setting, console_client: ConsoleClient
+) -> None:
+    html = text_of(console_client(setting.world.national_admin).get(page(submitted(setting))))
+    hint = re.search(r'<select name="dispatch-weight"[^>]*aria-describedby="([^"]+)"', html)
+    assert hint is not None
+    explanation = re.search(rf'id="{hint.group(1)}">([^<]*)<', html)
+    assert explanation is not None
+    for part in ("Light: a simple matter", "2 working days", "5 working days", "14 working days", "60 working days"):
+        assert part in explanation.group(1)
+
+
 def test_dispatch_is_refused_for_oversight_and_the_report_is_unchanged(
     setting: Setting, console_client: ConsoleClient
 ) -> None:

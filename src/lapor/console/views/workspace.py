@@ -144,7 +144,7 @@ def _resolve_institutions(
             found.append(by_code)
             continue
         by_name = list(allowed.filter(Q(name__iexact=entry) | Q(short_name__iexact=entry))[:2]) or list(
-            allowed.filter(name__icontains=entry).order_by("path")[: INSTITUTION_MATCHES + 1]
+            allowed.filter(name__icontains=entry).order_by("depth", "name")[: INSTITUTION_MATCHES + 1]
         )
         if len(by_name) == 1:
             found.append(by_name[0])
