@@ -876,6 +876,7 @@ def test_internal_notes_stay_with_staff_and_the_message_reaches_the_reporter(
     internal = re.findall(r'<li class="event event-internal"[^>]*>(.*?)</li>', html, re.S)
     assert any("INTERNAL-D7" in item for item in internal)
     assert any("INTERNAL-F7" in item for item in internal)
+    assert "<strong>Message to the reporter:</strong> PESAN-D7" in html
     staff = Notification.objects.filter(report_id=report.pk, audience=Audience.STAFF)
     assert any("INTERNAL-D7: pelapor ini sering melapor" in row.body for row in staff)
 

@@ -1030,6 +1030,8 @@ def _timeline(view: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 **event,
                 "internal": event["visibility"] == Visibility.STAFF,
+                # What a dispatch or forward told the reporter (its internal note is an event of its own).
+                "to_reporter": event["action"] in (Action.DISPATCH, Action.FORWARD),
                 "status_label": (
                     Status(event["to_status"]).label
                     if event["to_status"] != event["from_status"] and event["to_status"] in Status.values
