@@ -10,6 +10,14 @@
   refused without calling anything.
 - `console:report_attachment` (/konsol/laporan/<id>/lampiran/<n>/): a file the viewer's `staff_view`
   lists, as a download under the name it shows.
+- `console:report_institutions` (/konsol/laporan/<id>/instansi/?q=…): for whoever may dispatch the
+  report now, the institutions whose name holds the text typed into the dispatch form (JSON), so that
+  staff type names, not codes; the form itself also takes a name, and says when one names several.
+
+Every free-text field says next to it who reads what is typed there (staff only, the reporter, the
+public). A dispatch and a forward carry an internal note (an event of its own, visible to staff only)
+and, apart from it, an optional message to the reporter. The dispatch form's privacy boxes only add
+privacy, through the privacy service; lifting a flag is the privacy panel's work alone.
 
 The report is read only through `access.access_report`, and only staff capacities open the
 workspace: anyone else, a member of the public who may read a published report included, gets the
