@@ -235,3 +235,52 @@ def test_the_sign_in_pages_have_no_serious_accessibility_problems(browsing: Brow
     problems["security"] = axe_violations(page)
     found = {name: describe_violations(violations) for name, violations in problems.items() if violations}
     assert not found, found
+
+
+def test_the_inbox_fits_a_phone_and_staff_find_institutions_by_name(browsing: Browsing, world: World) -> None:
+    _staff(world, world.national_admin)
+    reports = [
+        world.submit(title="Lampu penerangan jalan umum di sepanjang Jalan Raya Ciater Barat mati total sejak lama"),
+        world.submit(title="Trotoar retak"),
+        world.submit(title="Saluran air tersumbat sampah di depan Pasar Ciater hingga banjir setiap hujan deras"),
+    ]
+
+    admin = enrol_and_sign_in(browsing, world.national_admin)
+    admin.set_viewport_size({"width": 390, "height": 844})
+    admin.goto(reverse("console:inbox") + "?antrian=verifikasi")
+    rows = admin.locator("tr[data-inbox-row]")
+    expect(rows).to_have_count(len(reports))
+    width = admin.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the inbox is {width} px wide on a 390 px screen"
+    for index in range(len(reports)):
+        row = rows.nth(index)
+        for cell in (row.locator(".cell-id"), row.locator(".cell-title"), row.locator(".cell-status")):
+            expect(cell).to_be_visible()
+            box = cell.bounding_box()
+            assert box is not None
+            assert box["x"] >= 0, (cell.inner_text(), box)
+            assert box["x"] + box["width"] <= 390, (cell.inner_text(), box)
+    expect(rows.first.locator(".cell-status")).to_contain_text("Belum Terverifikasi")
+    problems = describe_violations(axe_violations(admin))
+    assert not problems, problems
+
+    # "Or another institution" and "Copies to" take names: typing part of one lists the matches.
+    open_report(admin, reports[1], queue="verifikasi")
+    assert admin.evaluate("() => document.documentElement.scrollWidth") <= 390
+    dispatch = admin.locator("#dispatch")
+    expect(dispatch).to_contain_text("60 hari kerja")  # what "Bobot" means, next to it
+    typed = dispatch.locator("[name=dispatch-other_institution]")
+    typed.press_sequentially("perhubung")
+    choice = dispatch.locator(".institution-results button", has_text=world.transport.name)
+    expect(choice).to_be_visible()
+    choice.click()
+    expect(typed).to_have_value(f"{world.transport.name} ({world.transport.code})")
+    copies = dispatch.locator("[name=dispatch-copies]")
+    copies.press_sequentially("sosial")
+    dispatch.locator(".institution-results button", has_text=world.social_ministry.name).click()
+    expect(copies).to_have_value(f"{world.social_ministry.name} ({world.social_ministry.code}), ")
+    send(admin, dispatch.locator("button[type=submit]"))
+    report = reports[1]
+    report.refresh_from_db()
+    assert (report.status, report.owner) == (Status.DISPATCHED, world.transport)
+    assert list(report.copies.values_list("institution", flat=True)) == [world.social_ministry.pk]

@@ -111,6 +111,7 @@ ARGUMENT_DEFAULTS: dict[str, str] = {"tracking_id": "forwarded"}
 # ".attribute"; the attribute defaults to tracking_id for reports and pk for the rest).
 URL_ARGUMENTS: dict[str, dict[str, str]] = {
     "console:report_attachment": {"attachment_id": "forwarded_attachment"},
+    "console:report_institutions": {"tracking_id": "new"},
     "console:manage_institution": {"pk": "city"},
     "console:manage_unit_create": {"pk": "city"},
     "console:manage_unit_rename": {"pk": "transport"},

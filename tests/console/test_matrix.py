@@ -130,6 +130,9 @@ EXPECTATIONS: dict[str, Expect] = {
     # The report workspace and its files.
     "console:report": page(REPORT_VIEWERS),
     "console:report_attachment": page(REPORT_VIEWERS),
+    # Institutions by name for the dispatch form: only for who may dispatch the report now (the new
+    # report, still with the national institution: the national admin); 404 for everyone else.
+    "console:report_institutions": page({"national_admin"}),
     "console:report_dispatch": _report_action(),
     "console:report_forward": _report_action(),
     "console:report_follow_up": _report_action(),

@@ -8,6 +8,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -21,6 +22,8 @@ from lapor.accounts.services import user_create
 from lapor.console.views.workspace import PANELS
 from lapor.institutions.models import Category
 from lapor.institutions.services import category_create, follow_up_template_create, institution_set_categories
+from lapor.notifications.choices import Audience
+from lapor.notifications.models import Notification
 from lapor.regions.choices import RegionKind, RegionLevel
 from lapor.regions.models import Region
 from lapor.reports.choices import Action, ArchiveReason, ReportWeight, Status, Visibility
@@ -292,7 +295,9 @@ def test_dispatch_errors_are_shown_next_to_their_fields(setting: Setting, consol
         {"dispatch-other_institution": "tidak-ada", "dispatch-weight": ReportWeight.LIGHT},
     )
     assert response.status_code == 400
-    assert 'id="id_dispatch-other_institution-error">No active institution has this code.<' in text_of(response)
+    assert 'id="id_dispatch-other_institution-error">No institution you may choose is called “tidak-ada”.<' in text_of(
+        response
+    )
     assert fresh(report).status == Status.SUBMITTED
 
 
@@ -327,7 +332,8 @@ def test_a_coordinator_dispatches_only_within_its_institution(setting: Setting, 
         {"dispatch-other_institution": world.social_ministry.code, "dispatch-weight": ReportWeight.NORMATIVE},
     )
     assert response.status_code == 400
-    assert "A coordinator dispatches only within its own institution." in text_of(response)
+    # Only the city's own subtree is offered or accepted, by name or by code.
+    assert f"No institution you may choose is called “{world.social_ministry.code}”." in text_of(response)
     assert fresh(report).owner_id == world.city.pk
     response = client.post(
         action_url(report, "dispatch"),
@@ -335,6 +341,69 @@ def test_a_coordinator_dispatches_only_within_its_institution(setting: Setting, 
     )
     assert response.status_code == 302
     assert fresh(report).owner_id == world.transport.pk
+
+
+def test_staff_find_institutions_by_name_within_what_they_may_choose(
+    setting: Setting, console_client: ConsoleClient
+) -> None:
+    world = setting.world
+    report = submitted(setting, target_institution=world.city)  # the city's coordinator verifies it
+    url = reverse("console:report_institutions", args=[report.tracking_id])
+    coordinator = console_client(world.coordinator)
+
+    def found(**query: str) -> list[str]:
+        response = coordinator.get(url, query)
+        assert response.status_code == 200
+        return [row["label"] for row in response.json()["results"]]
+
+    # Where to dispatch: within the city only; a copy: any active institution.
+    assert found(q="dinas", untuk="tujuan") == [
+        "Dinas Lingkungan Hidup (kota-tangsel-dlh)",
+        "Dinas Perhubungan (kota-tangsel-dishub)",
+    ]
+    assert found(q="sosial", untuk="tujuan") == []
+    assert found(q="sosial") == ["Kementerian Sosial (kemensos)"]
+    assert found(q="d") == []  # too short to search
+    # Nobody else reads the list through this report: not a unit officer, not an outsider.
+    for other in (world.officer, world.outsider):
+        assert console_client(other).get(url, {"q": "dinas"}).status_code == 404
+
+    # Names are typed: one that names several institutions is asked again, with the matches.
+    response = coordinator.post(
+        action_url(report, "dispatch"),
+        {"dispatch-other_institution": "Dinas", "dispatch-weight": ReportWeight.LIGHT},
+    )
+    assert response.status_code == 400
+    assert "“Dinas” names several institutions: Dinas Lingkungan Hidup (kota-tangsel-dlh); Dinas Perhubungan" in (
+        text_of(response)
+    )
+    response = coordinator.post(
+        action_url(report, "dispatch"),
+        {
+            "dispatch-other_institution": "dinas perhubungan",
+            "dispatch-weight": ReportWeight.LIGHT,
+            "dispatch-copies": "Kementerian Sosial (kemensos), Dinas Lingkungan",
+        },
+    )
+    assert response.status_code == 302
+    report = fresh(report)
+    assert report.owner_id == world.transport.pk
+    assert set(report.copies.values_list("institution_id", flat=True)) == {
+        world.social_ministry.pk,
+        world.environment.pk,
+    }
+
+
+def test_the_weight_says_what_it_means_and_the_deadline_it_sets(
+    setting: Setting, console_client: ConsoleClient
+) -> None:
+    html = text_of(console_client(setting.world.national_admin).get(page(submitted(setting))))
+    hint = re.search(r'<select name="dispatch-weight"[^>]*aria-describedby="([^"]+)"', html)
+    assert hint is not None
+    explanation = re.search(rf'id="{hint.group(1)}">([^<]*)<', html)
+    assert explanation is not None
+    for part in ("Light: a simple matter", "2 working days", "5 working days", "14 working days", "60 working days"):
+        assert part in explanation.group(1)
 
 
 def test_dispatch_is_refused_for_oversight_and_the_report_is_unchanged(
@@ -452,6 +521,54 @@ def test_hold_and_archive_are_refused_for_the_unit_officer(setting: Setting, con
 
 
 # --- duplicate candidates and merge ------------------------------------------------------------------
+
+
+def test_duplicates_rank_category_and_place_first_and_ignore_words_most_reports_share(
+    setting: Setting, console_client: ConsoleClient
+) -> None:
+    world = setting.world
+    # The district's everyday words: most reports here are about something on a "jalan raya".
+    for topic in ("Parkir liar", "Trotoar rusak", "Pohon tumbang", "Genangan air", "Pedagang kaki lima", "Halte"):
+        dispatched_to_city(setting, category=None, title=f"{topic} di jalan raya", body=f"{topic} di jalan raya.")
+    same_road = dispatched_to_city(
+        setting, category=None, title="Sampah menumpuk di jalan raya", body="Sampah di jalan raya belum diangkut."
+    )
+    same_thing = dispatched_to_city(
+        setting,
+        village_code=OTHER_VILLAGE,
+        title="Penerangan jalan umum tidak menyala",
+        body="PJU di depan sekolah tidak menyala sejak Senin.",
+    )
+    same_spot = dispatched_to_city(
+        setting,
+        village_code=OTHER_VILLAGE,
+        title="PJU rusak",
+        body="Tiang PJU miring.",
+        latitude=Decimal("-6.301000"),
+        longitude=Decimal("106.700500"),
+    )
+    wordy = dispatched_to_city(
+        setting, category=None, title="Lampu taman padam gelap total", body="Lampu taman padam, gelap total malam hari."
+    )
+    report = submitted(
+        setting,
+        title="Lampu penerangan jalan raya padam",
+        body="Lampu padam, jalan raya gelap total malam hari.",
+        latitude=Decimal("-6.300000"),
+        longitude=Decimal("106.700000"),
+    )
+
+    candidates = duplicate_candidates(report, world.national_admin)
+
+    # Same category at the same spot, then same category in the district, before a report of another
+    # category that shares many words; "jalan raya", shared by most reports here, makes nobody a candidate.
+    assert [candidate.report.pk for candidate in candidates] == [same_spot.pk, same_thing.pk, wordy.pk]
+    assert same_road.pk not in {candidate.report.pk for candidate in candidates}
+    assert not {"jalan", "raya"} & {word for candidate in candidates for word in candidate.shared_words}
+    assert candidates[0].distance_metres is not None
+    assert candidates[0].distance_metres < 200
+    html = text_of(console_client(world.national_admin).get(page(report)))
+    assert re.search(r"about 1\d\d m away", html)
 
 
 def test_duplicate_candidates_say_why_and_one_click_merges(setting: Setting, console_client: ConsoleClient) -> None:
@@ -702,16 +819,152 @@ def test_staff_make_a_report_more_private_only_the_national_admin_less(
     response = national.post(action_url(report, "privacy"), {})
     assert response.status_code == 400
     assert "The privacy flags are as they were: nothing to change." in text_of(response)
-    # At dispatch, too: the coordinator cannot lift the anonymity the reporter asked for.
+    # At dispatch, too: the coordinator cannot lift the anonymity the reporter asked for. The box comes
+    # ticked and fixed, and a form sent without it (as a browser sends an unticked box) lifts nothing.
     report = submitted(setting, target_institution=world.city, is_anonymous=True)
+    html = text_of(coordinator.get(page(report)))
+    box = re.search(r'<input type="checkbox" name="dispatch-is_anonymous"[^>]*>', html)
+    assert box is not None
+    assert " disabled " in box.group()
+    assert " checked>" in box.group()
     response = coordinator.post(
         action_url(report, "dispatch"),
         {"dispatch-institution": world.transport.code, "dispatch-weight": ReportWeight.NORMATIVE},
     )
-    assert response.status_code == 400
-    assert "Only the national admin may make a report less private." in text_of(response)
-    assert fresh(report).status == Status.SUBMITTED
+    assert response.status_code == 302
+    assert fresh(report).status == Status.DISPATCHED
     assert fresh(report).is_anonymous
+
+
+def test_a_dispatch_sent_without_the_privacy_boxes_keeps_the_report_private(
+    setting: Setting, console_client: ConsoleClient
+) -> None:
+    world = setting.world
+    report = submitted(setting, is_anonymous=True, is_confidential=True)
+    response = console_client(world.national_admin).post(
+        action_url(report, "dispatch"),
+        {"dispatch-institution": world.city.code, "dispatch-weight": ReportWeight.NORMATIVE},
+    )
+    assert response.status_code == 302
+    report = fresh(report)
+    assert (report.status, report.is_anonymous, report.is_confidential) == (Status.DISPATCHED, True, True)
+    assert not ReportEvent.objects.filter(report=report, action=Action.REDACT).exists()
+
+
+def test_ticking_the_privacy_boxes_at_dispatch_goes_through_the_privacy_service(
+    setting: Setting, console_client: ConsoleClient
+) -> None:
+    world = setting.world
+    report = submitted(setting)
+    response = console_client(world.national_admin).post(
+        action_url(report, "dispatch"),
+        {
+            "dispatch-institution": world.city.code,
+            "dispatch-weight": ReportWeight.NORMATIVE,
+            "dispatch-is_anonymous": "on",
+            "dispatch-is_confidential": "on",
+        },
+    )
+    assert response.status_code == 302
+    report = fresh(report)
+    assert (report.status, report.is_anonymous, report.is_confidential) == (Status.DISPATCHED, True, True)
+    change = ReportEvent.objects.get(report=report, action=Action.REDACT)
+    assert (change.visibility, change.details) == (
+        Visibility.STAFF,
+        {"privacy": {"is_anonymous": True, "is_confidential": True}},
+    )
+    # Recorded before the dispatch, and the reporter is told of it.
+    dispatch = ReportEvent.objects.get(report=report, action=Action.DISPATCH)
+    assert change.sequence < dispatch.sequence
+    told = Notification.objects.get(event=change)
+    assert (told.audience, told.address) == (Audience.REPORTER, world.reporter.email)
+
+
+# --- who reads what staff write --------------------------------------------------------------------
+
+
+def reporter_texts(report: Report) -> str:
+    rows = Notification.objects.filter(report_id=report.pk, audience=Audience.REPORTER)
+    return "\n".join(f"{row.subject}\n{row.body}" for row in rows)
+
+
+def test_internal_notes_stay_with_staff_and_the_message_reaches_the_reporter(
+    setting: Setting, console_client: ConsoleClient
+) -> None:
+    world = setting.world
+    report, secret = world.submit_with_link(category=setting.lights)
+    national = console_client(world.national_admin)
+    response = national.post(
+        action_url(report, "dispatch"),
+        {
+            "dispatch-institution": world.city.code,
+            "dispatch-weight": ReportWeight.NORMATIVE,
+            "dispatch-note": "INTERNAL-D7: pelapor ini sering melapor",
+            "dispatch-message": "PESAN-D7: laporan Anda kami teruskan ke pemerintah kota.",
+        },
+    )
+    assert response.status_code == 302
+    coordinator = console_client(world.coordinator)
+    response = coordinator.post(
+        action_url(report, "forward"),
+        {
+            "forward-units": [world.transport.code],
+            "forward-note": "INTERNAL-F7: tolong cepat, sudah viral",
+            "forward-message": "PESAN-F7: Dinas Perhubungan akan menindaklanjuti.",
+        },
+    )
+    assert response.status_code == 302
+    told = reporter_texts(report)
+    assert "PESAN-D7: laporan Anda kami teruskan ke pemerintah kota." in told
+    assert "PESAN-F7: Dinas Perhubungan akan menindaklanjuti." in told
+    assert "INTERNAL" not in told
+    private = Client().get(reverse("portal:track_private", args=[report.tracking_id, secret]))
+    assert private.status_code == 200
+    assert "PESAN-D7" in text_of(private)
+    assert "PESAN-F7" in text_of(private)
+    assert "INTERNAL" not in text_of(private)
+    # Staff read the internal notes: in the timeline, marked internal, and in the news of the dispatch.
+    html = text_of(coordinator.get(page(report)))
+    internal = re.findall(r'<li class="event event-internal"[^>]*>(.*?)</li>', html, re.S)
+    assert any("INTERNAL-D7" in item for item in internal)
+    assert any("INTERNAL-F7" in item for item in internal)
+    assert "<strong>Message to the reporter:</strong> PESAN-D7" in html
+    staff = Notification.objects.filter(report_id=report.pk, audience=Audience.STAFF)
+    assert any("INTERNAL-D7: pelapor ini sering melapor" in row.body for row in staff)
+
+
+def test_every_staff_text_field_says_who_reads_it(setting: Setting, console_client: ConsoleClient) -> None:
+    world = setting.world
+    audiences = ("Only for staff:", "Sent to the reporter:", "Public:")
+    pages = [
+        text_of(console_client(world.national_admin).get(page(submitted(setting)))),
+        text_of(console_client(world.coordinator).get(page(dispatched_to_city(setting)))),
+        text_of(console_client(world.officer).get(page(forwarded_to_transport(setting)))),
+    ]
+    seen = set()
+    for html in pages:
+        for name, described in re.findall(r'<textarea name="([^"]+)"[^>]*aria-describedby="([^" ]+)', html):
+            hint = re.search(rf'id="{described}">([^<]*)<', html)
+            assert hint is not None, name
+            assert hint.group(1).startswith(audiences), (name, hint.group(1))
+            seen.add(name)
+        assert not re.search(r"<textarea(?![^>]*aria-describedby)[^>]*>", html)
+    expected = {
+        "dispatch-note",
+        "dispatch-message",
+        "forward-note",
+        "forward-message",
+        "follow_up-message",
+        "note-message",
+        "comment-message",
+        "redact-public_body",
+        "privacy-note",
+        "return-reason",
+        "hold-reason",
+        "archive-explanation",
+        "request_information-question",
+    }
+    assert expected <= seen
 
 
 # --- copies -------------------------------------------------------------------------------------------

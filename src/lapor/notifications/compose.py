@@ -43,6 +43,7 @@ from lapor.regions.timezones import ZONE_LABELS
 from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, Status, Visibility
 from lapor.reports.models import Report, ReportClock, ReportEvent
 from lapor.reports.privacy import MASK, mask_personal_data
+from lapor.reports.services import INTERNAL_NOTE_KEY
 
 SMS_LENGTH = 160
 # Below this many characters a cut message says nothing; better to send a longer (multi-part) SMS.
@@ -273,6 +274,8 @@ def _reporter_message(facts: EventFacts) -> tuple[str, str]:
         Action.ARCHIVE: _("Explanation"),
         Action.HOLD: _("Reason"),
         Action.RETURN_TO_DISPATCHER: _("Reason"),
+        Action.DISPATCH: _("Message to you"),
+        Action.FORWARD: _("Message to you"),
     }
     return labels.get(Action(event.action), _("Note")), event.message
 
@@ -357,6 +360,14 @@ def _story_dispatch(facts: EventFacts) -> Story:
         _("Dispatched to %(institution)s") % {"institution": institution},
         _("Your report has been verified and sent to %(institution)s, which must follow it up.")
         % {"institution": institution},
+    )
+
+
+def _story_forward(facts: EventFacts) -> Story:
+    institution = facts.report.owner.name
+    return Story(
+        _("Sent on within %(institution)s") % {"institution": institution},
+        _("%(institution)s has sent your report on to the unit that will follow it up.") % {"institution": institution},
     )
 
 
@@ -459,6 +470,7 @@ _REPORTER_STORIES: dict[str, Callable[[EventFacts], Story]] = {
     Action.APPEAL: _story_appeal,
     Action.RESUBMIT: _story_appeal,
     Action.DISPATCH: _story_dispatch,
+    Action.FORWARD: _story_forward,
     Action.RETURN_TO_DISPATCHER: _story_return,
     Action.FOLLOW_UP: _story_follow_up,
     Action.FOLLOW_UP_FINAL: _story_follow_up_final,
@@ -565,19 +577,38 @@ def _staff_context(facts: EventFacts, recipient: Recipient) -> dict[str, Any]:
     headline, explanation = _staff_story(facts, recipient)
     clock = _staff_clock(facts)
     deadline, deadline_short = _deadline_texts(facts, clock, str(Clock(clock.clock).label) if clock else "")
-    event = facts.event
-    message_label = _("Reason") if event.action == Action.RETURN_TO_DISPATCHER else _("Note")
+    message_label, message = _staff_message(facts)
     return {
         **_common(facts),
         "headline": headline,
         "explanation": explanation,
         # Never the reporter's own wording of the title: the public copy has contact data masked.
         "title": facts.report.public_title or MASK,
-        "message_label": message_label if event.message else "",
-        "message": event.message,
+        "message_label": message_label if message else "",
+        "message": message,
         "deadline": deadline,
         "deadline_short": deadline_short,
     }
+
+
+def _staff_message(facts: EventFacts) -> tuple[str, str]:
+    """The free text staff read with the event: for a dispatch or forward, the internal note written
+    with it (an event of its own, visible to staff only), else what the reporter was told."""
+    event = facts.event
+    if event.action == Action.RETURN_TO_DISPATCHER:
+        return _("Reason"), event.message
+    sequence = facts.details.get(INTERNAL_NOTE_KEY)
+    if event.action in (Action.DISPATCH, Action.FORWARD) and isinstance(sequence, int):
+        note = (
+            ReportEvent.objects.filter(report_id=event.report_id, sequence=sequence, visibility=Visibility.STAFF)
+            .values_list("message", flat=True)
+            .first()
+        )
+        if note:
+            return _("Internal note"), note
+    if event.action in (Action.DISPATCH, Action.FORWARD):
+        return _("Message to the reporter"), event.message
+    return _("Note"), event.message
 
 
 def _identity_of(report: Report) -> list[str]:

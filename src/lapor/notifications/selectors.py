@@ -65,6 +65,9 @@ def reporter_hears_of(event: ReportEvent) -> bool:
         return True
     if event.action in STAFF_ONLY_ACTIONS:
         return False
+    if event.action == Action.FORWARD and event.message:
+        # A forward changes no status; staff who wrote the reporter a message with it want them told.
+        return True
     return event.from_status != event.to_status or event.action in REPORTER_ACTIONS
 
 

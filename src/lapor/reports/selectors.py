@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import math
 import operator
 import re
 from collections.abc import Iterable
@@ -567,6 +568,14 @@ DUPLICATE_POOL = 200
 # Words a duplicate must share with the report when its category differs (or either has none).
 DUPLICATE_MIN_SHARED_WORDS = 2
 DUPLICATE_SHOWN_WORDS = 6
+# A word found in at least this share of the compared reports ("jalan", "raya", "mohon" in most
+# places) says nothing about which problem a report is about: it is left out of the comparison. Below
+# DUPLICATE_COMMON_MIN_REPORTS compared reports the shares mean nothing and no word is left out.
+DUPLICATE_COMMON_WORD_SHARE = 0.25
+DUPLICATE_COMMON_MIN_REPORTS = 8
+# Two map points this close are "the same place", nearer than any shared village.
+DUPLICATE_NEAR_METRES = 300
+_EARTH_RADIUS_METRES = 6_371_000
 
 
 def workspace_report(report: Report) -> Report:
@@ -622,10 +631,20 @@ class DuplicateCandidate:
     same_village: bool
     same_district: bool
     shared_words: tuple[str, ...]
+    # Metres between the two reports' map points, when both have one.
+    distance_metres: int | None = None
 
     @property
-    def score(self) -> int:
-        return 3 * self.same_category + 2 * self.same_village + self.same_district + len(self.shared_words)
+    def nearness(self) -> int:
+        """How close the two reports are: 3 the same spot, 2 the same village, 1 the same district."""
+        if self.distance_metres is not None and self.distance_metres <= DUPLICATE_NEAR_METRES:
+            return 3
+        return 2 if self.same_village else 1 if self.same_district else 0
+
+    @property
+    def rank(self) -> tuple[int, int, int]:
+        """Category and place weigh first; words only order candidates alike in both."""
+        return (int(self.same_category), self.nearness, len(self.shared_words))
 
 
 def _public_words(report: Report) -> set[str]:
@@ -636,19 +655,43 @@ def _public_words(report: Report) -> set[str]:
     }
 
 
+def _common_words(texts: list[set[str]]) -> set[str]:
+    """The words found in at least DUPLICATE_COMMON_WORD_SHARE of ``texts`` (document frequency)."""
+    if len(texts) < DUPLICATE_COMMON_MIN_REPORTS:
+        return set()
+    counts: dict[str, int] = {}
+    for words in texts:
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+    least = DUPLICATE_COMMON_WORD_SHARE * len(texts)
+    return {word for word, count in counts.items() if count >= least}
+
+
+def _distance_metres(one: Report, other: Report) -> int | None:
+    points = (one.latitude, one.longitude, other.latitude, other.longitude)
+    if any(value is None for value in points):
+        return None
+    lat1, lon1, lat2, lon2 = (math.radians(float(value)) for value in points)  # type: ignore[arg-type]
+    # Haversine: exact enough at the scale of a neighbourhood.
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return round(2 * _EARTH_RADIUS_METRES * math.asin(min(1.0, math.sqrt(h))))
+
+
 def duplicate_candidates(
     report: Report, user: Any, *, limit: int = DUPLICATE_CANDIDATES, scope: StaffScope | None = None
 ) -> list[DuplicateCandidate]:
     """Open reports ``report`` could be merged into, most alike first, each with why it is a candidate:
-    the same category, the same village or district (nearby), and the words their public texts share.
+    the same category, the same spot, village or district (nearby), and the words their public texts
+    share. Category and place rank first; words only order candidates alike in both, and words most
+    compared reports share (DUPLICATE_COMMON_WORD_SHARE: "jalan raya") do not count at all.
 
     Compared are the DUPLICATE_POOL newest reports of the report's district (or, without a village,
     of its category) that `services.report_merge` would accept as the survivor for ``user``: visible
     to them, open and published (the public follows the survivor), not confidential, not merged, and,
     unless ``user`` is the national admin, owned within an institution they coordinate. A candidate
-    shares the category, or at least DUPLICATE_MIN_SHARED_WORDS words. Public texts only (personal
-    data masked): a reason never shows what the public may not read. ``scope``: the user's, when the
-    caller has read it already. One query (two without ``scope``) besides the access layer's."""
+    shares the category, or at least DUPLICATE_MIN_SHARED_WORDS uncommon words. Public texts only
+    (personal data masked): a reason never shows what the public may not read. ``scope``: the user's,
+    when the caller has read it already. One query (two without ``scope``) besides the access layer's."""
     if limit <= 0:
         return []
     district = district_code_of(report.village_id)
@@ -671,20 +714,24 @@ def duplicate_candidates(
         .order_by("-created_at", "-id")[:DUPLICATE_POOL]
     )
     words = _public_words(report)
+    words_of = {row.pk: _public_words(row) for row in rows}
+    common = _common_words([words, *words_of.values()])
+    words -= common
     found = []
     for row in rows:
-        shared = tuple(sorted(words & _public_words(row)))
+        shared = tuple(sorted(words & words_of[row.pk]))
         candidate = DuplicateCandidate(
             report=row,
             same_category=report.category_id is not None and row.category_id == report.category_id,
             same_village=report.village_id is not None and row.village_id == report.village_id,
             same_district=district is not None and district_code_of(row.village_id) == district,
             shared_words=shared[:DUPLICATE_SHOWN_WORDS],
+            distance_metres=_distance_metres(report, row),
         )
         if candidate.same_category or len(shared) >= DUPLICATE_MIN_SHARED_WORDS:
             found.append(candidate)
     # sorted() keeps the newest first among equally alike candidates.
-    return sorted(found, key=lambda candidate: -candidate.score)[:limit]
+    return sorted(found, key=lambda candidate: candidate.rank, reverse=True)[:limit]
 
 
 def latest_event_by(report: Report, *, actor: Any, actions: Iterable[str]) -> ReportEvent | None:

@@ -624,18 +624,32 @@ def report_dispatch(
     weight: str = ReportWeight.NORMATIVE,
     copies: Sequence[Institution] = (),
     note: str = "",
-    is_anonymous: bool | None = None,
-    is_confidential: bool | None = None,
+    message: str = "",
+    make_anonymous: bool = False,
+    make_confidential: bool = False,
 ) -> Report:
-    """Verify and dispatch (disposisi) to the institution with authority, with optional copies."""
+    """Verify and dispatch (disposisi) to the institution with authority, with optional copies.
+
+    ``note`` is for staff only (an internal note beside the dispatch); ``message`` is what the reporter
+    reads, in their notification and on their report page. ``make_anonymous`` / ``make_confidential``
+    may only add privacy, and do so as `report_set_privacy` does (its own event; the reporter is told):
+    a dispatch never makes a report less private, whatever its form sends."""
     report = _locked(report)
     capacity = _act(user, report, Action.DISPATCH)
     _check_dispatch_target(capacity, user, report, institution)
     if weight not in ReportWeight.values:
         raise ReportError(ReportErrorCode.INVALID, _("Choose the weight of the report."), field="weight")
+    if (make_anonymous and not report.is_anonymous) or (make_confidential and not report.is_confidential):
+        _change_privacy(
+            report,
+            user=user,
+            is_anonymous=report.is_anonymous or make_anonymous,
+            is_confidential=report.is_confidential or make_confidential,
+            note="",
+        )
     dispatcher = report.owner
     report.weight = weight
-    _apply_privacy(report, is_anonymous=is_anonymous, is_confidential=is_confidential, capacity=capacity)
+    internal = _internal_note(report, user=user, capacity=capacity, note=note)
     report.owner = institution
     report.dispatched_by = dispatcher
     now = timezone.now()
@@ -650,16 +664,42 @@ def report_dispatch(
         if holder.pk != institution.pk and holder.is_active:
             ReportCopy.objects.get_or_create(report=report, institution=holder)
             copy_ids.append(holder.pk)
+    details: dict[str, Any] = {"to": institution.pk, "from": dispatcher.pk, "weight": weight, "copies": copy_ids}
+    if internal is not None:
+        details[INTERNAL_NOTE_KEY] = internal.sequence
     _record(
         report,
         action=Action.DISPATCH,
         capacity=capacity,
         user=user,
         from_status=before,
-        message=note.strip(),
-        details={"to": institution.pk, "from": dispatcher.pk, "weight": weight, "copies": copy_ids},
+        message=message.strip(),
+        details=details,
     )
     return report
+
+
+# The detail of a dispatch or forward that names (by sequence) the staff-only note written with it.
+INTERNAL_NOTE_KEY = "internal_note"
+
+
+def _internal_note(report: Report, *, user: User, capacity: Actor, note: str) -> ReportEvent | None:
+    """What staff wrote for staff beside a dispatch or forward: a note event of its own, visible to
+    staff only, so that it can never reach the reporter by the event the reporter reads."""
+    text = note.strip()
+    if not text:
+        return None
+    if len(text) > MAX_BODY:
+        raise ReportError(ReportErrorCode.INVALID, _("The text is too long."), field="note")
+    return _record(
+        report,
+        action=Action.NOTE,
+        capacity=capacity,
+        user=user,
+        from_status=report.status,
+        message=text,
+        visibility=Visibility.STAFF,
+    )
 
 
 def _apply_privacy(report: Report, *, is_anonymous: bool | None, is_confidential: bool | None, capacity: Actor) -> None:
@@ -675,8 +715,11 @@ def _apply_privacy(report: Report, *, is_anonymous: bool | None, is_confidential
 
 
 @transaction.atomic
-def report_forward(*, user: User, report: Report, units: Sequence[Institution], note: str = "") -> Report:
-    """A coordinator forwards (disposisi internal) the report to one or more units below it."""
+def report_forward(
+    *, user: User, report: Report, units: Sequence[Institution], note: str = "", message: str = ""
+) -> Report:
+    """A coordinator forwards (disposisi internal) the report to one or more units below it.
+    ``note`` is for staff only; ``message``, when given, is what the reporter reads (and is told)."""
     report = _locked(report)
     capacity = _act(user, report, Action.FORWARD)
     if not units:
@@ -690,20 +733,24 @@ def report_forward(*, user: User, report: Report, units: Sequence[Institution], 
         raise ReportError(
             ReportErrorCode.INVALID_TARGET, _("Forward only to active units of the owning institution."), field="units"
         )
+    internal = _internal_note(report, user=user, capacity=capacity, note=note)
     for unit in units:
         if not ReportAssignment.objects.filter(report=report, unit=unit, is_active=True).exists():
             ReportAssignment.objects.create(report=report, unit=unit, assigned_by=user)
     before = report.status
     _save(report)
+    details: dict[str, Any] = {"units": sorted(allowed)}
+    if internal is not None:
+        details[INTERNAL_NOTE_KEY] = internal.sequence
     _record(
         report,
         action=Action.FORWARD,
         capacity=capacity,
         user=user,
         from_status=before,
-        message=note.strip(),
+        message=message.strip(),
         visibility=Visibility.PUBLIC,
-        details={"units": sorted(allowed)},
+        details=details,
     )
     return report
 
@@ -1401,11 +1448,19 @@ def report_set_privacy(
     """Set the report's privacy flags at any time, not only when dispatching it: anonymous hides the
     reporter from the institutions, confidential hides the report from the public. Staff who may
     redact the public text may make a report more private; only the national admin may make it less
-    private (`_apply_privacy`). A staff-only redaction event records the flags as they now are."""
+    private (`_apply_privacy`). A staff-only redaction event records the flags as they now are, and
+    the reporter is told (notifications.selectors.reporter_hears_of)."""
     report = _locked(report)
-    capacity = _act(user, report, Action.REDACT)
     if is_anonymous == report.is_anonymous and is_confidential == report.is_confidential:
+        _act(user, report, Action.REDACT)
         raise ReportError(ReportErrorCode.INVALID, _("The privacy flags are as they were: nothing to change."))
+    _change_privacy(report, user=user, is_anonymous=is_anonymous, is_confidential=is_confidential, note=note)
+    return report
+
+
+def _change_privacy(report: Report, *, user: User, is_anonymous: bool, is_confidential: bool, note: str) -> None:
+    """The one way privacy flags change, on a report locked by the caller: checked, saved, recorded."""
+    capacity = _act(user, report, Action.REDACT)
     _apply_privacy(report, is_anonymous=is_anonymous, is_confidential=is_confidential, capacity=capacity)
     _save(report)
     _record(
@@ -1418,7 +1473,6 @@ def report_set_privacy(
         visibility=Visibility.STAFF,
         details={"privacy": {"is_anonymous": report.is_anonymous, "is_confidential": report.is_confidential}},
     )
-    return report
 
 
 # --- saved inbox filters (the console's inboxes) ------------------------------------------------------

@@ -10,6 +10,14 @@
   refused without calling anything.
 - `console:report_attachment` (/konsol/laporan/<id>/lampiran/<n>/): a file the viewer's `staff_view`
   lists, as a download under the name it shows.
+- `console:report_institutions` (/konsol/laporan/<id>/instansi/?q=…): for whoever may dispatch the
+  report now, the institutions whose name holds the text typed into the dispatch form (JSON), so that
+  staff type names, not codes; the form itself also takes a name, and says when one names several.
+
+Every free-text field says next to it who reads what is typed there (staff only, the reporter, the
+public). A dispatch and a forward carry an internal note (an event of its own, visible to staff only)
+and, apart from it, an optional message to the reporter. The dispatch form's privacy boxes only add
+privacy, through the privacy service; lifting a flag is the privacy panel's work alone.
 
 The report is read only through `access.access_report`, and only staff capacities open the
 workspace: anyone else, a member of the public who may read a published report included, gets the
@@ -24,24 +32,38 @@ fills it.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.db.models import Q, QuerySet
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from lapor.accounts.models import User
 from lapor.console.access import scope_of, staff_required
 from lapor.core.forms import MultipleFileField
 from lapor.core.ids import format_tracking_id, parse_tracking_id
+from lapor.core.tree import subtree_q
 from lapor.institutions.models import Institution
 from lapor.institutions.selectors import follow_up_templates_for, institution_subtree
 from lapor.reports.access import StaffScope, access_report, capacities, visible_reports
@@ -83,9 +105,65 @@ if TYPE_CHECKING:
 # Units offered as checkboxes when forwarding, besides the suggestions; others are typed by code.
 FORWARD_UNITS_LISTED = 100
 FOLLOW_UP_PROGRESS, FOLLOW_UP_FINAL = "progress", "final"
+NEAR_SPOT = 3  # DuplicateCandidate.nearness of two map points within DUPLICATE_NEAR_METRES
 
 
 # --- forms ------------------------------------------------------------------------------------------
+
+
+# Who reads what staff type: said next to every free-text field of the workspace (its help text,
+# which the field names in aria-describedby), so that nobody sends the reporter an internal remark.
+READ_BY_STAFF = _("Only for staff: never shown to the reporter or the public.")
+READ_BY_REPORTER = _("Sent to the reporter: they read it in their notification and on their report page.")
+READ_BY_PUBLIC = _("Public: shown with the report to everyone who may see it (personal data masked).")
+# Matches offered for a name typed where an institution is asked for.
+INSTITUTION_MATCHES = 8
+_CODE_IN_PARENTHESES = re.compile(r"\(([\w.-]+)\)\s*$")
+
+
+def _hint(audience: StrOrPromise, detail: StrOrPromise = "") -> StrOrPromise:
+    return format_lazy("{} {}", audience, detail) if detail else audience
+
+
+def _entries(text: str) -> list[str]:
+    """Institutions typed into one field, by name or code, separated by commas, semicolons or lines."""
+    parts = (part.strip() for part in re.split(r"[,;\n]", text))
+    return list(dict.fromkeys(part for part in parts if part))
+
+
+def institution_label(institution: Institution) -> str:
+    """How an institution is typed and offered: its name, with its code to tell alike names apart."""
+    return f"{institution.name} ({institution.code})"
+
+
+def _resolve_institutions(
+    entries: Iterable[str], allowed: QuerySet[Institution]
+) -> tuple[list[Institution], list[str]]:
+    """The institutions named by ``entries`` among ``allowed`` (active ones the viewer may choose), in
+    the order typed, and a message for each entry that names none or several: an entry is a code, a
+    "Name (code)" as offered, or a name (or a part of one) that only one institution bears."""
+    found: list[Institution] = []
+    problems: list[str] = []
+    for entry in entries:
+        match = _CODE_IN_PARENTHESES.search(entry)
+        code = match.group(1) if match else entry
+        by_code = allowed.filter(code=code).first()
+        if by_code is not None:
+            found.append(by_code)
+            continue
+        by_name = list(allowed.filter(Q(name__iexact=entry) | Q(short_name__iexact=entry))[:2]) or list(
+            allowed.filter(name__icontains=entry).order_by("depth", "name")[: INSTITUTION_MATCHES + 1]
+        )
+        if len(by_name) == 1:
+            found.append(by_name[0])
+        elif not by_name:
+            problems.append(str(_("No institution you may choose is called “%(entry)s”.") % {"entry": entry}))
+        else:
+            shown = "; ".join(institution_label(row) for row in by_name[:INSTITUTION_MATCHES])
+            problems.append(
+                str(_("“%(entry)s” names several institutions: %(matches)s.") % {"entry": entry, "matches": shown})
+            )
+    return list(dict.fromkeys(found)), problems
 
 
 def _codes(text: str) -> list[str]:
@@ -128,6 +206,50 @@ class SuggestedOrTyped(forms.Form):
             self.add_error(field, message)
 
 
+def weight_help() -> str:
+    """What each weight means and the resolution deadline it sets (the national defaults), in the
+    language of the request."""
+    resolution = cast(dict[str, tuple[int, str]], settings.REPORT_DEADLINES["resolution"])
+    days = {weight: resolution[weight][0] for weight in ReportWeight.values}
+    return "{} {}".format(
+        gettext(
+            "The weight sets the deadline for resolving the report (national defaults; an institution may set its own)."
+        ),
+        gettext(
+            "Light: a simple matter answered directly, %(light)s working days. Normative: about rules or "
+            "procedures, %(normative)s working days. No investigation needed: settled from documents, "
+            "%(no_investigation)s working days. Needs investigation: a field check or audit, %(investigation)s "
+            "working days."
+        )
+        % {
+            "light": days[ReportWeight.LIGHT],
+            "normative": days[ReportWeight.NORMATIVE],
+            "no_investigation": days[ReportWeight.NO_INVESTIGATION],
+            "investigation": days[ReportWeight.INVESTIGATION],
+        },
+    )
+
+
+def _internal_note_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Internal note"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_hint(READ_BY_STAFF, _("The institutions and units handling the report read it.")),
+    )
+
+
+def _reporter_message_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Message to the reporter"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_hint(READ_BY_REPORTER, _("Not published. Leave it empty to send only the news of the step.")),
+    )
+
+
 class DispatchForm(SuggestedOrTyped):
     suggested, typed = "institution", "other_institution"
     institution = forms.ChoiceField(
@@ -139,44 +261,76 @@ class DispatchForm(SuggestedOrTyped):
     other_institution = forms.CharField(
         label=_("Or another institution"),
         required=False,
-        max_length=80,
-        help_text=_("Its code, e.g. kota-tangsel-dishub."),
+        max_length=300,
+        help_text=_("Type part of its name and choose it, e.g. Dinas Perhubungan; its code also works."),
+        widget=forms.TextInput(attrs={"data-institution-search": "one", "autocomplete": "off"}),
     )
     weight = forms.ChoiceField(label=_("Weight"), choices=ReportWeight.choices, initial=ReportWeight.NORMATIVE)
     copies = forms.CharField(
         label=_("Copies to"),
         required=False,
-        max_length=500,
-        help_text=_("Codes of institutions that receive a copy (they see and may comment), separated by commas."),
+        max_length=2000,
+        help_text=_(
+            "Institutions that receive a copy (they see and may comment): type part of a name and choose it; "
+            "separate several with commas."
+        ),
+        widget=forms.TextInput(attrs={"data-institution-search": "many", "autocomplete": "off"}),
     )
-    note = forms.CharField(label=_("Note"), required=False, max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}))
+    note = _internal_note_field()
+    message = _reporter_message_field()
     is_anonymous = forms.BooleanField(label=_("Anonymous: hide the reporter from the institutions"), required=False)
     is_confidential = forms.BooleanField(label=_("Confidential: hide the report from the public"), required=False)
 
-    def __init__(self, *args: Any, suggestions: list[RoutingSuggestion], report: Report, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        suggestions: list[RoutingSuggestion],
+        report: Report,
+        targets: QuerySet[Institution],
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("initial", {"is_anonymous": report.is_anonymous, "is_confidential": report.is_confidential})
         super().__init__(*args, **kwargs)
+        self.targets = targets
+        self.fields["weight"].help_text = weight_help()
         self.offer(
             [(item.institution.code, _suggestion_label(item)) for item in suggestions], typed_label=_("Institution")
         )
+        # A dispatch only adds privacy: a flag the report has stays, ticked and fixed, whatever is sent
+        # (a browser sends nothing for an unticked box); lifting it is the privacy panel's work.
+        for name in ("is_anonymous", "is_confidential"):
+            if getattr(report, name):
+                field = self.fields[name]
+                field.disabled = True
+                field.initial = True
+                field.help_text = _("Already set. Only the privacy panel can lift it, and the reporter is told.")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         chosen, typed = cleaned.get("institution") or "", (cleaned.get("other_institution") or "").strip()
         if chosen and typed:
-            self.add_error("other_institution", _("Choose a suggestion or type a code, not both."))
+            self.add_error("other_institution", _("Choose a suggestion or type a name, not both."))
             return cleaned
         if not chosen and not typed:
             self.missing(_("Choose the institution with authority."))
             return cleaned
-        found, unknown = _active_institutions([chosen or typed])
-        if unknown:
-            self.add_error("other_institution", _("No active institution has this code."))
+        if chosen:
+            found, unknown = _active_institutions([chosen])
+            if unknown:
+                self.add_error("institution", _("No active institution has this code."))
+            else:
+                cleaned["target"] = found[0]
         else:
-            cleaned["target"] = found[0]
-        copies, unknown = _active_institutions(_codes(cleaned.get("copies") or ""))
-        if unknown:
-            self.add_error("copies", _("No active institution has the code %(codes)s.") % {"codes": ", ".join(unknown)})
+            targets, problems = _resolve_institutions([typed], self.targets)
+            for problem in problems:
+                self.add_error("other_institution", problem)
+            if targets:
+                cleaned["target"] = targets[0]
+        copies, problems = _resolve_institutions(
+            _entries(cleaned.get("copies") or ""), Institution.objects.filter(is_active=True)
+        )
+        for problem in problems:
+            self.add_error("copies", problem)
         cleaned["copy_institutions"] = copies
         return cleaned
 
@@ -192,7 +346,8 @@ class ForwardForm(SuggestedOrTyped):
     other_units = forms.CharField(
         label=_("Other units"), required=False, max_length=500, help_text=_("Their codes, separated by commas.")
     )
-    note = forms.CharField(label=_("Note"), required=False, max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}))
+    note = _internal_note_field()
+    message = _reporter_message_field()
 
     def __init__(
         self, *args: Any, suggestions: list[RoutingSuggestion], units: list[Institution], **kwargs: Any
@@ -227,16 +382,18 @@ def _reason_field(label: StrOrPromise, help_text: StrOrPromise = "") -> forms.Ch
 class ReturnForm(forms.Form):
     reason = _reason_field(
         _("Why is this not your authority?"),
-        _("The report goes back to whoever sent it, who routes it again; the reporter sees the reason."),
+        _hint(READ_BY_REPORTER, _("The report goes back to whoever sent it, who routes it again.")),
     )
 
 
 class RequestInformationForm(forms.Form):
-    question = _reason_field(_("What is missing?"), _("The reporter is asked this; the deadlines wait meanwhile."))
+    question = _reason_field(
+        _("What is missing?"), _hint(READ_BY_REPORTER, _("They are asked this; the deadlines wait meanwhile."))
+    )
 
 
 class HoldForm(forms.Form):
-    reason = _reason_field(_("Why is it on hold?"), _("The reporter sees the reason."))
+    reason = _reason_field(_("Why is it on hold?"), READ_BY_REPORTER)
     resume_on = forms.DateField(
         label=_("Resume on"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -251,7 +408,7 @@ class ResumeForm(forms.Form):
 class ArchiveForm(forms.Form):
     reason = forms.ChoiceField(label=_("Reason"), choices=ArchiveReason.choices, widget=forms.RadioSelect)
     explanation = _reason_field(
-        _("Explanation for the reporter"), _("Never archive silently: the reporter reads this and may appeal.")
+        _("Explanation for the reporter"), _hint(READ_BY_REPORTER, _("Never archive silently: they may appeal."))
     )
 
 
@@ -266,7 +423,13 @@ class MergeForm(SuggestedOrTyped):
     other_into = forms.CharField(
         label=_("Or another report"), required=False, max_length=20, help_text=_("Its tracking ID.")
     )
-    note = forms.CharField(label=_("Note"), required=False, max_length=20_000, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Message to the reporter"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=READ_BY_REPORTER,
+    )
 
     def __init__(self, *args: Any, candidates: list[DuplicateCandidate], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -303,7 +466,7 @@ class FollowUpForm(forms.Form):
         label=_("Follow-up"),
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text=_("Published with the report (personal data masked) and sent to the reporter."),
+        help_text=_hint(READ_BY_PUBLIC, _("It is also sent to the reporter.")),
     )
     attachments = MultipleFileField(
         label=_("Photos or documents"), required=False, help_text=_("JPEG, PNG, WebP, PDF or plain text.")
@@ -321,7 +484,7 @@ class NoteForm(forms.Form):
         label=_("Internal note"),
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Staff only: never shown to the reporter or the public."),
+        help_text=READ_BY_STAFF,
     )
 
 
@@ -330,24 +493,30 @@ class CommentForm(forms.Form):
         label=_("Public comment"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Shown with the report to everyone who may see it (personal data masked)."),
+        help_text=READ_BY_PUBLIC,
     )
 
 
 class RedactForm(forms.Form):
-    public_title = forms.CharField(label=_("Public title"), max_length=200)
+    public_title = forms.CharField(label=_("Public title"), max_length=200, help_text=READ_BY_PUBLIC)
     public_body = forms.CharField(
         label=_("Public text"),
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("What the public reads; the reporter's own text stays as filed."),
+        help_text=_hint(READ_BY_PUBLIC, _("The reporter's own text stays as filed.")),
     )
 
 
 class PrivacyForm(forms.Form):
     is_anonymous = forms.BooleanField(label=_("Anonymous: hide the reporter from the institutions"), required=False)
     is_confidential = forms.BooleanField(label=_("Confidential: hide the report from the public"), required=False)
-    note = forms.CharField(label=_("Why"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Why"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_hint(READ_BY_STAFF, _("The reporter is told that who may see the report changed, not this note.")),
+    )
 
 
 def _candidate_label(candidate: DuplicateCandidate) -> str:
@@ -362,6 +531,8 @@ def candidate_reasons(candidate: DuplicateCandidate) -> list[str]:
     if candidate.same_category and report.category is not None:
         reasons.append(str(_("same category (%(category)s)") % {"category": report.category.localized_name}))
     village = report.village
+    if candidate.nearness == NEAR_SPOT and candidate.distance_metres is not None:
+        reasons.append(str(_("about %(metres)d m away") % {"metres": candidate.distance_metres}))
     if candidate.same_village and village is not None:
         reasons.append(str(_("same village (%(village)s)") % {"village": village.name}))
     elif candidate.same_district and village is not None and village.parent is not None:
@@ -397,6 +568,14 @@ class Workspace:
         # A coordinator dispatches only within its own institution; the national admin anywhere.
         within = None if Actor.NATIONAL_ADMIN in self.capacities else self.report.owner
         return self.once("dispatch", lambda: routing_suggestions(self.report, within=within))
+
+    def dispatch_targets(self) -> QuerySet[Institution]:
+        """Where the viewer may dispatch the report: anywhere for the national admin, else within the
+        institution that holds it (what `services.report_dispatch` accepts)."""
+        active = Institution.objects.filter(is_active=True)
+        if Actor.NATIONAL_ADMIN in self.capacities:
+            return active.order_by("path")
+        return active.filter(subtree_q(self.report.owner.path)).order_by("path")
 
     def forward_suggestions(self) -> list[RoutingSuggestion]:
         return self.once(
@@ -439,13 +618,20 @@ def _dispatch(ws: Workspace, data: dict[str, Any]) -> None:
         weight=data["weight"],
         copies=data["copy_institutions"],
         note=data.get("note") or "",
-        is_anonymous=data["is_anonymous"],
-        is_confidential=data["is_confidential"],
+        message=data.get("message") or "",
+        make_anonymous=data["is_anonymous"],
+        make_confidential=data["is_confidential"],
     )
 
 
 def _forward(ws: Workspace, data: dict[str, Any]) -> None:
-    report_forward(user=ws.user, report=ws.report, units=data["unit_institutions"], note=data.get("note") or "")
+    report_forward(
+        user=ws.user,
+        report=ws.report,
+        units=data["unit_institutions"],
+        note=data.get("note") or "",
+        message=data.get("message") or "",
+    )
 
 
 def _return(ws: Workspace, data: dict[str, Any]) -> None:
@@ -515,7 +701,9 @@ def _privacy(ws: Workspace, data: dict[str, Any]) -> None:
 
 
 def _dispatch_form(ws: Workspace, **kwargs: Any) -> forms.Form:
-    return DispatchForm(suggestions=ws.dispatch_suggestions(), report=ws.report, **kwargs)
+    return DispatchForm(
+        suggestions=ws.dispatch_suggestions(), report=ws.report, targets=ws.dispatch_targets(), **kwargs
+    )
 
 
 def _forward_form(ws: Workspace, **kwargs: Any) -> forms.Form:
@@ -850,6 +1038,8 @@ def _timeline(view: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 **event,
                 "internal": event["visibility"] == Visibility.STAFF,
+                # What a dispatch or forward told the reporter (its internal note is an event of its own).
+                "to_reporter": event["action"] in (Action.DISPATCH, Action.FORWARD),
                 "status_label": (
                     Status(event["to_status"]).label
                     if event["to_status"] != event["from_status"] and event["to_status"] in Status.values
@@ -967,6 +1157,34 @@ def _form_error(form: forms.Form, error: ReportError) -> None:
     form.add_error(field if field in form.fields else None, str(error.message))
 
 
+# --- institutions by name -------------------------------------------------------------------------------
+
+INSTITUTION_QUERY_MIN, INSTITUTION_QUERY_MAX = 2, 100
+
+
+@staff_required
+def report_institutions(request: HttpRequest, tracking_id: str) -> HttpResponse:
+    """The institutions whose name (or code) holds the text typed in the dispatch form, as JSON: for
+    ``untuk=tujuan`` those the viewer may dispatch this report to, else (copies) any active one. Only
+    for someone the page offers the dispatch to; anyone else gets the 404 of the other actions."""
+    ws = _workspace(request, tracking_id)
+    if request.method not in READ_METHODS:
+        return HttpResponseNotAllowed(READ_METHODS)
+    if Action.DISPATCH not in ws.allowed:
+        raise Http404
+    query = " ".join(request.GET.get("q", "").split())[:INSTITUTION_QUERY_MAX]
+    if len(query) < INSTITUTION_QUERY_MIN:
+        return JsonResponse({"results": []})
+    pool = ws.dispatch_targets() if request.GET.get("untuk") == "tujuan" else Institution.objects.filter(is_active=True)
+    matches = pool.filter(
+        Q(name__icontains=query) | Q(short_name__icontains=query) | Q(code__icontains=query)
+    ).order_by("depth", "name")
+    results = [
+        {"label": institution_label(row), "name": row.name, "code": row.code} for row in matches[:INSTITUTION_MATCHES]
+    ]
+    return JsonResponse({"results": results})
+
+
 # --- files --------------------------------------------------------------------------------------------
 
 
@@ -993,6 +1211,7 @@ def report_attachment(request: HttpRequest, tracking_id: str, attachment_id: int
 urlpatterns: list[URLPattern] = [
     path("laporan/<str:tracking_id>/", report_page, name="report"),
     path("laporan/<str:tracking_id>/lampiran/<int:attachment_id>/", report_attachment, name="report_attachment"),
+    path("laporan/<str:tracking_id>/instansi/", report_institutions, name="report_institutions"),
     *[
         path(f"laporan/<str:tracking_id>/{panel.slug}/", _action_view(panel), name=f"report_{panel.name}")
         for panel in PANELS

@@ -71,3 +71,80 @@
     }
   });
 })();
+
+// Institutions by name in the dispatch form: typing part of a name lists the matches (from the
+// report's own endpoint, within what the viewer may choose) as buttons below the field; choosing one
+// fills in "Name (code)". Without script the form takes the name as typed and says when it is unclear.
+(function () {
+  "use strict";
+  if (!window.fetch) { return; }
+  document.querySelectorAll("input[data-institution-search]").forEach(function (input) {
+    var holder = input.closest("[data-institution-search-url]");
+    if (!holder) { return; }
+    var many = input.getAttribute("data-institution-search") === "many";
+    var url = holder.getAttribute("data-institution-search-url");
+    var list = document.createElement("ul");
+    list.className = "institution-results";
+    list.id = input.id + "-results";
+    list.setAttribute("aria-label", holder.getAttribute("data-results-label") || "");
+    var status = document.createElement("p");
+    status.className = "visually-hidden";
+    status.setAttribute("role", "status");
+    input.insertAdjacentElement("afterend", list);
+    list.insertAdjacentElement("afterend", status);
+    input.setAttribute("aria-controls", list.id);
+    var timer = null;
+    var latest = 0;
+    var choosing = false;
+
+    function parts() { return input.value.split(/[,;]/).map(function (part) { return part.trim(); }); }
+    function typed() { return many ? parts().pop() : input.value.trim(); }
+    function clear() { list.innerHTML = ""; }
+    function choose(label) {
+      if (many) {
+        var kept = parts().slice(0, -1).filter(Boolean);
+        kept.push(label);
+        input.value = kept.join(", ") + ", ";
+      } else {
+        input.value = label;
+      }
+      clear();
+      status.textContent = "";
+      choosing = true;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      choosing = false;
+      input.focus();
+    }
+    function show(results) {
+      clear();
+      results.forEach(function (result) {
+        var item = document.createElement("li");
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "link-button";
+        button.textContent = result.label;
+        button.addEventListener("click", function () { choose(result.label); });
+        item.appendChild(button);
+        list.appendChild(item);
+      });
+      var counted = holder.getAttribute("data-results-count") || "{n}";
+      status.textContent = results.length
+        ? counted.replace("{n}", String(results.length))
+        : holder.getAttribute("data-results-none") || "";
+    }
+    input.addEventListener("input", function () {
+      if (choosing) { return; }
+      window.clearTimeout(timer);
+      var query = typed();
+      if (query.length < 2) { clear(); return; }
+      timer = window.setTimeout(function () {
+        var request = ++latest;
+        var address = url + "?q=" + encodeURIComponent(query) + (many ? "" : "&untuk=tujuan");
+        window.fetch(address, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : { results: [] }; })
+          .then(function (data) { if (request === latest) { show(data.results || []); } })
+          .catch(function () { clear(); });
+      }, 200);
+    });
+  });
+}());
