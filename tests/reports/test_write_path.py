@@ -109,3 +109,14 @@ def test_a_step_updates_only_the_columns_it_changed():
     assert assigned == {"weight", "status", "owner_id", "dispatched_by_id", "dispatched_at", "updated_at"}
     report.refresh_from_db()
     assert (report.owner_id, report.weight, report.title) == (world.city.pk, ReportWeight.LIGHT, report.title)
+
+
+def test_a_report_not_read_under_its_lock_is_saved_whole(world) -> None:
+    from lapor.reports import services
+    from lapor.reports.models import Report
+
+    report = world.submit()
+    stored = Report.objects.get(pk=report.pk)
+    stored.title = "Lampu jalan padam di Jalan Merpati"
+    services._save(stored)
+    assert Report.objects.get(pk=report.pk).title == "Lampu jalan padam di Jalan Merpati"

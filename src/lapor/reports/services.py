@@ -110,7 +110,9 @@ def _save(report: Report) -> None:
     immutable values, so a comparison finds every change."""
     before: dict[str, Any] | None = getattr(report, "_values_when_locked", None)
     if before is None:
-        _save(report)
+        # Not read through `_locked` (e.g. a report created in this service): save every column.
+        report.save()
+        report._values_when_locked = _stored_values(report)  # type: ignore[attr-defined]
         return
     now = _stored_values(report)
     changed = [name for name, value in now.items() if before.get(name) != value]
