@@ -313,6 +313,7 @@ def one_time_code_send(
                     },
                     dedupe_key=f"one-time-code:{row.pk}:{secrets.token_hex(8)}",
                     recipient=recipient,
+                    redact_on_delivery=True,
                 )
                 return row
         except IntegrityError:
