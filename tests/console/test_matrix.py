@@ -154,6 +154,8 @@ EXPECTATIONS: dict[str, Expect] = {
     "console:manage_membership_revoke": post(CITY_MANAGERS),
     # An empty or unknown role is answered with 404: post a role the coordinator may give.
     "console:manage_membership_role": post(CITY_MANAGERS, role="liaison_officer"),
+    # Lifting a member's sign-in lock: those who manage the member's institution.
+    "console:manage_membership_unlock": post(CITY_MANAGERS),
     "console:manage_deadlines": form_page(CITY_MANAGERS),
     "console:manage_deadline_remove": post(CITY_MANAGERS),
     "console:manage_templates": form_page(CITY_MANAGERS),
