@@ -232,8 +232,8 @@ def membership_revoke(*, membership: Membership, revoked_by: User | None = None)
 # A six-digit code sent to an address proves that whoever types it reads that address. Codes are
 # written to the notifications outbox with the row that records them (one transaction), so they
 # travel the channels every other message does: e-mail to an e-mail address, SMS to a phone number.
-# The outbox keeps the message, code included, until it is purged with the rest of the outbox: only
-# superusers read it, and they could set any password anyway; the code is dead after ten minutes.
+# Once delivered (or given up), the outbox row's copy has the code's digits masked
+# (``redact_on_delivery``): a reader of the outbox or of a backup cannot use it.
 
 ONE_TIME_CODE_DIGITS = 6
 ONE_TIME_CODE_LIFETIME = timedelta(minutes=10)
@@ -469,16 +469,29 @@ def user_registration_finish(*, registration: Registration, code: str) -> User:
 ACCOUNT_CODE_PURPOSES = frozenset({OneTimeCodePurpose.LOGIN, OneTimeCodePurpose.PASSWORD_RESET})
 
 
+class _NobodyToSendTo(Exception):  # noqa: N818 - a control-flow signal, not an error
+    pass
+
+
 def user_code_send(*, address: str, purpose: OneTimeCodePurpose | str, language: str) -> str:
     """Send a code to sign in or to set a new password, when an active account holds ``address``;
-    otherwise nothing is sent, and the caller cannot tell. Returns the normalised address."""
+    otherwise nothing is sent, and the caller cannot tell. Returns the normalised address.
+
+    An address without an account goes through exactly the same work (the code, its row, the message
+    composed into the outbox), which is then rolled back: the response takes as long either way, and
+    its timing does not tell who has an account."""
     purpose = OneTimeCodePurpose(purpose)
     if purpose not in ACCOUNT_CODE_PURPOSES:
         raise ValueError(f"{purpose} codes are not sent to accounts by their address alone.")
     address = contact_normalize(address)
     user = _active_user_with(address)
-    if user is not None:
-        one_time_code_send(address=address, purpose=purpose, language=language, recipient=user)
+    try:
+        with transaction.atomic():
+            one_time_code_send(address=address, purpose=purpose, language=language, recipient=user)
+            if user is None:
+                raise _NobodyToSendTo
+    except _NobodyToSendTo:
+        pass
     return address
 
 
