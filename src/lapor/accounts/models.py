@@ -202,6 +202,10 @@ class Membership(models.Model):
     revoked_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("revoked by")
     )
+    # An invitation not yet accepted: inactive (it gives no rights) until the person accepts it, and shown
+    # to the inviter only as the address they typed (``invited_as``), never as the account behind it.
+    is_pending = models.BooleanField(_("invitation pending"), default=False)
+    invited_as = models.CharField(_("invited as"), max_length=254, blank=True, default="")
 
     class Meta:
         verbose_name = _("membership")

@@ -476,14 +476,15 @@ def staff(request: HttpRequest, pk: int) -> HttpResponse:
         request.GET.get("halaman")
     )
     me = _user(request)
-    locks = locks_of([membership.user_id for membership in page.object_list])
+    # A pending invitation shows nothing of the account behind the address (its name, sign-ins, lock).
+    locks = locks_of([membership.user_id for membership in page.object_list if not membership.is_pending])
     rows = [
         StaffRow(
             membership=membership,
-            contact=mask_contact(membership.user.email or membership.user.phone),
+            contact="" if membership.is_pending else mask_contact(membership.user.email or membership.user.phone),
             may_change=membership.is_active and Role(membership.role) in roles and membership.user_id != me.pk,
             other_roles=[role for role in Role if role in roles and role != membership.role],
-            locked_until=locks.get(membership.user_id),
+            locked_until=None if membership.is_pending else locks.get(membership.user_id),
         )
         for membership in page.object_list
     ]
@@ -514,12 +515,14 @@ def staff_invite(request: HttpRequest, pk: int) -> HttpResponse:
                 invited_by=_user(request),
                 password_url=_absolute(request, "portal:password_reset"),
                 console_url=_absolute(request, "console:login"),
+                accept_url=_absolute(request, "portal:invitations"),
             )
         except AccountError as error:
             _field_error(form, "contact" if error.field in ("email", "phone", None) else error.field, error.message)
         else:
             # The same words whether the address had an account or not: the page is no way to learn
-            # whether someone uses Lapor (the staff list then shows the account's own name).
+            # whether someone uses Lapor (the staff list shows the pending invitation as the address
+            # typed, until the person accepts it).
             messages.success(
                 request,
                 _("An invitation to be %(role)s of %(unit)s is on its way to %(contact)s.")
@@ -549,11 +552,13 @@ def membership_end(request: HttpRequest, pk: int) -> HttpResponse:
     if membership.user_id == request.user.pk:
         messages.error(request, _("You cannot end your own membership; ask another coordinator."))
         return redirect(back)
+    # A pending invitation is named by the address typed: withdrawing it reveals no account's name.
+    name = membership.invited_as if membership.is_pending else membership.user.full_name
     membership_revoke(membership=membership, revoked_by=_user(request))
     messages.success(
         request,
         _("%(name)s is no longer %(role)s of %(unit)s.")
-        % {"name": membership.user.full_name, "role": membership.get_role_display(), "unit": membership.institution},
+        % {"name": name, "role": membership.get_role_display(), "unit": membership.institution},
     )
     return redirect(back)
 
