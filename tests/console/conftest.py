@@ -120,6 +120,7 @@ URL_ARGUMENTS: dict[str, dict[str, str]] = {
     "console:manage_staff_invite": {"pk": "city"},
     "console:manage_membership_revoke": {"pk": "officer_membership"},
     "console:manage_membership_role": {"pk": "officer_membership"},
+    "console:manage_membership_unlock": {"pk": "officer_membership"},
     "console:manage_deadlines": {"pk": "city"},
     "console:manage_deadline_remove": {"pk": "city"},
     "console:manage_templates": {"pk": "city"},

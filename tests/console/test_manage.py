@@ -564,10 +564,13 @@ def test_inviting_someone_with_an_account_keeps_it_and_tells_them(
     assert response.status_code == 302
     world.reporter.refresh_from_db()
     assert world.reporter.full_name == "Rina Pelapor"
-    assert Membership.objects.filter(user=world.reporter, institution=world.transport, is_active=True).exists()
+    # Nothing is given before the person accepts (tests/portal/test_invitations.py).
+    membership = Membership.objects.get(user=world.reporter, institution=world.transport)
+    assert (membership.is_active, membership.is_pending, membership.invited_as) == (False, True, "rina@example.id")
     message = Notification.objects.get(recipient=world.reporter)
-    # They have a password already: the message sends them to sign in, not to set one.
+    # They have a password already: the message sends them to sign in and accept, not to set one.
     assert reverse("portal:password_reset") not in message.body
+    assert "http://testserver" + reverse("portal:invitations") in message.body
     assert reverse("console:login") in message.body
 
 

@@ -158,6 +158,8 @@ EXPECTATIONS: dict[str, Expect] = {
     "console:manage_membership_revoke": post(CITY_MANAGERS),
     # An empty or unknown role is answered with 404: post a role the coordinator may give.
     "console:manage_membership_role": post(CITY_MANAGERS, role="liaison_officer"),
+    # Lifting a member's sign-in lock: those who manage the member's institution.
+    "console:manage_membership_unlock": post(CITY_MANAGERS),
     "console:manage_deadlines": form_page(CITY_MANAGERS),
     "console:manage_deadline_remove": post(CITY_MANAGERS),
     "console:manage_templates": form_page(CITY_MANAGERS),
@@ -533,3 +535,85 @@ def test_admin_site_pages_matrix(db):
     objects = build_console_objects(build_world())
     problems = _check_admin_urls(objects, [(page_name, url, False) for page_name, url in _site_urls()])
     assert not problems, "\n  ".join(problems)
+
+
+# --- the portal's forms that act in an institution's capacity -----------------------------------------------
+#
+# Staff are also citizens, and the portal's sign-in asks only for a password. Every portal POST that can act in
+# an institution's capacity is listed here and checked for: staff signed in through the portal (password only)
+# act only as the private citizens they also are, never in the institution's name; the same staff with a proven
+# second factor act for their institution; citizens act as before.
+
+PORTAL_ROLES = ("reporter", "member_of_public", *sorted(REPORT_VIEWERS))
+STAFF_ACTOR_ROLES = frozenset({"unit_officer", "coordinator", "national_admin", "oversight", "copy_holder"})
+# Who may hide a comment on the forwarded report: those who may redact its public text.
+COMMENT_MODERATORS = frozenset({"national_admin", "coordinator", "officer"})
+
+
+def _portal_person(role: str, world: World) -> User:
+    return (
+        world.reporter
+        if role == "reporter"
+        else world.member_of_public
+        if role == "member_of_public"
+        else (PEOPLE[role](world))
+    )
+
+
+def _portal_client(role: str, world: World, *, second_factor: bool) -> Client:
+    user = _portal_person(role, world)
+    if second_factor and role in STAFF_ROLES:
+        return verified_login(Client(), user)
+    client = Client()
+    client.force_login(user)  # what the portal's password sign-in (/akun/masuk/) leaves
+    return client
+
+
+def _comment_capacity(role: str, objects: ConsoleObjects, *, second_factor: bool) -> tuple[int, str, int | None]:
+    from lapor.reports.choices import Action
+    from lapor.reports.models import ReportEvent
+
+    report = objects.forwarded
+    client = _portal_client(role, objects.world, second_factor=second_factor)
+    response = client.post(reverse("portal:report_comment", args=[report.tracking_id]), {"message": "Sudah dicek."})
+    event = ReportEvent.objects.filter(report=report, action=Action.COMMENT).order_by("-sequence").first()
+    assert event is not None, (role, response.status_code)
+    return response.status_code, str(event.actor_role), event.actor_institution_id
+
+
+@pytest.mark.parametrize("second_factor", [False, True], ids=["password_only", "second_factor"])
+@pytest.mark.parametrize("role", PORTAL_ROLES)
+def test_portal_comment_speaks_for_an_institution_only_with_the_second_factor(db, role, second_factor):
+    objects = build_console_objects(build_world())
+    status, actor_role, institution_id = _comment_capacity(role, objects, second_factor=second_factor)
+    assert status == 302
+    if role == "reporter":
+        assert (actor_role, institution_id) == ("reporter", None)
+    elif role in STAFF_ROLES and second_factor:
+        assert actor_role in STAFF_ACTOR_ROLES
+    else:
+        # A private citizen's comment: in nobody's capacity but the public's, in no institution's name.
+        assert (actor_role, institution_id) == ("public", None)
+
+
+@pytest.mark.parametrize("second_factor", [False, True], ids=["password_only", "second_factor"])
+@pytest.mark.parametrize("role", PORTAL_ROLES)
+def test_portal_comment_hiding_needs_the_second_factor(db, role, second_factor):
+    from lapor.reports.choices import Action
+    from lapor.reports.models import ReportEvent
+    from lapor.reports.services import report_comment
+
+    objects = build_console_objects(build_world())
+    report = objects.forwarded
+    comment = report_comment(user=objects.world.member_of_public, report=report, message="Dasar malas semua!")
+    client = _portal_client(role, objects.world, second_factor=second_factor)
+    page = client.get(reverse("portal:report", args=[report.tracking_id])).content.decode()
+    hide_url = reverse("portal:report_comment_hide", args=[report.tracking_id, comment.sequence])
+    response = client.post(hide_url, {"reason": "Kasar."})
+    hidden = ReportEvent.objects.filter(report=report, action=Action.REDACT).exists()
+    if second_factor and role in COMMENT_MODERATORS:
+        assert (response.status_code, hidden) == (302, True)
+        assert hide_url in page
+    else:
+        assert (response.status_code, hidden) == (403, False)
+        assert hide_url not in page

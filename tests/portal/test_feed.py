@@ -31,6 +31,7 @@ from lapor.reports.services import (
     report_follow_up,
     report_support,
 )
+from tests.console.conftest import verified_login
 
 SENTINEL = "ZANZIBARSENTINEL"
 SECRET_PHONE = "0812-9988-7766"
@@ -532,7 +533,8 @@ def test_staff_hide_a_comment_from_the_report_page(client, world):
     client.force_login(world.member_of_public)
     assert hide_url not in text_of(client.get(page_url))
     assert client.post(hide_url, {"reason": "Tidak suka"}).status_code == 403
-    client.force_login(world.coordinator)
+    # Staff act for their institution only with the second factor proven (see tests/console/test_matrix.py).
+    verified_login(client, world.coordinator)
     assert hide_url in text_of(client.get(page_url))
     response = client.post(hide_url, {"reason": "Kasar."}, follow=True)
     page = text_of(response)

@@ -109,6 +109,7 @@ def _pages(world: World, planted: dict[str, Any]) -> dict[str, list[str]]:
         "my_reports": lambda: [reverse("portal:my_reports")],
         "preferences": lambda: [reverse("portal:preferences")],
         "claim": lambda: [reverse("portal:claim")],
+        "invitations": lambda: [reverse("portal:invitations")],
     }
     return {name: build() for name, build in urls.items()}
 
@@ -118,7 +119,7 @@ def test_every_portal_page_is_covered():
     covered = {
         "home", "file", "region_options", "institution_options", "track", "track_report", "track_private",
         "feed", "feed_map", "feed_rss", "feed_atom", "report", "login", "register", "verify",
-        "password_reset", "my_reports", "preferences", "claim",
+        "password_reset", "my_reports", "preferences", "claim", "invitations",
     }  # fmt: skip
     assert names - NOT_PAGES == covered
 

@@ -29,6 +29,7 @@ class AccountErrorCode(StrEnum):
     CHANNEL_UNAVAILABLE = "channel_unavailable"
     LANGUAGE_INVALID = "language_invalid"
     MEMBERSHIP_INACTIVE = "membership_inactive"
+    INVITATION_NOT_FOUND = "invitation_not_found"
 
 
 DEFAULT_MESSAGES: dict[AccountErrorCode, StrOrPromise] = {
@@ -51,6 +52,7 @@ DEFAULT_MESSAGES: dict[AccountErrorCode, StrOrPromise] = {
     AccountErrorCode.CHANNEL_UNAVAILABLE: _("Add the e-mail address or phone number for this channel first."),
     AccountErrorCode.LANGUAGE_INVALID: _("Choose one of the languages offered."),
     AccountErrorCode.MEMBERSHIP_INACTIVE: _("This membership has ended; grant it again instead."),
+    AccountErrorCode.INVITATION_NOT_FOUND: _("This invitation is no longer open."),
 }
 
 # The input each error is about, so that a form or an API can attach the message to it.

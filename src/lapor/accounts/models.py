@@ -202,6 +202,10 @@ class Membership(models.Model):
     revoked_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("revoked by")
     )
+    # An invitation not yet accepted: inactive (it gives no rights) until the person accepts it, and shown
+    # to the inviter only as the address they typed (``invited_as``), never as the account behind it.
+    is_pending = models.BooleanField(_("invitation pending"), default=False)
+    invited_as = models.CharField(_("invited as"), max_length=254, blank=True, default="")
 
     class Meta:
         verbose_name = _("membership")
@@ -269,6 +273,8 @@ class LoginRecord(models.Model):
         FAILURE = "failure", _("failure")
         # Refused without checking anything, because the account was locked.
         LOCKED = "locked", _("refused: locked")
+        # A coordinator (``acted_by``) lifted the lock: failures before it no longer count.
+        UNLOCKED = "unlocked", _("lock lifted")
 
     class Method(models.TextChoices):
         NONE = "", _("none")
@@ -287,6 +293,14 @@ class LoginRecord(models.Model):
     user_agent = models.CharField(_("browser"), max_length=200, blank=True, default="")
     # The session a successful second factor opened, so that the user can end their other sessions.
     session_key = models.CharField(max_length=40, blank=True, default="", editable=False)
+    # The keyed hash of the client address as the rate limits count it (IPv4 address, IPv6 /64): wrong
+    # passwords lock an account only for the source they come from, so that nobody elsewhere can lock
+    # a staff member out.
+    source_index = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # Who lifted a lock (outcome "unlocked").
+    acted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("lifted by")
+    )
 
     class Meta:
         verbose_name = _("console sign-in")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from lapor.accounts.errors import AccountError, AccountErrorCode
 from lapor.accounts.identifiers import looks_like_phone, normalize_email, normalize_nik, normalize_phone
@@ -39,7 +39,8 @@ def user_find_by_login(login: str) -> User | None:
 def user_memberships(user: User, *, include_inactive: bool = False) -> QuerySet[Membership]:
     memberships = Membership.objects.filter(user=user).select_related("institution")
     if not include_inactive:
-        memberships = memberships.filter(is_active=True)
+        # Invitations not yet accepted are shown too (as the address the inviter typed).
+        memberships = memberships.filter(Q(is_active=True) | Q(is_pending=True))
     return memberships.order_by("institution__path", "role")
 
 
@@ -62,5 +63,15 @@ def memberships_within(institution: Institution, *, include_inactive: bool = Fal
         .annotate(last_sign_in=Subquery(last_sign_in))
     )
     if not include_inactive:
-        memberships = memberships.filter(is_active=True)
+        # Invitations not yet accepted are shown too (as the address the inviter typed).
+        memberships = memberships.filter(Q(is_active=True) | Q(is_pending=True))
     return memberships.order_by("institution__path", "user__full_name", "role", "pk")
+
+
+def invitations_pending(user: User) -> list[Membership]:
+    """The invitations ``user`` has not answered yet, with their institutions and who invited them."""
+    return list(
+        Membership.objects.filter(user=user, is_pending=True)
+        .select_related("institution", "granted_by")
+        .order_by("-granted_at", "pk")
+    )

@@ -218,11 +218,12 @@ def membership_grant(*, user: User, institution: Institution, role: Role, grante
 def membership_revoke(*, membership: Membership, revoked_by: User | None = None) -> Membership:
     """End a membership; it stays on record, inactive. Revoking a revoked membership changes nothing."""
     current = Membership.objects.select_for_update().get(pk=membership.pk)
-    if current.is_active:
+    if current.is_active or current.is_pending:  # an invitation not yet accepted is withdrawn the same way
         current.is_active = False
+        current.is_pending = False
         current.revoked_at = timezone.now()
         current.revoked_by = revoked_by
-        current.save(update_fields=["is_active", "revoked_at", "revoked_by"])
+        current.save(update_fields=["is_active", "is_pending", "revoked_at", "revoked_by"])
     # The caller's instance shows the outcome too, as it would after a plain save().
     membership.refresh_from_db()
     return membership
@@ -232,8 +233,8 @@ def membership_revoke(*, membership: Membership, revoked_by: User | None = None)
 # A six-digit code sent to an address proves that whoever types it reads that address. Codes are
 # written to the notifications outbox with the row that records them (one transaction), so they
 # travel the channels every other message does: e-mail to an e-mail address, SMS to a phone number.
-# The outbox keeps the message, code included, until it is purged with the rest of the outbox: only
-# superusers read it, and they could set any password anyway; the code is dead after ten minutes.
+# Once delivered (or given up), the outbox row's copy has the code's digits masked
+# (``redact_on_delivery``): a reader of the outbox or of a backup cannot use it.
 
 ONE_TIME_CODE_DIGITS = 6
 ONE_TIME_CODE_LIFETIME = timedelta(minutes=10)
@@ -313,6 +314,7 @@ def one_time_code_send(
                     },
                     dedupe_key=f"one-time-code:{row.pk}:{secrets.token_hex(8)}",
                     recipient=recipient,
+                    redact_on_delivery=True,
                 )
                 return row
         except IntegrityError:
@@ -468,16 +470,29 @@ def user_registration_finish(*, registration: Registration, code: str) -> User:
 ACCOUNT_CODE_PURPOSES = frozenset({OneTimeCodePurpose.LOGIN, OneTimeCodePurpose.PASSWORD_RESET})
 
 
+class _NobodyToSendTo(Exception):  # noqa: N818 - a control-flow signal, not an error
+    pass
+
+
 def user_code_send(*, address: str, purpose: OneTimeCodePurpose | str, language: str) -> str:
     """Send a code to sign in or to set a new password, when an active account holds ``address``;
-    otherwise nothing is sent, and the caller cannot tell. Returns the normalised address."""
+    otherwise nothing is sent, and the caller cannot tell. Returns the normalised address.
+
+    An address without an account goes through exactly the same work (the code, its row, the message
+    composed into the outbox), which is then rolled back: the response takes as long either way, and
+    its timing does not tell who has an account."""
     purpose = OneTimeCodePurpose(purpose)
     if purpose not in ACCOUNT_CODE_PURPOSES:
         raise ValueError(f"{purpose} codes are not sent to accounts by their address alone.")
     address = contact_normalize(address)
     user = _active_user_with(address)
-    if user is not None:
-        one_time_code_send(address=address, purpose=purpose, language=language, recipient=user)
+    try:
+        with transaction.atomic():
+            one_time_code_send(address=address, purpose=purpose, language=language, recipient=user)
+            if user is None:
+                raise _NobodyToSendTo
+    except _NobodyToSendTo:
+        pass
     return address
 
 
@@ -590,16 +605,19 @@ def membership_invite(
     invited_by: User | None,
     password_url: str,
     console_url: str,
+    accept_url: str = "",
 ) -> Invitation:
-    """Give the person at ``address`` (e-mail or phone) ``role`` at ``institution`` and tell them.
+    """Invite the person at ``address`` (e-mail or phone) to ``role`` at ``institution`` and tell them.
 
-    An account that holds the address gets the membership (its name stays as its owner set it); for a
-    new address an account is created with ``full_name`` and no usable password. The invitation goes
-    through the notifications outbox once the transaction commits: it names the institution, the role
-    and who invited them, and points to ``password_url`` (where a code sent to the same address lets
-    them set a password) and ``console_url``, where the first sign-in makes them set up their second
-    factor. Inviting again re-sends it. Raises AccountError for a bad address or name, USER_INACTIVE
-    for a deactivated account.
+    The membership is *pending* (no rights) until the person accepts it (``membership_accept``, on the
+    page at ``accept_url``): an invitation to an address that already has an account gives nobody
+    anything before its owner agrees. An account that holds the address keeps its name (the inviter
+    sees only the address they typed, ``invited_as``); for a new address an account is created with
+    ``full_name`` and no usable password. The invitation goes through the notifications outbox once the
+    transaction commits: it names the institution, the role and who invited them, and points to
+    ``password_url`` (where a code sent to the same address lets them set a password), ``accept_url``
+    and ``console_url``, where the first sign-in makes them set up their second factor. Inviting again
+    re-sends it. Raises AccountError for a bad address or name, USER_INACTIVE for a deactivated account.
     """
     from lapor.notifications.services import notify_direct
 
@@ -613,7 +631,9 @@ def membership_invite(
     elif not user.is_active:
         raise AccountError(AccountErrorCode.USER_INACTIVE)
     role = Role(role)
-    membership = membership_grant(user=user, institution=institution, role=role, granted_by=invited_by)
+    membership = _membership_offer(
+        user=user, institution=institution, role=role, invited_by=invited_by, address=address
+    )
     sent = notify_direct(
         address=address,
         language=_language(user.preferred_language),
@@ -627,11 +647,67 @@ def membership_invite(
             "has_password": user.has_usable_password(),
             "password_url": password_url,
             "console_url": console_url,
+            "accept_url": accept_url if membership.is_pending else "",
         },
         dedupe_key=f"staff-invitation:{membership.pk}:{uuid.uuid4().hex}",
         recipient=user,
     )
     return Invitation(user=user, membership=membership, new_account=new_account, message_sent=sent is not None)
+
+
+def _membership_offer(
+    *, user: User, institution: Institution, role: Role, invited_by: User | None, address: str
+) -> Membership:
+    """The pending membership an invitation offers (an active one is left as it is: re-sending)."""
+    now = timezone.now()
+    membership = Membership.objects.select_for_update().filter(user=user, institution=institution, role=role).first()
+    if membership is not None and membership.is_active:
+        return membership
+    pending = {
+        "is_active": False,
+        "is_pending": True,
+        "invited_as": address,
+        "granted_at": now,
+        "granted_by": invited_by,
+        "revoked_at": None,
+        "revoked_by": None,
+    }
+    if membership is None:
+        return Membership.objects.create(user=user, institution=institution, role=role, **pending)
+    for field, value in pending.items():
+        setattr(membership, field, value)
+    membership.save(update_fields=list(pending))
+    return membership
+
+
+def _pending_of(user: User, membership_id: int) -> Membership:
+    membership = Membership.objects.select_for_update().filter(pk=membership_id, user=user, is_pending=True).first()
+    if membership is None:
+        raise AccountError(AccountErrorCode.INVITATION_NOT_FOUND)
+    return membership
+
+
+@transaction.atomic
+def membership_accept(*, user: User, membership_id: int) -> Membership:
+    """``user`` accepts an invitation of theirs: the membership becomes active. Raises
+    INVITATION_NOT_FOUND for one that is not theirs or no longer pending (withdrawn, answered)."""
+    if not user.is_active:
+        raise AccountError(AccountErrorCode.USER_INACTIVE)
+    membership = _pending_of(user, membership_id)
+    membership.is_active, membership.is_pending = True, False
+    membership.save(update_fields=["is_active", "is_pending"])
+    return membership
+
+
+@transaction.atomic
+def membership_decline(*, user: User, membership_id: int) -> Membership:
+    """``user`` declines an invitation of theirs: it stays on record, ended by them."""
+    membership = _pending_of(user, membership_id)
+    membership.is_pending = False
+    membership.revoked_at = timezone.now()
+    membership.revoked_by = user
+    membership.save(update_fields=["is_pending", "revoked_at", "revoked_by"])
+    return membership
 
 
 @transaction.atomic

@@ -5,12 +5,22 @@ from an authenticator app or one recovery code (``second_factor_sign_in``). A st
 confirmed authenticator sets one up first (``totp_enrollment_start`` and ``totp_enrollment_confirm``,
 which also hands out the recovery codes, once).
 
-Every attempt is written down as a ``LoginRecord``. After ``CONSOLE_LOCKOUT_FAILURES`` failed passwords
-or codes within ``CONSOLE_LOCKOUT_WINDOW_SECONDS`` an account is locked for ``CONSOLE_LOCKOUT_SECONDS``:
-while locked nothing is checked, not even a right password. The lock is read from the records, so it
-needs no state of its own and every web process agrees on it. An identifier that is no staff account
-(nobody's, or a citizen's) fails and locks exactly like a wrong staff password: the sign-in page
-reveals neither who exists nor who is staff.
+Every attempt is written down as a ``LoginRecord``. After ``CONSOLE_LOCKOUT_FAILURES`` failures within
+``CONSOLE_LOCKOUT_WINDOW_SECONDS`` a lock holds for ``CONSOLE_LOCKOUT_SECONDS``: while locked nothing is
+checked, not even a right password. Two locks, so that nobody can lock a staff member out from elsewhere:
+
+- wrong passwords (and codes) lock the account *for the source they come from* only (the client address
+  as the rate limits count it: an IPv4 address, an IPv6 /64), so an attacker who types wrong passwords
+  for someone else's account locks only themselves;
+- wrong second factors lock the account *everywhere*, and end its other sessions: only someone who knew
+  the password gets that far, so the account is under attack and must stop being usable until its owner
+  or a coordinator acts.
+
+A coordinator of the account's institution (or above it) lifts a lock in the console
+(``sign_in_lock_lift``), which is recorded with who did it; failures before it no longer count. The lock
+is read from the records, so it needs no state of its own and every web process agrees on it. An
+identifier that is no staff account (nobody's, or a citizen's) fails and locks exactly like a wrong
+staff password: the sign-in page reveals neither who exists nor who is staff.
 
 Recovery codes are kept only as keyed hashes in django-otp's ``StaticToken`` (a reader of the database
 cannot use them); each works once.
@@ -20,15 +30,18 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
@@ -43,7 +56,10 @@ from lapor.core.crypto import blind_index
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
+logger = logging.getLogger(__name__)
+
 IDENTIFIER_INDEX_PURPOSE = "console-login"
+SOURCE_INDEX_PURPOSE = "console-source"
 RECOVERY_CODE_PURPOSE = "recovery-code"
 # A recovery code: 10 characters of an alphabet without look-alikes (about 50 bits), shown as two groups.
 RECOVERY_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -87,14 +103,24 @@ class SignInError(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class AttemptContext:
-    """Where an attempt came from, as it is recorded: a network rather than an address."""
+    """Where an attempt came from, as it is recorded: a network rather than an address, and the keyed
+    hash of the address (``source``) that a lock from wrong passwords is bound to; and the session it
+    was made in, which survives when the account's other sessions are ended."""
 
     network: str = ""
     user_agent: str = ""
+    source: str = ""
+    session_key: str = ""
 
     @classmethod
-    def of(cls, *, address: str, user_agent: str) -> AttemptContext:
-        return cls(network=mask_address(address), user_agent=(user_agent or "")[:USER_AGENT_LENGTH])
+    def of(cls, *, address: str, user_agent: str, session_key: str = "") -> AttemptContext:
+        """``address``: the client address as ``lapor.core.ratelimit.client_ip`` gives it (CGNAT-aware)."""
+        return cls(
+            network=mask_address(address),
+            user_agent=(user_agent or "")[:USER_AGENT_LENGTH],
+            source=blind_index(address, purpose=SOURCE_INDEX_PURPOSE) if address else "",
+            session_key=session_key or "",
+        )
 
 
 def mask_address(address: str) -> str:
@@ -143,30 +169,116 @@ def is_staff_account(user: User) -> bool:
 # --- lockout ---------------------------------------------------------------------------------------------
 
 
-def lock_ends_at(*, user: User | None = None, identifier: str = "", now: datetime | None = None) -> datetime | None:
-    """When the running lock of an account (or of an identifier that is no staff account) ends; None when
-    it is not locked. Replays the recent failures: a lock starts at the failure that makes
-    CONSOLE_LOCKOUT_FAILURES within the window, and failures before a lock ended no longer count."""
-    moment = _now(now)
-    window = timedelta(seconds=settings.CONSOLE_LOCKOUT_WINDOW_SECONDS)
-    duration = timedelta(seconds=settings.CONSOLE_LOCKOUT_SECONDS)
-    records = LoginRecord.objects.filter(
-        outcome=LoginRecord.Outcome.FAILURE, occurred_at__gte=moment - window - duration, occurred_at__lte=moment
-    )
-    if user is not None:
-        records = records.filter(user=user)
-    else:
-        records = records.filter(user__isnull=True, identifier_index=identifier_index(identifier))
+def _replay(failures: Sequence[datetime], *, window: timedelta, duration: timedelta) -> datetime | None:
+    """When the last lock that ``failures`` (in time order) started ends: a lock starts at the failure that
+    makes CONSOLE_LOCKOUT_FAILURES within the window; failures during a lock do not count."""
     ends: datetime | None = None
     recent: list[datetime] = []
-    for failed_at in records.order_by("occurred_at").values_list("occurred_at", flat=True):
+    for failed_at in failures:
         if ends is not None and failed_at < ends:
             continue
         recent = [earlier for earlier in recent if earlier > failed_at - window]
         recent.append(failed_at)
         if len(recent) >= settings.CONSOLE_LOCKOUT_FAILURES:
             ends, recent = failed_at + duration, []
-    return ends if ends is not None and ends > moment else None
+    return ends
+
+
+# (time, stage, source, outcome) of one account's or identifier's recent failures and lifted locks.
+_Row = tuple[datetime, str, str, str]
+_ROW_FIELDS = ("occurred_at", "stage", "source_index", "outcome")
+_COUNTED = (LoginRecord.Outcome.FAILURE, LoginRecord.Outcome.UNLOCKED)
+
+
+def _span(moment: datetime) -> tuple[timedelta, timedelta, datetime]:
+    window = timedelta(seconds=settings.CONSOLE_LOCKOUT_WINDOW_SECONDS)
+    duration = timedelta(seconds=settings.CONSOLE_LOCKOUT_SECONDS)
+    return window, duration, moment - window - duration
+
+
+def _lock_from(
+    rows: Sequence[_Row], *, source: str | None, account: bool, moment: datetime, second_factor_only: bool = False
+) -> datetime | None:
+    """The running lock that ``rows`` (in time order) make: per source (``source``, or any when None), and
+    for an account also everywhere from failed second factors."""
+    window, duration, _since = _span(moment)
+    failures: list[_Row] = []
+    for row in rows:
+        if row[3] == LoginRecord.Outcome.UNLOCKED:
+            failures = []  # a coordinator lifted the lock: what came before no longer counts
+        else:
+            failures.append(row)
+    candidates: list[datetime | None] = []
+    if not second_factor_only:
+        by_source: dict[str, list[datetime]] = {}
+        for failed_at, _stage, failed_from, _outcome in failures:
+            if source is None or failed_from == source:
+                by_source.setdefault(failed_from, []).append(failed_at)
+        candidates += [_replay(times, window=window, duration=duration) for times in by_source.values()]
+    if account:
+        second_factor = [row[0] for row in failures if row[1] == LoginRecord.Stage.SECOND_FACTOR]
+        candidates.append(_replay(second_factor, window=window, duration=duration))
+    running = [ends for ends in candidates if ends is not None and ends > moment]
+    return max(running) if running else None
+
+
+def _rows(records: QuerySet[LoginRecord], moment: datetime) -> list[_Row]:
+    _window, _duration, since = _span(moment)
+    counted = records.filter(occurred_at__gte=since, occurred_at__lte=moment, outcome__in=_COUNTED)
+    return list(counted.order_by("occurred_at", "pk").values_list(*_ROW_FIELDS))
+
+
+def lock_ends_at(
+    *, user: User | None = None, identifier: str = "", source: str | None = None, now: datetime | None = None
+) -> datetime | None:
+    """When the running lock of an account (or of an identifier that is no staff account) ends for
+    attempts from ``source`` (an ``AttemptContext.source``; None: from any source, as a coordinator sees
+    it); None when it is not locked.
+
+    Failures from one source lock the account for that source; failed second factors (from anywhere)
+    lock the account everywhere. Failures before a coordinator lifted the lock do not count."""
+    moment = _now(now)
+    if user is not None:
+        records = LoginRecord.objects.filter(user=user)
+    else:
+        records = LoginRecord.objects.filter(user__isnull=True, identifier_index=identifier_index(identifier))
+    return _lock_from(_rows(records, moment), source=source, account=user is not None, moment=moment)
+
+
+def second_factor_lock_ends_at(*, user: User, now: datetime | None = None) -> datetime | None:
+    """When the lock of ``user`` from failed second factors (the one that holds everywhere) ends."""
+    moment = _now(now)
+    rows = _rows(LoginRecord.objects.filter(user=user), moment)
+    return _lock_from(rows, source=None, account=True, moment=moment, second_factor_only=True)
+
+
+def locks_of(user_ids: Sequence[int], *, now: datetime | None = None) -> dict[int, datetime]:
+    """The accounts among ``user_ids`` that are locked from some source or everywhere, with when their
+    lock ends (for a coordinator's staff list): one query."""
+    moment = _now(now)
+    grouped: dict[int, list[_Row]] = {}
+    records = LoginRecord.objects.filter(user_id__in=list(user_ids))
+    _window, _duration, since = _span(moment)
+    counted = records.filter(occurred_at__gte=since, occurred_at__lte=moment, outcome__in=_COUNTED)
+    for user_id, *row in counted.order_by("occurred_at", "pk").values_list("user_id", *_ROW_FIELDS):
+        grouped.setdefault(user_id, []).append(tuple(row))
+    locks = {user_id: _lock_from(rows, source=None, account=True, moment=moment) for user_id, rows in grouped.items()}
+    return {user_id: ends for user_id, ends in locks.items() if ends is not None}
+
+
+@transaction.atomic
+def sign_in_lock_lift(*, user: User, lifted_by: User, now: datetime | None = None) -> LoginRecord:
+    """Lifts every lock of ``user``'s console sign-in; recorded with who lifted it (the face checks that
+    ``lifted_by`` manages an institution of ``user``). Failures before it no longer count."""
+    moment = _now(now)
+    logger.info("Console sign-in lock of user %s lifted by user %s", user.pk, lifted_by.pk)
+    return LoginRecord.objects.create(
+        user=user,
+        occurred_at=moment,
+        stage=LoginRecord.Stage.PASSWORD,
+        outcome=LoginRecord.Outcome.UNLOCKED,
+        acted_by=lifted_by,
+    )
 
 
 def _record(
@@ -188,13 +300,14 @@ def _record(
         method=method,
         network=context.network,
         user_agent=context.user_agent,
+        source_index=context.source,
     )
 
 
 def _refuse_when_locked(
     *, user: User | None, identifier: str, stage: LoginRecord.Stage, context: AttemptContext, now: datetime
 ) -> None:
-    ends = lock_ends_at(user=user, identifier=identifier, now=now)
+    ends = lock_ends_at(user=user, identifier=identifier, source=context.source, now=now)
     if ends is not None:
         _record(
             user=user, identifier=identifier, stage=stage, outcome=LoginRecord.Outcome.LOCKED, context=context, now=now
@@ -214,10 +327,23 @@ def _fail(
     _record(
         user=user, identifier=identifier, stage=stage, outcome=LoginRecord.Outcome.FAILURE, context=context, now=now
     )
-    ends = lock_ends_at(user=user, identifier=identifier, now=now)
+    # No attempt is checked while a lock holds, so a running second-factor lock began with this failure:
+    # someone who knows the password is guessing the second factor, and the account's other sessions end.
+    if (
+        user is not None
+        and stage == LoginRecord.Stage.SECOND_FACTOR
+        and second_factor_lock_ends_at(user=user, now=now) is not None
+    ):
+        _sessions_end_all_but(user, keep_session_key=context.session_key)
+    ends = lock_ends_at(user=user, identifier=identifier, source=context.source, now=now)
     if ends is not None:
         return SignInError(SignInErrorCode.LOCKED, locked_until=ends)
     return SignInError(code)
+
+
+def _sessions_end_all_but(user: User, *, keep_session_key: str) -> int:
+    store: type[SessionBase] = import_module(settings.SESSION_ENGINE).SessionStore
+    return sessions_end_others(user=user, keep_session_key=keep_session_key, session_store=store)
 
 
 # --- the password step -----------------------------------------------------------------------------------

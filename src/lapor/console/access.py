@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from lapor.accounts.signin import has_confirmed_device
-from lapor.reports.access import StaffScope, staff_scope
+from lapor.reports.access import StaffScope, second_factor_proven, staff_scope
 
 View = Callable[..., HttpResponse]
 
@@ -45,7 +45,8 @@ def scope_of(request: HttpRequest) -> StaffScope:
     """The signed-in staff member's scope, read once per request."""
     cached: StaffScope | None = getattr(request, "_console_scope", None)
     if cached is None:
-        cached = staff_scope(request.user)
+        # Unverified staff still count as staff here: the guard sends them on to the second factor.
+        cached = staff_scope(request.user, require_second_factor=False)
         request._console_scope = cached  # type: ignore[attr-defined]
     return cached
 
@@ -69,9 +70,8 @@ def home_of(request: HttpRequest) -> str:
 
 
 def is_verified(request: HttpRequest) -> bool:
-    """Whether this session proved a second factor (django_otp's OTPMiddleware)."""
-    verified = getattr(request.user, "is_verified", None)
-    return bool(verified and verified())
+    """Whether this session proved a second factor (django_otp's OTPMiddleware): the access layer's check."""
+    return request.user.is_authenticated and second_factor_proven(request.user)
 
 
 def now_seconds() -> float:

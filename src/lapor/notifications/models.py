@@ -37,6 +37,9 @@ class Notification(models.Model):
     last_error = models.TextField(_("last error"), blank=True, default="")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # A message that carries a secret (a one-time code): once delivered or given up, its numbers are
+    # masked in the stored copy, so that a reader of the outbox (an admin, a backup) cannot use the code.
+    redact_on_delivery = models.BooleanField(_("redact after delivery"), default=False)
 
     class Meta:
         verbose_name = _("notification")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -42,6 +43,10 @@ DEFAULT_RETRY_DELAYS = (60, 300, 1500, 7200, 36000)
 SENDING_LEASE = timedelta(minutes=10)
 DEFAULT_BATCH_SIZE = 100
 LAST_ERROR_LENGTH = 2000
+# What a secret looks like in a message to be redacted: a run of digits (a one-time code has six; the
+# minutes of its validity, one or two, stay readable).
+SECRET_DIGITS = re.compile(r"\d{4,}")
+REDACTION_MARK = "•"
 
 
 # --- writing ------------------------------------------------------------------------------------------
@@ -178,9 +183,24 @@ def _send(notification: Notification, channels: dict[str, Channel], *, now: date
         return _record_failure(notification, f"{type(error).__name__}: {error}", temporary=True, now=now)
     # Only the claim this worker holds is closed: a row whose lease ran out belongs to another worker.
     held = Notification.objects.filter(pk=notification.pk, attempts=notification.attempts)
-    held.filter(status=DeliveryStatus.SENDING).update(status=DeliveryStatus.SENT, sent_at=now)
+    redacted = _redacted(notification)
+    held.filter(status=DeliveryStatus.SENDING).update(status=DeliveryStatus.SENT, sent_at=now, **redacted)
     notification.status, notification.sent_at = DeliveryStatus.SENT, now
+    for field, value in redacted.items():
+        setattr(notification, field, value)
     return notification
+
+
+def _mask_secrets(text: str) -> str:
+    return SECRET_DIGITS.sub(lambda found: REDACTION_MARK * len(found.group()), text)
+
+
+def _redacted(notification: Notification) -> dict[str, str]:
+    """The stored subject and body with their secrets masked, for a row that must not keep them once it
+    is delivered or given up (empty: nothing to change)."""
+    if not notification.redact_on_delivery:
+        return {}
+    return {"subject": _mask_secrets(notification.subject), "body": _mask_secrets(notification.body)}
 
 
 def _record_failure(notification: Notification, message: str, *, temporary: bool, now: datetime) -> Notification:
@@ -191,10 +211,14 @@ def _record_failure(notification: Notification, message: str, *, temporary: bool
     else:
         status, next_attempt_at = DeliveryStatus.DEAD, now
     last_error = f"attempt {attempt}: {message}"[:LAST_ERROR_LENGTH]
+    # Given up: the code it carried is of no use to its owner any more, nor must it be to anyone else.
+    redacted = _redacted(notification) if status == DeliveryStatus.DEAD else {}
     Notification.objects.filter(pk=notification.pk, status=DeliveryStatus.SENDING, attempts=attempt).update(
-        status=status, next_attempt_at=next_attempt_at, last_error=last_error
+        status=status, next_attempt_at=next_attempt_at, last_error=last_error, **redacted
     )
     notification.status, notification.next_attempt_at, notification.last_error = status, next_attempt_at, last_error
+    for field, value in redacted.items():
+        setattr(notification, field, value)
     if status == DeliveryStatus.DEAD:
         logger.warning("Notification %s gave up after %d attempts: %s", notification.pk, attempt, message)
     return notification
@@ -250,10 +274,13 @@ def notify_direct(
     context: dict[str, Any],
     dedupe_key: str,
     recipient: User | None = None,
+    redact_on_delivery: bool = False,
 ) -> Notification | None:
     """Write a message to one address into the outbox (see `compose.draft_direct`), delivered once the
     caller's transaction commits, over the channel the address calls for: e-mail or SMS. The same
-    ``dedupe_key`` never writes a second message. None when the address cannot be reached."""
+    ``dedupe_key`` never writes a second message. None when the address cannot be reached.
+    ``redact_on_delivery``: the message carries a secret (a one-time code) whose digits are masked in the
+    stored copy once it is delivered or given up."""
     draft = draft_direct(address=address, language=language, template=template, context=context)
     if draft is None:
         return None
@@ -269,6 +296,7 @@ def notify_direct(
         dedupe_key=dedupe_key,
         next_attempt_at=now,
         created_at=now,
+        redact_on_delivery=redact_on_delivery,
     )
     Notification.objects.bulk_create([row], ignore_conflicts=True)
     stored = Notification.objects.get(dedupe_key=dedupe_key)

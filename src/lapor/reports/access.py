@@ -58,8 +58,28 @@ class StaffScope:
         return {institution_id for institution_id, _path, _role in self.memberships}
 
 
-def staff_scope(user: Any) -> StaffScope:
+def second_factor_proven(user: Any) -> bool:
+    """Whether ``user`` may act and read in an institution's capacity: the one check, for portal and console.
+
+    A user of a web request carries django-otp's ``is_verified`` (OTPMiddleware runs on every request),
+    which is true only once the console's sign-in proved the password and then a second factor in this
+    session. A password alone (the portal's sign-in, or the console's first step) is not enough: such a
+    session holds no staff scope and acts only as the private citizen it also is. A user object without
+    that marker did not come from a web session (a task, the command line) and is trusted as its caller
+    decides."""
+    verified = getattr(user, "is_verified", None)
+    if verified is None:
+        return True
+    return bool(callable(verified) and verified())
+
+
+def staff_scope(user: Any, *, require_second_factor: bool = True) -> StaffScope:
+    """The institutions ``user`` acts for. Empty for a web session without a proven second factor, unless
+    ``require_second_factor`` is False (only for the console's guard, which sends such staff on to the
+    second factor instead of answering as if they were citizens)."""
     if not getattr(user, "is_authenticated", False):
+        return StaffScope(national=False, memberships=())
+    if require_second_factor and not second_factor_proven(user):
         return StaffScope(national=False, memberships=())
     rows = tuple(
         Membership.objects.filter(user=user, is_active=True, institution__is_active=True).values_list(

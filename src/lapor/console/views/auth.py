@@ -128,7 +128,11 @@ class RecoveryCodesForm(forms.Form):
 
 
 def _context(request: HttpRequest) -> AttemptContext:
-    return AttemptContext.of(address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+    return AttemptContext.of(
+        address=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        session_key=request.session.session_key or "",
+    )
 
 
 def _safe_next(request: HttpRequest, value: str | None) -> str:
@@ -151,7 +155,7 @@ def _locked_message(error: SignInError) -> str:
     local = timezone.localtime(error.locked_until)
     return _(
         "Too many failed attempts: signing in to this account is locked until %(time)s %(zone)s. "
-        "Try again then; an administrator cannot lift the lock sooner."
+        "Try again then, or ask a coordinator of your institution to lift the lock."
     ) % {"time": date_format(local, "H:i"), "zone": local.tzname() or ""}
 
 

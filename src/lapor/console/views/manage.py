@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -51,6 +52,7 @@ from lapor.accounts.permissions import (
 )
 from lapor.accounts.selectors import memberships_within
 from lapor.accounts.services import contact_normalize, membership_change_role, membership_invite, membership_revoke
+from lapor.accounts.signin import locks_of, sign_in_lock_lift
 from lapor.console.access import scope_of, staff_required
 from lapor.institutions.choices import DeadlineClock, DeadlineUnit, InstitutionKind, Sector
 from lapor.institutions.errors import InstitutionError, InstitutionErrorCode
@@ -459,6 +461,8 @@ class StaffRow:
     contact: str
     may_change: bool
     other_roles: list[Role]
+    # When the member's console sign-in lock ends (None: not locked).
+    locked_until: datetime | None = None
 
 
 @staff_required
@@ -472,12 +476,15 @@ def staff(request: HttpRequest, pk: int) -> HttpResponse:
         request.GET.get("halaman")
     )
     me = _user(request)
+    # A pending invitation shows nothing of the account behind the address (its name, sign-ins, lock).
+    locks = locks_of([membership.user_id for membership in page.object_list if not membership.is_pending])
     rows = [
         StaffRow(
             membership=membership,
-            contact=mask_contact(membership.user.email or membership.user.phone),
+            contact="" if membership.is_pending else mask_contact(membership.user.email or membership.user.phone),
             may_change=membership.is_active and Role(membership.role) in roles and membership.user_id != me.pk,
             other_roles=[role for role in Role if role in roles and role != membership.role],
+            locked_until=None if membership.is_pending else locks.get(membership.user_id),
         )
         for membership in page.object_list
     ]
@@ -508,12 +515,14 @@ def staff_invite(request: HttpRequest, pk: int) -> HttpResponse:
                 invited_by=_user(request),
                 password_url=_absolute(request, "portal:password_reset"),
                 console_url=_absolute(request, "console:login"),
+                accept_url=_absolute(request, "portal:invitations"),
             )
         except AccountError as error:
             _field_error(form, "contact" if error.field in ("email", "phone", None) else error.field, error.message)
         else:
             # The same words whether the address had an account or not: the page is no way to learn
-            # whether someone uses Lapor (the staff list then shows the account's own name).
+            # whether someone uses Lapor (the staff list shows the pending invitation as the address
+            # typed, until the person accepts it).
             messages.success(
                 request,
                 _("An invitation to be %(role)s of %(unit)s is on its way to %(contact)s.")
@@ -543,12 +552,27 @@ def membership_end(request: HttpRequest, pk: int) -> HttpResponse:
     if membership.user_id == request.user.pk:
         messages.error(request, _("You cannot end your own membership; ask another coordinator."))
         return redirect(back)
+    # A pending invitation is named by the address typed: withdrawing it reveals no account's name.
+    name = membership.invited_as if membership.is_pending else membership.user.full_name
     membership_revoke(membership=membership, revoked_by=_user(request))
     messages.success(
         request,
         _("%(name)s is no longer %(role)s of %(unit)s.")
-        % {"name": membership.user.full_name, "role": membership.get_role_display(), "unit": membership.institution},
+        % {"name": name, "role": membership.get_role_display(), "unit": membership.institution},
     )
+    return redirect(back)
+
+
+@staff_required
+@require_POST
+def membership_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    """A coordinator lifts the console sign-in lock of a member of their subtree (recorded with who did)."""
+    membership, _roles = _membership_or_404(request, pk)
+    back = _staff_page_for(request, membership)
+    if membership.user_id == request.user.pk or not membership.is_active:
+        raise Http404
+    sign_in_lock_lift(user=membership.user, lifted_by=_user(request))
+    messages.success(request, _("%(name)s can sign in to the console again.") % {"name": membership.user.full_name})
     return redirect(back)
 
 
@@ -791,6 +815,7 @@ urlpatterns: list[URLPattern] = [
     path("instansi/<int:pk>/staf/undang/", staff_invite, name="manage_staff_invite"),
     path("instansi/keanggotaan/<int:pk>/akhiri/", membership_end, name="manage_membership_revoke"),
     path("instansi/keanggotaan/<int:pk>/peran/", membership_role, name="manage_membership_role"),
+    path("instansi/keanggotaan/<int:pk>/buka-kunci/", membership_unlock, name="manage_membership_unlock"),
     path("instansi/<int:pk>/tenggat/", deadlines, name="manage_deadlines"),
     path("instansi/<int:pk>/tenggat/hapus/", deadline_remove, name="manage_deadline_remove"),
     path("instansi/<int:pk>/templat/", templates, name="manage_templates"),

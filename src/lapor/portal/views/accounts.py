@@ -51,10 +51,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lapor.accounts.choices import OneTimeCodePurpose, PreferredChannel
 from lapor.accounts.errors import AccountError, AccountErrorCode
 from lapor.accounts.models import User
+from lapor.accounts.selectors import invitations_pending
 from lapor.accounts.services import (
     Registration,
     contact_field,
     contact_normalize,
+    membership_accept,
+    membership_decline,
     user_code_send,
     user_code_verify,
     user_contact_code_send,
@@ -601,6 +604,40 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/accounts/preferences.html", context)
 
 
+@login_required(login_url=SIGNED_IN)
+@require_http_methods(["GET", "POST"])
+def invitations(request: HttpRequest) -> HttpResponse:
+    """The staff roles an institution invited this account to: nothing is given before its owner accepts.
+    Signed in with a password is enough here: answering an invitation acts for nobody but oneself."""
+    user = _user(request)
+    if request.method == "POST":
+        raw = request.POST.get("membership", "")
+        decision = request.POST.get("decision", "")
+        if not raw.isdigit() or decision not in ("accept", "decline"):
+            messages.error(request, _("Choose an invitation and whether you accept it."))
+            return render(
+                request, "portal/accounts/invitations.html", {"invitations": invitations_pending(user)}, status=400
+            )
+        try:
+            if decision == "accept":
+                membership = membership_accept(user=user, membership_id=int(raw))
+            else:
+                membership = membership_decline(user=user, membership_id=int(raw))
+        except AccountError as error:
+            messages.error(request, error.message)
+        else:
+            names = {"role": membership.get_role_display(), "institution": membership.institution.name}
+            if decision == "accept":
+                messages.success(
+                    request,
+                    _("You are now %(role)s of %(institution)s. Sign in to the console to start.") % names,
+                )
+            else:
+                messages.success(request, _("You declined the role of %(role)s of %(institution)s.") % names)
+        return redirect("portal:invitations")
+    return render(request, "portal/accounts/invitations.html", {"invitations": invitations_pending(user)})
+
+
 def _contacts(user: User) -> list[dict[str, Any]]:
     rows = [
         ("email", _("E-mail address"), user.email, user.email_is_verified),
@@ -669,4 +706,5 @@ urlpatterns: list[URLPattern] = [
     path("akun/laporan-saya/", my_reports, name="my_reports"),
     path("akun/pengaturan/", preferences, name="preferences"),
     path("akun/klaim-laporan/", claim, name="claim"),
+    path("akun/undangan/", invitations, name="invitations"),
 ]
