@@ -58,6 +58,8 @@ MIDDLEWARE = [
     # request.user.is_verified(): whether this session passed a second factor (the console requires it).
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A verified session past the console's idle or total limit is signed out on any page, not only the console's.
+    "lapor.console.middleware.StaffSessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lapor.core.middleware.TimezoneMiddleware",
     # Turns lapor.core.ratelimit.RateLimited raised by a view into a 429 page with Retry-After.

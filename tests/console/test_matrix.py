@@ -23,6 +23,7 @@ import dataclasses
 from collections.abc import Callable
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -617,3 +618,35 @@ def test_portal_comment_hiding_needs_the_second_factor(db, role, second_factor):
     else:
         assert (response.status_code, hidden) == (403, False)
         assert hide_url not in page
+
+
+def test_a_staff_session_the_console_would_end_no_longer_speaks_for_the_institution_in_the_portal(db, monkeypatch):
+    from lapor.console import access
+    from lapor.reports.choices import Action
+    from lapor.reports.models import ReportEvent
+
+    objects = build_console_objects(build_world())
+    report = objects.forwarded
+    client = _portal_client("officer", objects.world, second_factor=True)
+    comment_url = reverse("portal:report_comment", args=[report.tracking_id])
+    real_seconds = access.now_seconds
+    offset = {"seconds": 0.0}
+    monkeypatch.setattr(access, "now_seconds", lambda: real_seconds() + offset["seconds"])
+
+    # Working in the portal keeps the staff session alive: 25 minutes apart, twice.
+    for _step in range(2):
+        offset["seconds"] += 25 * 60
+        assert client.post(comment_url, {"message": "Sedang kami cek."}).status_code == 302
+        event = ReportEvent.objects.filter(report=report, action=Action.COMMENT).order_by("-sequence").first()
+        assert event is not None
+        assert str(event.actor_role) in STAFF_ACTOR_ROLES
+
+    comments = ReportEvent.objects.filter(report=report, action=Action.COMMENT).count()
+    offset["seconds"] += settings.CONSOLE_SESSION_IDLE_SECONDS + 60
+    client.post(comment_url, {"message": "Sudah selesai."})
+    speaking_for_an_institution = ReportEvent.objects.filter(
+        report=report, action=Action.COMMENT, actor_institution__isnull=False
+    ).count()
+    assert speaking_for_an_institution == 2
+    assert ReportEvent.objects.filter(report=report, action=Action.COMMENT).count() == comments
+    assert "_auth_user_id" not in client.session
