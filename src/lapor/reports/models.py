@@ -100,6 +100,33 @@ class Report(models.Model):
 
     objects: ClassVar[ReportQuerySet] = ReportQuerySet.as_manager()  # type: ignore[assignment]
 
+    # The free text the reporter writes. People sign their words and write their phone number or NIK
+    # into any box, so every viewer who may not know the reporter reads these fields only through
+    # `privacy.reporter_text` (masked). A test walks every text field of this model: a new one must be
+    # named here or in NOT_REPORTER_TEXT_FIELDS, so that it cannot be shown raw by forgetting it.
+    REPORTER_TEXT_FIELDS: ClassVar[tuple[str, ...]] = ("title", "body", "address", "rating_comment")
+    NOT_REPORTER_TEXT_FIELDS: ClassVar[tuple[str, ...]] = (
+        # Codes and values Lapor chooses or computes, never free text.
+        "tracking_id",
+        "kind",
+        "weight",
+        "channel",
+        "status",
+        "resume_status",
+        "archive_reason",
+        "closure_reason",
+        "time_zone",
+        "access_secret_hash",
+        "idempotency_key",
+        # The reporter's identity itself: shown only through `access.reporter_identity`.
+        "guest_name",
+        "guest_email",
+        "guest_phone",
+        # The public copy: already masked when written (`privacy.mask_for_report`).
+        "public_title",
+        "public_body",
+    )
+
     class Meta:
         verbose_name = _("report")
         verbose_name_plural = _("reports")

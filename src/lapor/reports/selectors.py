@@ -63,7 +63,7 @@ from lapor.reports.access import PUBLISHED_STATUSES, StaffScope, staff_scope, vi
 from lapor.reports.choices import OPEN_STATUSES, ClockState, Status
 from lapor.reports.deadlines import clock_state
 from lapor.reports.models import Report, ReportAssignment, ReportClock, ReportCopy, ReportSupport, SavedFilter
-from lapor.reports.privacy import mask_for_report
+from lapor.reports.privacy import reporter_text
 
 __all__ = [
     "FeedFilters",
@@ -1148,7 +1148,7 @@ def _inbox_row(inbox: Inbox, report: Report) -> InboxRow:
     known = _may_know_reporter(inbox, report, {unit.pk for unit in units})
     return InboxRow(
         report=report,
-        title=report.title if known else mask_for_report(report, report.title),
+        title=reporter_text(report, "title", known=known),
         units=units,
         deadline=deadline,
         deadline_state=state,

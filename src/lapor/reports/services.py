@@ -59,8 +59,8 @@ from lapor.reports.models import (
     ReportSupport,
     SavedFilter,
 )
-from lapor.reports.privacy import mask_for_report, mask_personal_data
-from lapor.reports.workflow import is_allowed, transition_for
+from lapor.reports.privacy import mask_for_report, mask_personal_data, mask_reporter_identity
+from lapor.reports.workflow import INSTITUTION_STAFF, is_allowed, transition_for
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
@@ -771,7 +771,8 @@ def report_follow_up(*, user: User, report: Report, message: str, final: bool = 
         user=user,
         from_status=before,
         message=message,
-        details={"public_message": mask_for_report(report, message)},
+        # The institution's answer: only the reporter's identity is masked, never the office's own contact.
+        details={"public_message": mask_reporter_identity(report, message)},
     )
     return report
 
@@ -945,8 +946,16 @@ def report_comment(*, user: User, report: Report, message: str) -> ReportEvent:
         user=user,
         from_status=report.status,
         message=message,
-        details={"public_message": mask_for_report(report, message)},
+        details={"public_message": _public_copy(report, message, capacity)},
     )
+
+
+def _public_copy(report: Report, message: str, capacity: Actor) -> str:
+    """The published copy of a comment: staff speak for their office, whose contacts stay; a citizen's
+    words are masked of every personal number and address, and of the reporter's names."""
+    if capacity in INSTITUTION_STAFF:
+        return mask_reporter_identity(report, message)
+    return mask_for_report(report, message)
 
 
 @transaction.atomic
