@@ -510,8 +510,9 @@ def district_map_positions(district_codes: Iterable[str]) -> dict[str, MapPositi
             reduce(operator.or_, (region_q(code) for code in codes)), latitude__isnull=False, longitude__isnull=False
         )
         .annotate(district=Substr("village_id", 1, DISTRICT_CODE_LENGTH))
-        # Accounts' reports carry no guest contact, guests' reports no account: one group per person.
-        .values("district", "reporter_id", "guest_email", "guest_phone")
+        # Accounts' reports carry no guest contact, guests' reports no account: one group per person
+        # (guests by the keyed hashes of their contacts, which are stored encrypted).
+        .values("district", "reporter_id", "guest_email_index", "guest_phone_index")
         .annotate(person_latitude=Avg("latitude"), person_longitude=Avg("longitude"))
         .order_by()
     )
