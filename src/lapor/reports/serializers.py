@@ -356,7 +356,7 @@ def staff_view(report: Report, *, viewer: Any) -> dict[str, Any]:
     held = capacities(viewer, report)
     if not held & STAFF_CAPACITIES:
         raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
-    identity = reporter_identity(report, held)
+    identity = reporter_identity(report, held, viewer=viewer)
     reveal = identity is not None
     events = _events(report)
     events_by_id = {event.pk: event for event in events}
