@@ -78,16 +78,24 @@ def sentinel(world: World) -> User:
 
 def _planted_report(world: World, reporter: User, *, anonymous: bool) -> Report:
     """A report dispatched to the city with a copy to the social ministry, forwarded to its transport
-    office, answered, confirmed and rated; then the reporter's identity is planted in every field the
-    reporter writes (however many the model declares)."""
-    report = world.submit(reporter=reporter, is_anonymous=anonymous, target_institution=None)
+    office, answered, confirmed and rated, with the reporter's identity written in every box of the
+    way (so that the notifications of each step carry it too); then planted again in every field the
+    model declares as the reporter's, however many there are."""
+    report = world.submit(
+        reporter=reporter,
+        is_anonymous=anonymous,
+        target_institution=None,
+        title=PLANTED,
+        body=PLANTED,
+        address=PLANTED,
+    )
     report = report_dispatch(
         user=world.national_admin, report=report, institution=world.city, copies=[world.social_ministry]
     )
     report = report_forward(user=world.coordinator, report=report, units=[world.transport])
     report = report_follow_up(user=world.officer, report=report, message="Lampu sudah diganti.", final=True)
     report = report_confirm(user=reporter, report=report)
-    report = report_rate(user=reporter, report=report, rating=5, comment="Terima kasih.")
+    report = report_rate(user=reporter, report=report, rating=5, comment=PLANTED)
     Report.objects.filter(pk=report.pk).update(**dict.fromkeys(Report.REPORTER_TEXT_FIELDS, PLANTED))
     report.refresh_from_db()
     return report
