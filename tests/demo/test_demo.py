@@ -7,9 +7,10 @@ from lapor.accounts.choices import Role
 from lapor.accounts.models import Membership, User
 from lapor.accounts.permissions import Permission, has_permission
 from lapor.demo.services import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_load, demo_logins
-from lapor.institutions.choices import DeadlineClock, DeadlineUnit
+from lapor.institutions.choices import DeadlineClock, DeadlineUnit, InstitutionKind
 from lapor.institutions.models import Category, Institution
 from lapor.institutions.selectors import effective_deadline, units_covering
+from lapor.reports.access import staff_scope
 
 # These tests are about institutions and accounts; the demo reports have theirs in test_demo_reports.py.
 
@@ -122,3 +123,19 @@ def test_demo_refused_without_debug():
 def test_demo_needs_regions_first():
     with pytest.raises(CommandError, match="lapor regions load"):
         call_command("demo", "load")
+
+
+@override_settings(DEBUG=True)
+def test_ombudsman_and_ksp_sit_in_their_own_oversight_bodies_beside_the_national_institution(banten_regions):
+    demo_load(reports=0)
+    national = Institution.objects.get(code="nasional")
+    assert not Membership.objects.filter(institution=national, role=Role.OVERSIGHT).exists()
+    for email, code in (("ombudsman@demo.lapor.id", "ombudsman"), ("ksp@demo.lapor.id", "ksp")):
+        membership = Membership.objects.get(user__email=email)
+        assert (membership.institution.code, membership.role) == (code, Role.OVERSIGHT)
+        assert membership.institution.kind == InstitutionKind.OVERSIGHT
+        assert membership.institution.parent_id == national.pk
+        scope = staff_scope(membership.user)
+        # They read the national tree beside them, and handle only the cases their own body owns.
+        assert scope.oversight_paths == (national.path,)
+        assert scope.oversight_bodies == {membership.institution_id}

@@ -6,3 +6,13 @@ class AccountsConfig(AppConfig):
     name = "lapor.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from lapor.accounts.services import user_nik_rotate
+        from lapor.core.crypto import register_rotation
+
+        register_rotation(
+            "accounts.nik",
+            message=_("Re-encrypted %(count)d NIK values under the newest key."),
+            rotate=lambda batch_size: user_nik_rotate(batch_size=batch_size),
+        )

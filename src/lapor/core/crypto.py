@@ -6,7 +6,9 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -52,3 +54,18 @@ def blind_index(value: str, *, purpose: str) -> str:
 
     key = hashlib.sha256(f"lapor-blind-index:{purpose}:{settings.SECRET_KEY}".encode()).digest()
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+# What `lapor rotate_encryption` runs: every app that stores encrypted columns registers, in its
+# AppConfig.ready(), a function re-encrypting them under the newest key (given a batch size, returning
+# how many values it re-encrypted) and the sentence that reports it, so that no column is forgotten.
+_ROTATIONS: dict[str, tuple[Any, Callable[[int], int]]] = {}
+
+
+def register_rotation(name: str, *, message: Any, rotate: Callable[[int], int]) -> None:
+    """``message``: a translatable sentence with a ``%(count)d`` placeholder."""
+    _ROTATIONS[name] = (message, rotate)
+
+
+def registered_rotations() -> list[tuple[Any, Callable[[int], int]]]:
+    return [_ROTATIONS[name] for name in sorted(_ROTATIONS)]

@@ -232,8 +232,10 @@ DEMO_TREE = Unit(
 DEMO_ACCOUNTS = [
     DemoAccount("superadmin@demo.lapor.id", "Super Admin Demo", None, None, superuser=True),
     DemoAccount("nasional@demo.lapor.id", "Admin Nasional KemenPANRB", Role.NATIONAL_ADMIN, "kemenpanrb"),
-    DemoAccount("ombudsman@demo.lapor.id", "Pengawas Ombudsman RI", Role.OVERSIGHT, "nasional"),
-    DemoAccount("ksp@demo.lapor.id", "Pengawas KSP", Role.OVERSIGHT, "nasional"),
+    # Ombudsman RI and KSP are bodies of their own beside the institutions they oversee, not members of
+    # the national institution: oversight reads, it never handles the national queue (ADR 0008).
+    DemoAccount("ombudsman@demo.lapor.id", "Pengawas Ombudsman RI", Role.OVERSIGHT, "ombudsman"),
+    DemoAccount("ksp@demo.lapor.id", "Pengawas KSP", Role.OVERSIGHT, "ksp"),
     DemoAccount("kemendagri@demo.lapor.id", "Pengawas Kemendagri", Role.OVERSIGHT, "prov-banten"),
     DemoAccount(
         "koordinator.kabtangerang@demo.lapor.id",

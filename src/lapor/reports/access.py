@@ -7,9 +7,16 @@ Every read of a report by a face (portal, console, API, exports) goes through `v
 - A reporter sees their own reports, whatever their state.
 - The national admin sees every report (it verifies them all).
 - Staff see what their institution owns, what was forwarded to their unit and what their
-  institution holds a copy of; coordinators and oversight bodies also see what institutions below
-  theirs own, except confidential reports, which only the owner, its assigned units, the copies and
-  the national admin see.
+  institution holds a copy of; coordinators also see what institutions below theirs own, except
+  confidential reports, which only the owner, its assigned units, the copies and the national admin see.
+- Oversight (pengawas: Ombudsman RI, KSP, Kemendagri, KemenPANRB) reads within its reach and never
+  handles a report for the institution it sits in (docs/adr/0008-oversight-reach.md). The reach of an
+  oversight membership in an oversight body (an institution of kind OVERSIGHT) is the subtree of the
+  body's parent: the body sits beside the institutions it oversees, as Ombudsman RI and KSP sit under
+  the national root. An oversight membership in any other institution reaches that institution's
+  subtree. Within its reach oversight reads non-confidential reports, without their reporter; a
+  confidential report, and who filed it, only once its own oversight body owns the report (the
+  Ombudsman took the case over with the reporter's consent, `services.report_refer`).
 - An anonymous reporter's identity is shown to nobody but the reporter (see `reporter_identity`).
 """
 
@@ -28,6 +35,8 @@ from django.utils.translation import gettext_lazy as _
 from lapor.accounts.choices import Role
 from lapor.accounts.identifiers import normalize_phone
 from lapor.accounts.models import Membership
+from lapor.core.tree import STEP_LENGTH, subtree_q
+from lapor.institutions.choices import InstitutionKind
 from lapor.reports.choices import Action, Actor, Status
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report, ReportAssignment, ReportCopy
@@ -52,10 +61,27 @@ class StaffScope:
     national: bool
     # (institution id, path, role) of each active membership
     memberships: tuple[tuple[int, str, str], ...]
+    # The paths whose subtrees the oversight memberships reach (see the module's docstring).
+    oversight_paths: tuple[str, ...] = ()
+    # The oversight bodies in which the user holds the oversight role: reports they own are theirs.
+    oversight_bodies: frozenset[int] = frozenset()
 
     @property
     def institution_ids(self) -> set[int]:
         return {institution_id for institution_id, _path, _role in self.memberships}
+
+    @property
+    def handling_ids(self) -> set[int]:
+        """The institutions whose own reports the user handles: every membership's but oversight's,
+        which reads and never handles, except in its own oversight body."""
+        handling = {institution_id for institution_id, _path, role in self.memberships if role != Role.OVERSIGHT}
+        return handling | set(self.oversight_bodies)
+
+    def oversees(self, report: Report) -> bool:
+        """Whether an oversight membership reaches ``report`` (``report.owner`` is read)."""
+        if report.owner_id in self.oversight_bodies:
+            return True
+        return not report.is_confidential and any(report.owner.path.startswith(path) for path in self.oversight_paths)
 
 
 def second_factor_proven(user: Any) -> bool:
@@ -83,10 +109,19 @@ def staff_scope(user: Any, *, require_second_factor: bool = True) -> StaffScope:
         return StaffScope(national=False, memberships=())
     rows = tuple(
         Membership.objects.filter(user=user, is_active=True, institution__is_active=True).values_list(
-            "institution_id", "institution__path", "role"
+            "institution_id", "institution__path", "role", "institution__kind"
         )
     )
-    return StaffScope(national=any(role == Role.NATIONAL_ADMIN for _id, _path, role in rows), memberships=rows)
+    oversight = [(pk, path, kind) for pk, path, role, kind in rows if role == Role.OVERSIGHT]
+    return StaffScope(
+        national=any(role == Role.NATIONAL_ADMIN for _id, _path, role, _kind in rows),
+        memberships=tuple((pk, path, role) for pk, path, role, _kind in rows),
+        oversight_paths=tuple(
+            path[:-STEP_LENGTH] if kind == InstitutionKind.OVERSIGHT and len(path) > STEP_LENGTH else path
+            for _pk, path, kind in oversight
+        ),
+        oversight_bodies=frozenset(pk for pk, _path, kind in oversight if kind == InstitutionKind.OVERSIGHT),
+    )
 
 
 def public_reports_q() -> Q:
@@ -103,12 +138,14 @@ def visible_reports(user: Any, queryset: QuerySet[Report] | None = None) -> Quer
     condition = public_reports_q() | Q(reporter=user)
     if scope.memberships:
         own_ids = scope.institution_ids
-        condition |= Q(owner_id__in=own_ids)
+        condition |= Q(owner_id__in=scope.handling_ids)
         condition |= Q(pk__in=ReportAssignment.objects.filter(unit_id__in=own_ids, is_active=True).values("report_id"))
         condition |= Q(pk__in=ReportCopy.objects.filter(institution_id__in=own_ids).values("report_id"))
         for _institution_id, path, role in scope.memberships:
-            if role in (Role.COORDINATOR, Role.OVERSIGHT):
+            if role == Role.COORDINATOR:
                 condition |= Q(owner__path__startswith=path, is_confidential=False)
+        for path in scope.oversight_paths:
+            condition |= Q(owner__path__startswith=path, is_confidential=False)
     return reports.filter(condition)
 
 
@@ -150,10 +187,10 @@ def capacities(user: Any, report: Report, *, scope: StaffScope | None = None) ->
                 institution_id in assigned or institution_id == report.owner_id
             ):
                 found.add(Actor.UNIT_OFFICER)
-            if role == Role.OVERSIGHT and reaches:
-                found.add(Actor.OVERSIGHT)
             if institution_id in copied:
                 found.add(Actor.COPY_HOLDER)
+        if scope.oversees(report):
+            found.add(Actor.OVERSIGHT)
     return frozenset(found)
 
 
@@ -209,21 +246,45 @@ def acting_capacity(user: Any, report: Report, action: Action) -> Actor:
     )
 
 
-def reporter_identity(report: Report, viewer_capacities: frozenset[Actor]) -> dict[str, str] | None:
-    """The reporter's name and contact for a viewer, or None when the viewer must not learn it.
-
-    Anonymous reports reveal their reporter only to the reporter. Otherwise the institution staff
-    handling the report see who filed it; the public never does.
-    """
+def may_know_reporter(report: Report, viewer_capacities: frozenset[Actor], scope: StaffScope | None) -> bool:
+    """The one rule of who may learn who filed ``report``: the reporter; for a report that is not
+    anonymous, the staff handling it (national admin, the owner's coordinators, the units it was sent
+    to), and oversight only for a case its own oversight body took over (``scope``: the viewer's, read
+    for that case alone). Never copy holders, other oversight, the public."""
     if Actor.REPORTER in viewer_capacities:
-        allowed = True
-    elif report.is_anonymous:
-        allowed = False
-    else:
-        allowed = bool(
-            viewer_capacities & {Actor.NATIONAL_ADMIN, Actor.COORDINATOR, Actor.UNIT_OFFICER, Actor.OVERSIGHT}
-        )
-    if not allowed:
+        return True
+    if report.is_anonymous:
+        return False
+    if viewer_capacities & {Actor.NATIONAL_ADMIN, Actor.COORDINATOR, Actor.UNIT_OFFICER}:
+        return True
+    return Actor.OVERSIGHT in viewer_capacities and scope is not None and report.owner_id in scope.oversight_bodies
+
+
+def reporter_known_q(user: Any, scope: StaffScope) -> Q:
+    """The reports whose reporter ``user`` may know (`may_know_reporter` as a filter)."""
+    mine = Q(reporter_id=user.pk) if getattr(user, "pk", None) is not None else Q(pk__in=[])
+    if scope.national:
+        return mine | Q(is_anonymous=False)
+    handled = Q(owner_id__in=sorted(scope.oversight_bodies))
+    for institution_id, path, role in scope.memberships:
+        if role == Role.COORDINATOR:
+            handled |= Q(owner_id=institution_id) | (subtree_q(path, field="owner__path") & Q(is_confidential=False))
+        if role in (Role.COORDINATOR, Role.LIAISON_OFFICER):
+            handled |= Q(owner_id=institution_id) | Q(
+                pk__in=ReportAssignment.objects.filter(unit_id=institution_id, is_active=True).values("report_id")
+            )
+    return mine | (Q(is_anonymous=False) & handled)
+
+
+def reporter_identity(
+    report: Report, viewer_capacities: frozenset[Actor], *, viewer: Any = None
+) -> dict[str, str] | None:
+    """The reporter's name and contact for a viewer, or None when the viewer must not learn it
+    (`may_know_reporter`). ``viewer``: needed only to tell an oversight body's own case from others."""
+    scope = None
+    if Actor.OVERSIGHT in viewer_capacities and viewer is not None:
+        scope = staff_scope(viewer)
+    if not may_know_reporter(report, viewer_capacities, scope):
         return None
     if report.reporter is not None:
         # A guest report claimed by an account keeps the contact the guest gave on it: staff who saw

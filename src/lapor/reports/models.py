@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -9,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lapor.core.audit import ChainedEvent
+from lapor.core.crypto import blind_index, decrypt_text, encrypt_text
 from lapor.reports.choices import (
     OPEN_STATUSES,
     Action,
@@ -22,6 +25,31 @@ from lapor.reports.choices import (
     Status,
     Visibility,
 )
+
+GUEST_EMAIL_INDEX_PURPOSE = "contact-email"
+GUEST_PHONE_INDEX_PURPOSE = "contact-phone"
+
+
+def guest_email_key(value: str) -> str:
+    """The keyed hash under which a guest's e-mail address is found (blank for none)."""
+    email = value.strip().lower()
+    return blind_index(email, purpose=GUEST_EMAIL_INDEX_PURPOSE) if email else ""
+
+
+def guest_phone_key(value: str) -> str:
+    """The keyed hash under which a guest's phone number is found, however it was written (blank for none):
+    '0812-3456-7890', '62812…' and '+62812…' are one number."""
+    digits = re.sub(r"[^0-9]", "", value)
+    if not digits:
+        return ""
+    if digits.startswith("0"):
+        digits = "62" + digits[1:]
+    return blind_index("+" + digits, purpose=GUEST_PHONE_INDEX_PURPOSE)
+
+
+def _encrypted_contact(value: str | None, index: Callable[[str], str]) -> tuple[str, str]:
+    contact = (value or "").strip()
+    return (encrypt_text(contact), index(contact)) if contact else ("", "")
 
 
 class ReportQuerySet(models.QuerySet["Report"]):
@@ -60,8 +88,13 @@ class Report(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
     )
     guest_name = models.CharField(max_length=150, blank=True, default="")
-    guest_email = models.EmailField(blank=True, default="")
-    guest_phone = models.CharField(max_length=20, blank=True, default="")
+    # A guest's contacts are personal data: encrypted at rest like an account's NIK (read and set them
+    # through the ``guest_email`` and ``guest_phone`` properties), with a keyed hash of the normalised
+    # value so that a guest's reports are still found by their contact (claiming, grouping per person).
+    guest_email_ciphertext = models.TextField(blank=True, default="", editable=False)
+    guest_email_index = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    guest_phone_ciphertext = models.TextField(blank=True, default="", editable=False)
+    guest_phone_index = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
     # Reaches the reporter's own view without an account (hashed; the link carries the secret).
     access_secret_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     submitted_by = models.ForeignKey(
@@ -100,6 +133,35 @@ class Report(models.Model):
 
     objects: ClassVar[ReportQuerySet] = ReportQuerySet.as_manager()  # type: ignore[assignment]
 
+    # The free text the reporter writes. People sign their words and write their phone number or NIK
+    # into any box, so every viewer who may not know the reporter reads these fields only through
+    # `privacy.reporter_text` (masked). A test walks every text field of this model: a new one must be
+    # named here or in NOT_REPORTER_TEXT_FIELDS, so that it cannot be shown raw by forgetting it.
+    REPORTER_TEXT_FIELDS: ClassVar[tuple[str, ...]] = ("title", "body", "address", "rating_comment")
+    NOT_REPORTER_TEXT_FIELDS: ClassVar[tuple[str, ...]] = (
+        # Codes and values Lapor chooses or computes, never free text.
+        "tracking_id",
+        "kind",
+        "weight",
+        "channel",
+        "status",
+        "resume_status",
+        "archive_reason",
+        "closure_reason",
+        "time_zone",
+        "access_secret_hash",
+        "idempotency_key",
+        # The reporter's identity itself: shown only through `access.reporter_identity`.
+        "guest_name",
+        "guest_email_ciphertext",
+        "guest_email_index",
+        "guest_phone_ciphertext",
+        "guest_phone_index",
+        # The public copy: already masked when written (`privacy.mask_for_report`).
+        "public_title",
+        "public_body",
+    )
+
     class Meta:
         verbose_name = _("report")
         verbose_name_plural = _("reports")
@@ -115,6 +177,22 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return self.tracking_id
+
+    @property
+    def guest_email(self) -> str:
+        return decrypt_text(self.guest_email_ciphertext) if self.guest_email_ciphertext else ""
+
+    @guest_email.setter
+    def guest_email(self, value: str) -> None:
+        self.guest_email_ciphertext, self.guest_email_index = _encrypted_contact(value, guest_email_key)
+
+    @property
+    def guest_phone(self) -> str:
+        return decrypt_text(self.guest_phone_ciphertext) if self.guest_phone_ciphertext else ""
+
+    @guest_phone.setter
+    def guest_phone(self, value: str) -> None:
+        self.guest_phone_ciphertext, self.guest_phone_index = _encrypted_contact(value, guest_phone_key)
 
     @property
     def is_open(self) -> bool:

@@ -132,6 +132,50 @@ def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
+def _keep_all_but_nik(match: re.Match[str]) -> str:
+    return MASK if match.lastgroup == "nik" else match.group()
+
+
+# Fewer digits than this in a stored phone number: too short to be looked for as the reporter's own.
+_CONTACT_PHONE_MIN_DIGITS = 6
+
+
+def _reporter_contacts(report: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The reporter's e-mail addresses and the national digits of their phone numbers (account and guest)."""
+    reporter = report.reporter if report.reporter_id else None
+    emails = {value.strip() for value in (reporter.email if reporter else "", report.guest_email) if value}
+    nationals: set[str] = set()
+    for phone in (reporter.phone if reporter else "", report.guest_phone):
+        digits = re.sub(r"[^0-9]", "", phone or "")
+        national = digits[2:] if digits.startswith("62") else digits.lstrip("0")
+        if len(national) >= _CONTACT_PHONE_MIN_DIGITS:
+            nationals.add(national)
+    return tuple(sorted(email for email in emails if email)), tuple(sorted(nationals))
+
+
+@functools.lru_cache(maxsize=256)
+def _contacts_pattern(emails: tuple[str, ...], nationals: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The reporter's own e-mail addresses, and their phone numbers written in any of the usual ways
+    (+62 812-3456-7890, 0812 3456 7890, 6281234567890)."""
+    alternatives = [re.escape(email) for email in emails]
+    alternatives += [r"(?:\+?\(?62\)?|0)[ .-]?" + r"[ .-]?".join(national) for national in nationals]
+    if not alternatives:
+        return None
+    return re.compile(rf"(?<![\w+])(?:{'|'.join(alternatives)})(?![\w])", re.IGNORECASE)
+
+
+def mask_reporter_identity(report: Any, text: str) -> str:
+    """``text`` written by staff about ``report`` (a follow-up, a staff comment) with only the reporter's
+    identity masked: their names, their own e-mail addresses and phone numbers, and NIK numbers (which
+    no office publishes). An office's own phone number or e-mail address ("Hubungi 021-1234567") is
+    the answer the public needs and stays as written."""
+    pattern = _contacts_pattern(*_reporter_contacts(report))
+    masked = pattern.sub(MASK, text) if pattern is not None else text
+    masked = _SCAN.sub(_keep_all_but_nik, masked)
+    names = _names_pattern(tuple(reporter_names(report)))
+    return names.sub(MASK, masked) if names is not None else masked
+
+
 def reporter_names(report: Any) -> list[str]:
     """The names of who filed ``report`` (account holder or guest), to be masked in public text."""
     reporter = report.reporter if report.reporter_id else None
@@ -140,5 +184,22 @@ def reporter_names(report: Any) -> list[str]:
 
 
 def mask_for_report(report: Any, text: str) -> str:
-    """`mask_personal_data` of text about ``report``, its reporter's names included."""
-    return mask_personal_data(text, names=reporter_names(report))
+    """`mask_personal_data` of text about ``report``, its reporter's names and own contacts included."""
+    pattern = _contacts_pattern(*_reporter_contacts(report))
+    masked = pattern.sub(MASK, text) if pattern is not None else text
+    return mask_personal_data(masked, names=reporter_names(report))
+
+
+def reporter_text(report: Any, field: str, *, known: bool) -> str:
+    """One of the fields the reporter writes (``Report.REPORTER_TEXT_FIELDS``) as a viewer reads it:
+    as written for one who may know the reporter (``known``, from `access.reporter_identity`), masked
+    for everyone else. Any other field is refused, so that a caller cannot pass raw text through."""
+    if field not in type(report).REPORTER_TEXT_FIELDS:
+        raise ValueError(f"{field!r} is not a field the reporter writes.")
+    text = getattr(report, field) or ""
+    return text if known else mask_for_report(report, text)
+
+
+def reporter_texts(report: Any, *, known: bool) -> dict[str, str]:
+    """Every field the reporter writes, as `reporter_text` gives it."""
+    return {field: reporter_text(report, field, known=known) for field in type(report).REPORTER_TEXT_FIELDS}

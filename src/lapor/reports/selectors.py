@@ -60,11 +60,11 @@ from lapor.institutions.models import Category, Institution
 from lapor.institutions.selectors import category_subtree, institution_subtree
 from lapor.regions.choices import RegionLevel
 from lapor.regions.codes import InvalidRegionCode, parent_code, region_level
-from lapor.reports.access import PUBLISHED_STATUSES, StaffScope, staff_scope, visible_reports
+from lapor.reports.access import PUBLISHED_STATUSES, StaffScope, reporter_known_q, staff_scope, visible_reports
 from lapor.reports.choices import OPEN_STATUSES, ClockState, Status
 from lapor.reports.deadlines import clock_state
 from lapor.reports.models import Report, ReportAssignment, ReportClock, ReportCopy, ReportSupport, SavedFilter
-from lapor.reports.privacy import mask_for_report
+from lapor.reports.privacy import reporter_text
 
 __all__ = [
     "FeedFilters",
@@ -517,8 +517,9 @@ def district_map_positions(district_codes: Iterable[str]) -> dict[str, MapPositi
             reduce(operator.or_, (region_q(code) for code in codes)), latitude__isnull=False, longitude__isnull=False
         )
         .annotate(district=Substr("village_id", 1, DISTRICT_CODE_LENGTH))
-        # Accounts' reports carry no guest contact, guests' reports no account: one group per person.
-        .values("district", "reporter_id", "guest_email", "guest_phone")
+        # Accounts' reports carry no guest contact, guests' reports no account: one group per person
+        # (guests by the keyed hashes of their contacts, which are stored encrypted).
+        .values("district", "reporter_id", "guest_email_index", "guest_phone_index")
         .annotate(person_latitude=Avg("latitude"), person_longitude=Avg("longitude"))
         .order_by()
     )
@@ -967,9 +968,9 @@ def inbox_queues(scope: StaffScope, *, now: datetime) -> dict[InboxQueue, Q]:
         add(InboxQueue.UNIT, theirs)
         add(InboxQueue.OVERDUE, overdue & theirs)
         add(InboxQueue.COPIES, _copied_to(unit_ids))
-    overseen = by_role.get(Role.OVERSIGHT, [])
-    if overseen:
-        add(InboxQueue.ALL, _in_subtrees(path for _id, path in overseen))
+    if scope.oversight_paths:
+        # Oversight's reach, not the institution it sits in (see access.StaffScope.oversight_paths).
+        add(InboxQueue.ALL, _in_subtrees(scope.oversight_paths) | Q(owner_id__in=sorted(scope.oversight_bodies)))
     ombudsman = _ombudsman_path() if scope.memberships else None
     if ombudsman is not None and any(path.startswith(ombudsman) for _id, path, _role in scope.memberships):
         add(InboxQueue.REFERRED, Q(status=Status.REFERRED) & _in_subtrees([ombudsman]))
@@ -1011,16 +1012,7 @@ def _staff_text_vector() -> Any:
 
 def _reporter_known_q(inbox: Inbox) -> Q:
     """The reports whose reporter the viewer may know (`_may_know_reporter` as a filter)."""
-    mine = Q(reporter_id=inbox.user.pk) if getattr(inbox.user, "pk", None) is not None else Q(pk__in=[])
-    if inbox.scope.national:
-        return mine | Q(is_anonymous=False)
-    handled = Q(pk__in=[])
-    for institution_id, path, role in inbox.scope.memberships:
-        if role in (Role.COORDINATOR, Role.OVERSIGHT):
-            handled |= Q(owner_id=institution_id) | (_in_subtrees([path]) & Q(is_confidential=False))
-        if role in (Role.COORDINATOR, Role.LIAISON_OFFICER):
-            handled |= Q(owner_id=institution_id) | _assigned_to([institution_id])
-    return mine | (Q(is_anonymous=False) & handled)
+    return reporter_known_q(inbox.user, inbox.scope)
 
 
 def _staff_searched(inbox: Inbox, reports: QuerySet[Report], text: str) -> QuerySet[Report]:
@@ -1187,11 +1179,12 @@ def _may_know_reporter(inbox: Inbox, report: Report, unit_ids: set[int]) -> bool
     for institution_id, path, role in inbox.scope.memberships:
         owns = institution_id == report.owner_id
         reaches = owns or (report.owner.path.startswith(path) and not report.is_confidential)
-        if role in (Role.COORDINATOR, Role.OVERSIGHT) and reaches:
+        if role == Role.COORDINATOR and reaches:
             return True
         if role in (Role.COORDINATOR, Role.LIAISON_OFFICER) and (owns or institution_id in unit_ids):
             return True
-    return False
+    # Oversight knows the reporter only of a case its own oversight body took over (access.may_know_reporter).
+    return report.owner_id in inbox.scope.oversight_bodies
 
 
 def _inbox_row(inbox: Inbox, report: Report) -> InboxRow:
@@ -1201,7 +1194,7 @@ def _inbox_row(inbox: Inbox, report: Report) -> InboxRow:
     known = _may_know_reporter(inbox, report, {unit.pk for unit in units})
     return InboxRow(
         report=report,
-        title=report.title if known else mask_for_report(report, report.title),
+        title=reporter_text(report, "title", known=known),
         units=units,
         deadline=deadline,
         deadline_state=state,

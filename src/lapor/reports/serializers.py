@@ -39,7 +39,7 @@ from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, ClockStat
 from lapor.reports.deadlines import clock_state
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Attachment, Report, ReportClock, ReportEvent
-from lapor.reports.privacy import mask_for_report, mask_personal_data
+from lapor.reports.privacy import mask_for_report, mask_personal_data, reporter_texts
 from lapor.reports.workflow import PUBLISHED, allowed_actions
 
 # Capacities in which someone works on a report for an institution.
@@ -370,7 +370,7 @@ def staff_view(report: Report, *, viewer: Any) -> dict[str, Any]:
     held = capacities(viewer, report)
     if not held & STAFF_CAPACITIES:
         raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
-    identity = reporter_identity(report, held)
+    identity = reporter_identity(report, held, viewer=viewer)
     reveal = identity is not None
     events = _events(report)
     events_by_id = {event.pk: event for event in events}
@@ -383,7 +383,6 @@ def staff_view(report: Report, *, viewer: Any) -> dict[str, Any]:
         "channel": report.channel,
         "category": _category(report.category),
         "region": _region(report.village),
-        "address": report.address,
         "latitude": str(report.latitude) if report.latitude is not None else None,
         "longitude": str(report.longitude) if report.longitude is not None else None,
         "institution": _institution(report.owner),
@@ -403,8 +402,8 @@ def staff_view(report: Report, *, viewer: Any) -> dict[str, Any]:
         "reporter": identity,
         # True when this viewer may not know who filed the report (anonymous, or a copy holder).
         "reporter_hidden": not reveal,
-        "title": report.title if reveal else mask_for_report(report, report.title),
-        "body": report.body if reveal else mask_for_report(report, report.body),
+        # Title, body, address...: every field the reporter writes, masked unless the viewer may know them.
+        **reporter_texts(report, known=reveal),
         "public_title": report.public_title,
         "public_body": report.public_body,
         **_status(report),

@@ -59,8 +59,8 @@ from lapor.reports.models import (
     ReportSupport,
     SavedFilter,
 )
-from lapor.reports.privacy import mask_for_report, mask_personal_data
-from lapor.reports.workflow import is_allowed, transition_for
+from lapor.reports.privacy import mask_for_report, mask_personal_data, mask_reporter_identity
+from lapor.reports.workflow import INSTITUTION_STAFF, is_allowed, transition_for
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
@@ -406,8 +406,6 @@ def _report_submit(
         is_confidential=is_confidential,
         reporter=reporter,
         guest_name=guest_name.strip()[:150] if reporter is None else "",
-        guest_email=guest_email.strip() if reporter is None else "",
-        guest_phone=guest_phone.strip() if reporter is None else "",
         access_secret_hash=link_secret_hash(secret),
         submitted_by=submitted_by,
         status=Status.SUBMITTED,
@@ -418,6 +416,9 @@ def _report_submit(
         idempotency_key=digest,
         created_at=now,
     )
+    # Set through the properties, which encrypt them (they are no columns of their own).
+    report.guest_email = guest_email.strip() if reporter is None else ""
+    report.guest_phone = guest_phone.strip() if reporter is None else ""
     for _attempt in range(TRACKING_ID_ATTEMPTS):
         report.tracking_id = new_tracking_id()
         if not Report.objects.filter(tracking_id=report.tracking_id).exists():
@@ -827,7 +828,8 @@ def report_follow_up(*, user: User, report: Report, message: str, final: bool = 
         user=user,
         from_status=before,
         message=message,
-        details={"public_message": mask_for_report(report, message)},
+        # The institution's answer: only the reporter's identity is masked, never the office's own contact.
+        details={"public_message": mask_reporter_identity(report, message)},
     )
     return report
 
@@ -1001,8 +1003,16 @@ def report_comment(*, user: User, report: Report, message: str) -> ReportEvent:
         user=user,
         from_status=report.status,
         message=message,
-        details={"public_message": mask_for_report(report, message)},
+        details={"public_message": _public_copy(report, message, capacity)},
     )
+
+
+def _public_copy(report: Report, message: str, capacity: Actor) -> str:
+    """The published copy of a comment: staff speak for their office, whose contacts stay; a citizen's
+    words are masked of every personal number and address, and of the reporter's names."""
+    if capacity in INSTITUTION_STAFF:
+        return mask_reporter_identity(report, message)
+    return mask_for_report(report, message)
 
 
 @transaction.atomic
@@ -1362,21 +1372,10 @@ def report_comment_hide(*, user: User, report: Report, sequence: int, reason: st
 # (Imports kept with the code that needs them: the top of this module is edited by others.)
 
 from django.core.exceptions import ValidationError  # noqa: E402
-from django.db.models import Q, QuerySet, Value  # noqa: E402
-from django.db.models.functions import Replace  # noqa: E402
+from django.db.models import Q, QuerySet  # noqa: E402
 
 from lapor.accounts.identifiers import normalize_phone  # noqa: E402
-
-# What people type between the digits of a phone number (see accounts.identifiers.normalize_phone).
-_PHONE_SEPARATORS = (" ", "-", "(", ")", ".")
-
-
-def _guest_phone_digits() -> Any:
-    """guest_phone without separators, computed by the database (guest phones are stored as typed)."""
-    expression: Any = F("guest_phone")
-    for separator in _PHONE_SEPARATORS:
-        expression = Replace(expression, Value(separator), Value(""))
-    return expression
+from lapor.reports.models import guest_email_key, guest_phone_key  # noqa: E402
 
 
 def _claimed_contact(report: Report, user: User) -> str | None:
@@ -1397,13 +1396,12 @@ def report_claim_candidates(*, user: User) -> QuerySet[Report]:
     verified with a one-time code. A contact the user has not proven matches nothing.
     (A read beside the service that acts on it, so that both ask exactly the same question.)"""
     condition = Q(pk__in=[])
-    if user.email_is_verified:
-        condition |= Q(guest_email__iexact=user.email)
+    # Guests' contacts are encrypted: they are found by the keyed hash of the normalised contact.
+    if user.email_is_verified and user.email:
+        condition |= Q(guest_email_index=guest_email_key(user.email))
     if user.phone_is_verified and user.phone:
-        national = user.phone.removeprefix("+62")
-        condition |= Q(guest_phone_digits__in=[user.phone, f"62{national}", f"0{national}"])
-    guests = Report.objects.filter(reporter__isnull=True)
-    return guests.alias(guest_phone_digits=_guest_phone_digits()).filter(condition)
+        condition |= Q(guest_phone_index=guest_phone_key(user.phone))
+    return Report.objects.filter(reporter__isnull=True).filter(condition)
 
 
 @transaction.atomic
@@ -1512,3 +1510,42 @@ def saved_filter_delete(*, user: User, saved_filter_id: int) -> None:
     deleted, _rows = SavedFilter.objects.filter(pk=saved_filter_id, user=user).delete()
     if not deleted:
         raise ReportError(ReportErrorCode.NOT_FOUND, _("No saved filter by that name."))
+
+
+# --- encryption at rest ----------------------------------------------------------------------------------
+
+
+def report_guest_contacts_rotate(*, batch_size: int = 500) -> int:
+    """Re-encrypt every guest e-mail address and phone number under the newest FIELD_ENCRYPTION_KEYS key
+    and recompute their keyed hashes (which follow SECRET_KEY); returns how many values. Batches commit
+    one by one, as `accounts.services.user_nik_rotate` does: stopping halfway is harmless."""
+    rotated = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Report.objects.filter(pk__gt=last_pk)
+                .exclude(guest_email_ciphertext="", guest_phone_ciphertext="")
+                .order_by("pk")
+                .values_list("pk", "guest_email_ciphertext", "guest_phone_ciphertext")[:batch_size]
+            )
+            if not batch:
+                return rotated
+            for pk, email_token, phone_token in batch:
+                report = Report(pk=pk, guest_email_ciphertext=email_token, guest_phone_ciphertext=phone_token)
+                try:
+                    email, phone = report.guest_email, report.guest_phone  # decrypted by whichever key can
+                    report.guest_email, report.guest_phone = email, phone  # encrypted under the newest
+                except ValueError as error:
+                    raise ValueError(f"The guest contact of report #{pk} cannot be decrypted with any key.") from error
+                # Compare-and-set, so that a value written meanwhile is never overwritten with an older one.
+                updated = Report.objects.filter(
+                    pk=pk, guest_email_ciphertext=email_token, guest_phone_ciphertext=phone_token
+                ).update(
+                    guest_email_ciphertext=report.guest_email_ciphertext,
+                    guest_email_index=report.guest_email_index,
+                    guest_phone_ciphertext=report.guest_phone_ciphertext,
+                    guest_phone_index=report.guest_phone_index,
+                )
+                rotated += updated * (bool(email_token) + bool(phone_token))
+            last_pk = batch[-1][0]

@@ -5,13 +5,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from lapor.accounts.services import user_nik_rotate
+from lapor.core.crypto import registered_rotations
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every stored NIK under the first (newest) key of FIELD_ENCRYPTION_KEYS. Put a new key "
-        "first, run this, then drop the old keys from the list."
+        "Re-encrypt every encrypted value (accounts' NIK, guests' contacts) under the first (newest) key of "
+        "FIELD_ENCRYPTION_KEYS. Put a new key first, run this, then drop the old keys from the list."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -21,8 +21,9 @@ class Command(BaseCommand):
         batch_size: int = options["batch_size"]
         if batch_size < 1:
             raise CommandError(_("--batch-size must be at least 1."))
-        try:
-            count = user_nik_rotate(batch_size=batch_size)
-        except ValueError as error:
-            raise CommandError(str(error)) from error
-        self.stdout.write(_("Re-encrypted %(count)d NIK values under the newest key.") % {"count": count})
+        for message, rotate in registered_rotations():
+            try:
+                count = rotate(batch_size)
+            except ValueError as error:
+                raise CommandError(str(error)) from error
+            self.stdout.write(str(message) % {"count": count})
