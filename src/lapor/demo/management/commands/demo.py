@@ -17,6 +17,8 @@ from lapor.notifications.models import Notification
 from lapor.notifications.services import notification_deliver_due
 from lapor.reports.timers import reconcile
 
+SETTLE_SWEEPS = 5
+
 
 @contextlib.contextmanager
 def demo_outbox_to_files() -> Iterator[tuple[Path, Path]]:
@@ -67,7 +69,10 @@ class Command(BaseCommand):
                     # The demo's history lies in the past: the warnings and escalations it has earned by
                     # now are sent here, to the files, not by the worker to the console. (Not in a
                     # database with real reports, whose messages must really go out.)
-                    reconcile()
+                    # One sweep takes each clock one step (warning, then each escalation level).
+                    for _sweep in range(SETTLE_SWEEPS):
+                        if not reconcile().total:
+                            break
                     notification_deliver_due()
             self.stdout.write(
                 _(
