@@ -41,7 +41,9 @@ $(ASSETS_STAMP): package.json package-lock.json
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map node_modules/leaflet/dist/leaflet.css $(VENDOR)/
 	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/images/
 	cp node_modules/leaflet/LICENSE $(VENDOR)/leaflet.LICENSE.txt
-	@for package in htmx.org leaflet; do \
+	$(PYTHON) src/lapor/portal/basemap.py node_modules/world-atlas/countries-50m.json $(VENDOR)/basemap.json
+	cp node_modules/world-atlas/LICENSE $(VENDOR)/world-atlas.LICENSE.txt
+	@for package in htmx.org leaflet world-atlas; do \
 	  node -p "p = require('./node_modules/$$package/package.json'); p.name + ' ' + p.version + ' (' + p.license + ')'" || exit 1; \
 	done > $(ASSETS_STAMP).tmp && mv $(ASSETS_STAMP).tmp $(ASSETS_STAMP)
 
