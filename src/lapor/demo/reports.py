@@ -590,21 +590,12 @@ def scenario_counts(count: int) -> dict[str, int]:
     return counts
 
 
-def _demo_report() -> Q:
-    return (
+def demo_reports_exist() -> bool:
+    return Report.objects.filter(
         Q(reporter__email__endswith=DEMO_EMAIL_DOMAIN)
         | Q(guest_email__endswith=DEMO_EMAIL_DOMAIN)
         | Q(submitted_by__email__endswith=DEMO_EMAIL_DOMAIN)
-    )
-
-
-def demo_reports_exist() -> bool:
-    return Report.objects.filter(_demo_report()).exists()
-
-
-def only_demo_reports() -> bool:
-    """Whether every report in the database is a demo report (a database made for the demo)."""
-    return not Report.objects.exclude(_demo_report()).exists()
+    ).exists()
 
 
 @transaction.atomic
