@@ -13,6 +13,13 @@ ASSETS_STAMP := $(VENDOR)/VERSIONS.txt
 CHROMIUM := /usr/bin/chromium
 PYTEST_WORKERS ?= auto
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# `make run` and `make serve` listen on 127.0.0.1:$(PORT); `PORT=8001 make run` when 8000 is taken.
+PORT ?= 8000
+# Checked before anything starts, so a taken port is one clear line, not a worker left behind by a
+# server that could not bind. (The old `trap 'kill 0'` on TERM signalled its own shell again and again
+# until bash overflowed its stack: make then reported a "Segmentation fault".)
+PORT_FREE = $(BIN)/python -c 'import socket, sys; socket.create_server(("127.0.0.1", int(sys.argv[1])))' '$(PORT)' 2>/dev/null \
+  || { echo "Port $(PORT) on 127.0.0.1 is taken (or is not a port number): stop what uses it or choose another, e.g. PORT=8001 make $@" >&2; exit 1; }
 
 .PHONY: help install assets browser run serve test lint typecheck migrations-check test-sqlite test-postgres bench lock messages clean
 
@@ -34,7 +41,9 @@ $(ASSETS_STAMP): package.json package-lock.json
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map node_modules/leaflet/dist/leaflet.css $(VENDOR)/
 	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/images/
 	cp node_modules/leaflet/LICENSE $(VENDOR)/leaflet.LICENSE.txt
-	@for package in htmx.org leaflet; do \
+	$(PYTHON) src/lapor/portal/basemap.py node_modules/world-atlas/countries-50m.json $(VENDOR)/basemap.json
+	cp node_modules/world-atlas/LICENSE $(VENDOR)/world-atlas.LICENSE.txt
+	@for package in htmx.org leaflet world-atlas; do \
 	  node -p "p = require('./node_modules/$$package/package.json'); p.name + ' ' + p.version + ' (' + p.license + ')'" || exit 1; \
 	done > $(ASSETS_STAMP).tmp && mv $(ASSETS_STAMP).tmp $(ASSETS_STAMP)
 
@@ -47,17 +56,20 @@ browser: ## Install Debian's chromium for the browser tests when it is missing (
 	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo )apt-get install -y -qq chromium; }
 	@test -x $(CHROMIUM) && $(CHROMIUM) --version 2>/dev/null
 
-run: install ## Set up the SQLite database with regions and demo data, then start the web server and a worker
+run: install ## Set up the SQLite database with regions and demo data, then start the web server (PORT, default 8000) and a worker
+	@$(PORT_FREE)
 	@mkdir -p var
 	DEBUG=$${DEBUG:-1} $(LAPOR) migrate --noinput --verbosity 0
 	DEBUG=$${DEBUG:-1} $(LAPOR) regions load
 	DEBUG=$${DEBUG:-1} $(LAPOR) demo load
 	@DEBUG=$${DEBUG:-1} $(MAKE) --no-print-directory serve
 
-serve: install ## Start the web server on http://127.0.0.1:8000 and a task worker (no set-up)
-	@export DEBUG=$${DEBUG:-1} SITE_URL=$${SITE_URL:-http://127.0.0.1:8000}; trap 'kill 0' EXIT INT TERM; \
-	  $(LAPOR) worker & \
-	  $(LAPOR) runserver 127.0.0.1:8000
+serve: install ## Start the web server on http://127.0.0.1:8000 (or PORT) and a task worker (no set-up)
+	@$(PORT_FREE)
+	@export DEBUG=$${DEBUG:-1} SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}; \
+	  $(LAPOR) worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT; \
+	  $(LAPOR) runserver 127.0.0.1:$(PORT)
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -17,7 +17,7 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 # The development key is public on purpose: it only ever signs a DEBUG instance's cookies.
 DEVELOPMENT_SECRET_KEY = "lapor-development-only-key-never-use-in-production"  # noqa: S105
-MINIMUM_SECRET_KEY_LENGTH = 32
+MINIMUM_SECRET_KEY_LENGTH = 50  # what Django's `check --deploy` asks for
 
 
 class ConfigError(ImproperlyConfigured):
@@ -150,7 +150,10 @@ def load_config(env: Mapping[str, str], *, base_dir: Path) -> Config:
     secret_key = env.get("SECRET_KEY", "").strip()
     if not secret_key:
         if not debug:
-            raise ConfigError("SECRET_KEY is required when DEBUG is off (a random string of 50+ characters).")
+            raise ConfigError(
+                "SECRET_KEY is required when DEBUG is off "
+                f"(a random string of {MINIMUM_SECRET_KEY_LENGTH}+ characters)."
+            )
         secret_key = DEVELOPMENT_SECRET_KEY
     elif not debug and len(secret_key) < MINIMUM_SECRET_KEY_LENGTH:
         raise ConfigError(f"SECRET_KEY must be at least {MINIMUM_SECRET_KEY_LENGTH} characters long.")

@@ -196,7 +196,7 @@ SMS_GATEWAY_TIMEOUT = 10
 NOTIFICATION_RETRY_DELAYS = (60, 300, 1500, 7200, 36000)
 SITE_URL = CONFIG.site_url
 # The public map's tiles (lapor.portal.views.feed): a tile server the deployment runs or contracts, never a
-# third party chosen by default; empty shows the report markers over a plain background.
+# third party chosen by default; empty draws the markers over the outlines shipped in vendor/basemap.json.
 MAP_TILE_URL = CONFIG.map_tile_url
 MAP_TILE_ATTRIBUTION = CONFIG.map_tile_attribution
 # Where the portal opens a reporter's private link (portal:track_private), for the messages.

@@ -1,13 +1,17 @@
 """The demo reports: about 200, in every status, moved there by the services and the right people."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.db.models import Count
-from django.utils import translation
+from django.utils import timezone, translation
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from lapor.accounts.models import User
+from lapor.core.audit import anchor_create
 from lapor.demo.reports import (
     CITIZENS,
     DEMO_EMAIL_DOMAIN,
@@ -16,10 +20,12 @@ from lapor.demo.reports import (
     scenario_counts,
     seed_demo_reports,
 )
-from lapor.demo.services import demo_load
+from lapor.demo.services import demo_load, demo_logins
+from lapor.notifications.choices import DeliveryStatus
 from lapor.notifications.models import Notification
 from lapor.reports.access import capacities, reporter_identity
 from lapor.reports.choices import (
+    OPEN_STATUSES,
     Action,
     Actor,
     ArchiveReason,
@@ -29,6 +35,7 @@ from lapor.reports.choices import (
     Status,
 )
 from lapor.reports.models import Report, ReportAssignment, ReportCopy, ReportEvent
+from lapor.reports.timers import reconcile
 
 
 @pytest.fixture(autouse=True)
@@ -137,3 +144,73 @@ def test_demo_command_loads_reports_on_request(banten_regions):
 
     assert Report.objects.count() == 20
     assert "20 reports" in output.getvalue()
+
+
+def test_demo_history_is_spread_over_weeks_and_stays_where_the_demo_left_it(banten_regions):
+    """Every step used to happen in the same minute: ages read "0 hours". The history now spans weeks,
+    in order, ends before now, and no timer changes a report's status once the demo is loaded."""
+    demo_load(reports=0)
+    started = timezone.now()
+    seed_demo_reports(count=40, seed=3)
+
+    submitted = sorted(Report.objects.values_list("created_at", flat=True))
+    assert submitted[-1] - submitted[0] >= timedelta(weeks=3)
+    assert max(ReportEvent.objects.values_list("created_at", flat=True)) <= started
+    oldest_open = Report.objects.filter(status__in=OPEN_STATUSES).order_by("created_at").first()
+    assert oldest_open is not None
+    assert started - oldest_open.created_at > timedelta(days=1)
+    # Steps take hours and days, not the same instant: the median time to dispatch is over an hour.
+    dispatched = Report.objects.filter(dispatched_at__isnull=False).values_list("created_at", "dispatched_at")
+    waits = sorted(at - created for created, at in dispatched if at is not None)
+    assert waits[len(waits) // 2] > timedelta(hours=1)
+    for report in Report.objects.all():
+        times = list(report.events.order_by("sequence").values_list("created_at", flat=True))
+        assert times == sorted(times)
+        assert times[0] == report.created_at
+
+    statuses = dict(Report.objects.values_list("id", "status"))
+    swept = reconcile()
+    assert (swept.archived, swept.deemed_complete, swept.resumed, swept.failed) == (0, 0, 0, 0)
+    assert dict(Report.objects.values_list("id", "status")) == statuses
+    with translation.override("en"):
+        output = StringIO()
+        call_command("audit", "verify", "--model", "reports.ReportEvent", stdout=output)
+    assert "OK:" in output.getvalue()
+
+
+def test_demo_history_never_goes_before_the_latest_anchor(banten_regions):
+    demo_load(reports=0)
+    anchor = anchor_create(ReportEvent, upto=timezone.now() - timedelta(days=2))
+
+    seed_demo_reports(count=len(SCENARIOS), seed=5)
+
+    assert Report.objects.filter(created_at__lte=anchor.upto).count() == 0
+    call_command("audit", "verify", "--model", "reports.ReportEvent", stdout=StringIO())
+
+
+def test_demo_load_leaves_no_demo_mail_for_the_worker_and_ends_with_the_logins(
+    committed_rows_purged, banten_regions, settings, tmp_path, capsys
+):
+    """`make run` starts the worker right after `demo load`: the demo's own messages (hundreds) must be
+    written to files by the load itself, not printed by the worker over the demo logins."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # as `make run` has it
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    settings.SMS_BACKEND = "console"
+    settings.DATA_DIR = tmp_path
+    output = StringIO()
+
+    call_command("demo", "load", "--reports", "40", stdout=output)
+
+    assert "Subject:" not in capsys.readouterr().out
+    # Guests known only by a phone number are demo reporters too: the timers were settled anyway.
+    assert Report.objects.filter(reporter__isnull=True, guest_email="").exists()
+    assert not DBTaskResult.objects.filter(status=TaskResultStatus.READY).exists()
+    assert not Notification.objects.exclude(status=DeliveryStatus.SENT).exists()
+    assert Notification.objects.count() > 20
+    assert any((tmp_path / "mail").iterdir())
+    assert (tmp_path / "sms" / "outbox.jsonl").exists()
+    lines = output.getvalue().rstrip().splitlines()
+    last_login = demo_logins()[-1][0]
+    assert lines[-1].strip().startswith(last_login)
+    assert str(tmp_path / "mail") in output.getvalue()
+    assert reconcile().total == 0

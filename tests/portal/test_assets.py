@@ -21,8 +21,13 @@ SERVED = (
     "images/marker-icon.png",
     "images/marker-icon-2x.png",
     "images/marker-shadow.png",
+    "basemap.json",
 )
-LICENCES = {"htmx.org": "htmx.org.LICENSE.txt", "leaflet": "leaflet.LICENSE.txt"}
+LICENCES = {
+    "htmx.org": "htmx.org.LICENSE.txt",
+    "leaflet": "leaflet.LICENSE.txt",
+    "world-atlas": "world-atlas.LICENSE.txt",
+}
 
 
 @pytest.fixture(scope="module")

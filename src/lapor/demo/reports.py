@@ -4,10 +4,16 @@ Kota Tangerang Selatan and Kabupaten Tangerang, spread over every status a repor
 Every report is filed and moved only through the report services, by the demo accounts in the
 capacity the workflow gives them (the national admin verifies and dispatches, coordinators forward,
 liaison officers follow up, reporters confirm, rate, dispute and refer), so the demo shows exactly
-what the system itself produces, hash-chained trail included. Two states need time to pass (deemed
-complete after the reporter's silence, referral to the Ombudsman after the overall deadline); for
-those the demo moves the running clock's due time into the past before asking the service, which is
-done for demo data only.
+what the system itself produces, hash-chained trail included.
+
+The history is spread over the past weeks, as a live system's would be: each report is filed some days
+ago (how long depends on where it ends: a report still awaiting verification is days old, a referral
+to the Ombudsman over sixty), and each later step comes hours or days after the one before, under the
+demo clock (lapor.demo.clock), so that deadlines, ages and medians read as they would in real use. A
+report's story ends before now, and where its state would change by itself once a window passes
+(awaiting details, awaiting the reporter's reply) it ends within that window. Deemed complete and
+referred reports let their window pass in the story itself. Nothing is dated before the latest audit
+anchor, which fixed what happened before it.
 
 Idempotent: nothing is seeded when demo reports exist already (reports of demo reporters, guests or
 staff, all under DEMO_EMAIL_DOMAIN). The texts are Indonesian, like the reports citizens write.
@@ -18,16 +24,18 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lapor.accounts.models import User
 from lapor.accounts.services import user_create
+from lapor.core.models import AuditAnchor
+from lapor.demo.clock import DemoClock, demo_clock
 from lapor.institutions.models import Category, Institution
 from lapor.regions.models import Region
 from lapor.reports.choices import ArchiveReason, Channel, Clock, ReportKind, ReportWeight, Status
@@ -635,6 +643,12 @@ class _Seeder:
                 raise DemoError(_("Load the regions first: lapor regions load"))
         self.survivors: list[_Filed] = []  # open, published reports that duplicates can be merged into
         self.number = 0
+        self.now = timezone.now()
+        # An anchor fixed every chain as it stood at its time: nothing may be dated before it.
+        anchored = AuditAnchor.objects.aggregate(latest=Max("upto"))["latest"]
+        self.floor = anchored + timedelta(seconds=1) if anchored else self.now - timedelta(days=365)
+        self.clock = DemoClock(self.now)
+        self.cap = self.now
 
     # --- the plan -------------------------------------------------------------------------------
 
@@ -655,26 +669,33 @@ class _Seeder:
             "merged": self.merged,
             "referred": self.referred,
         }
-        for name in plan:
-            if name.startswith("archived_"):
-                self.archived(ArchiveReason(name.removeprefix("archived_")))
-            else:
-                handlers[name]()
+        with demo_clock(self.now) as clock:
+            self.clock = clock
+            for name in plan:
+                if name.startswith("archived_"):
+                    self.archived(ArchiveReason(name.removeprefix("archived_")))
+                else:
+                    handlers[name]()
         return self.number
 
     # --- scenarios ------------------------------------------------------------------------------
 
     def submitted(self) -> None:
         # Some reporters choose the government themselves: its coordinator verifies those.
+        self.begin(days=(0.05, 4))
         self.file(self.topic(), targeted=self.chance(0.3))
 
     def awaiting_information(self) -> None:
+        # Recent: the reporter's window to answer (10 working days) has not passed yet.
+        self.begin(days=(1, 7))
         filed = self.file(self.topic())
         # Asked before verification by the national admin, or afterwards by the unit that has to answer.
         asker = self.national_admin if self.chance(0.5) else self.answerer(filed, self.dispatch(filed))
+        self.later(2, 48)
         filed.report = report_request_information(user=asker, report=filed.report, question=filed.topic.question)
 
     def on_hold(self) -> None:
+        self.begin(days=(3, 25))
         filed = self.file(self.topic(route="regional"))
         resume_on = self.today + timedelta(days=self.rng.randint(7, 30))
         reason = self.rng.choice(HOLD_REASONS)
@@ -683,40 +704,49 @@ class _Seeder:
         else:
             self.dispatch(filed, forward=False)
             holder = self.users[COORDINATORS[filed.report.owner.code]]
+        self.later(2, 48)
         filed.report = report_hold(user=holder, report=filed.report, reason=reason, resume_on=resume_on)
 
     def archived(self, reason: ArchiveReason) -> None:
         title, body, explanation = ARCHIVE_TEXTS[reason]
+        self.begin(days=(2, 50))
         filed = self.file(self.topic(), title=title, body=body)
         if reason == ArchiveReason.INCOMPLETE and self.chance(0.5):
             # Asked first; archived once it was clear the details would not come.
+            self.later(2, 48)
             filed.report = report_request_information(
                 user=self.national_admin, report=filed.report, question=filed.topic.question
             )
+        self.later(4, 72)
         filed.report = report_archive(
             user=self.national_admin, report=filed.report, reason=reason, explanation=explanation
         )
 
     def dispatched(self) -> None:
+        self.begin(days=(1, 10))
         filed = self.file(self.topic(), targeted=self.chance(0.15), private=bool(self.survivors))
         self.dispatch(filed, forward=self.chance(0.5))
         self.remember_survivor(filed)
         self.engage(filed)
 
     def returned(self) -> None:
+        self.begin(days=(1, 12))
         filed = self.file(self.topic(route="regional"))
         # Dispatched to the wrong government: the village lies in the other one.
         in_city = filed.village.code.startswith(CITY_PREFIX)
         wrong = self.institutions["kab-tangerang" if in_city else "kota-tangsel"]
         area = "Kota Tangerang Selatan" if in_city else "Kabupaten Tangerang"
+        self.later(2, 48)
         filed.report = report_dispatch(
             user=self.national_admin, report=filed.report, institution=wrong, weight=filed.topic.weight
         )
         coordinator = self.users[COORDINATORS[wrong.code]]
         reason = RETURN_REASON.format(area=area, institution=wrong.short_name or wrong.name)
+        self.later(1, 24)
         filed.report = report_return(user=coordinator, report=filed.report, reason=reason)
 
     def in_progress(self) -> None:
+        self.begin(days=(4, 50))
         filed = self.file(self.topic(), targeted=self.chance(0.15), private=bool(self.survivors))
         unit = self.dispatch(filed)
         for message in filed.topic.progress[: self.rng.randint(1, len(filed.topic.progress))]:
@@ -725,6 +755,8 @@ class _Seeder:
         self.engage(filed)
 
     def completed(self) -> None:
+        # Recent: the reporter's window to reply (10 working days) has not passed yet.
+        self.begin(days=(3, 10))
         self.answered()
 
     def answered(self) -> tuple[_Filed, Institution]:
@@ -737,10 +769,12 @@ class _Seeder:
         return filed, unit
 
     def closed_confirmed(self) -> None:
+        self.begin(days=(10, 56))
         filed, unit = self.answered()
         link = filed.reporter is None
         if self.chance(0.15):
             # The reporter disputes the first answer; the unit finishes the work and answers again.
+            self.later(24, 96)
             filed.report = report_dispute(
                 user=filed.reporter,
                 report=filed.report,
@@ -748,7 +782,9 @@ class _Seeder:
                 via_reporter_link=link,
             )
             self.follow_up(filed, unit, self.rng.choice(filed.topic.final), final=True)
+        self.later(24, 96)
         filed.report = report_confirm(user=filed.reporter, report=filed.report, via_reporter_link=link)
+        self.later(0.05, 2)
         rating = self.rng.choices((5, 4, 3, 2, 1), weights=(45, 30, 13, 7, 5))[0]
         filed.report = report_rate(
             user=filed.reporter,
@@ -759,6 +795,8 @@ class _Seeder:
         )
 
     def closed_deemed_complete(self) -> None:
+        # Answered long enough ago for the reporter's 10 working days to pass in silence.
+        self.begin(days=(28, 56), until=timedelta(days=17))
         filed, _unit = self.answered()
         self.let_clock_pass(filed.report, Clock.REPORTER_REPLY)
         closed = report_deem_complete(report=filed.report)
@@ -771,7 +809,9 @@ class _Seeder:
             self.dispatched()
         survivor = self.rng.choice(self.survivors)
         title = self.rng.choice(survivor.topic.titles)
+        self.begin(days=(0.5, 20), not_before=survivor.report.created_at + timedelta(hours=1))
         filed = self.file(survivor.topic, title=title, village=survivor.village)
+        self.later(2, 48)
         filed.report = report_merge(
             user=self.national_admin,
             report=filed.report,
@@ -780,6 +820,8 @@ class _Seeder:
         )
 
     def referred(self) -> None:
+        # Filed more than the overall 60 days ago, so that the reporter may take it to the Ombudsman.
+        self.begin(days=(64, 80), until=timedelta(days=2))
         filed = self.file(self.topic())
         unit = self.dispatch(filed)
         if self.chance(0.5):
@@ -791,6 +833,23 @@ class _Seeder:
 
     def chance(self, probability: float) -> bool:
         return self.rng.random() < probability
+
+    def begin(
+        self, *, days: tuple[float, float], until: timedelta = timedelta(minutes=5), not_before: datetime | None = None
+    ) -> None:
+        """Set the demo clock to a new report's submission, a random ``days`` ago (never before
+        ``not_before`` or the latest anchor); its later steps all happen before ``now - until``."""
+        start = self.now - timedelta(days=self.rng.uniform(*days))
+        start = max(start, not_before or start, self.floor)
+        self.cap = max(self.now - until, start)
+        self.clock.set(min(start, self.cap))
+
+    def later(self, low_hours: float, high_hours: float) -> None:
+        """Move the demo clock on by ``low_hours`` to ``high_hours``, or by half the time left before the
+        story must end, whichever is less: a step never reaches the present."""
+        gap = timedelta(hours=self.rng.uniform(low_hours, high_hours))
+        room = max(self.cap - self.clock.moment, timedelta(0))
+        self.clock.set(self.clock.moment + min(gap, room / 2))
 
     @property
     def national_admin(self) -> User:
@@ -826,6 +885,7 @@ class _Seeder:
             "hours": rng.randint(4, 12),
             "count": rng.randint(3, 9),
         }
+        submitted_on = timezone.localdate()  # the demo clock's day
         words["place"] = rng.choice(PLACES).format(**words)
         self.number += 1
         reporter: User | None = None
@@ -848,7 +908,7 @@ class _Seeder:
         report, _secret = report_submit(
             title=(title or rng.choice(topic.titles).format(**words))[:200],
             body=body or rng.choice(topic.bodies).format(**words),
-            incident_date=self.today - timedelta(days=rng.randint(0, 40)),
+            incident_date=submitted_on - timedelta(days=rng.randint(0, 40)),
             kind=topic.kind,
             reporter=reporter,
             guest_name=guest_name,
@@ -881,6 +941,7 @@ class _Seeder:
             verifier = self.users[COORDINATORS[owner.code]]
         else:
             verifier = self.national_admin
+        self.later(2, 60)
         filed.report = report_dispatch(
             user=verifier,
             report=report,
@@ -893,6 +954,7 @@ class _Seeder:
             return owner
         unit = self.institutions[f"{owner.code}-{topic.unit}"]
         if forward:
+            self.later(1, 20)
             filed.report = report_forward(
                 user=self.users[COORDINATORS[owner.code]],
                 report=report,
@@ -911,6 +973,10 @@ class _Seeder:
 
     def follow_up(self, filed: _Filed, unit: Institution, message: str, *, final: bool = False) -> None:
         district = filed.village.parent.name if filed.village.parent else ""
+        if final:
+            self.later(24, 168)
+        else:
+            self.later(20, 120)
         filed.report = report_follow_up(
             user=self.answerer(filed, unit),
             report=filed.report,
@@ -929,8 +995,10 @@ class _Seeder:
             return
         others = [citizen for citizen in self.citizens if citizen.pk != report.reporter_id]
         for citizen in self.rng.sample(others, self.rng.randint(1, 3)):
+            self.later(1, 48)
             filed.report = report_support(user=citizen, report=filed.report)
         if self.chance(0.5):
+            self.later(1, 48)
             self.comment(filed)
 
     def comment(self, filed: _Filed) -> None:
@@ -941,8 +1009,16 @@ class _Seeder:
         report_comment(user=citizen, report=report, message=self.rng.choice(PUBLIC_COMMENTS))
 
     def let_clock_pass(self, report: Report, clock: Clock) -> None:
-        """Demo data only: make the running clock's deadline lie in the past, so that what the service
-        does once it passes (deem complete, refer) can be shown without waiting weeks."""
+        """Let the running clock's deadline pass, so that what the service does then (deem complete,
+        refer) can be shown: the demo clock moves to just after it. Should the deadline still lie in
+        the future (a report whose story ended too late), the deadline is moved into the past
+        instead, for demo data only."""
+        running = ReportClock.objects.filter(report=report, clock=clock, stopped_at__isnull=True).first()
+        if running is not None:
+            after = running.due_at + timedelta(hours=self.rng.uniform(1, 24))
+            if after < self.now - timedelta(minutes=1):
+                self.clock.set(max(after, self.clock.moment))
+                return
         past = timezone.now() - timedelta(minutes=1)
         moved = ReportClock.objects.filter(report=report, clock=clock, stopped_at__isnull=True).update(
             due_at=past, yellow_at=past

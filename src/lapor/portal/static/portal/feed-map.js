@@ -1,6 +1,8 @@
 /* The public map (portal:feed_map): one circle per district, from the data the page carries in
    #feed-map-data; the list below the map shows the same reports without JavaScript. Nothing is
-   fetched but the tiles of the server the deployment configured (MAP_TILE_URL), if any. */
+   fetched but the tiles of the server the deployment configured (MAP_TILE_URL), if any; without
+   one, the coastlines and borders shipped with the app (vendor/basemap.json, from Natural Earth),
+   loaded after the page. */
 (function () {
   "use strict";
   var element = document.getElementById("feed-map");
@@ -9,11 +11,23 @@
   var data = JSON.parse(source.textContent);
   element.hidden = false;
   var map = L.map(element, { scrollWheelZoom: false });
-  if (data.tile_url) {
-    L.tileLayer(data.tile_url, { maxZoom: 18, attribution: data.tile_attribution || "" }).addTo(map);
-  }
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution(data.attribution);
+  if (data.tile_url) {
+    L.tileLayer(data.tile_url, { maxZoom: 18, attribution: data.tile_attribution || "" }).addTo(map);
+  } else if (element.dataset.basemap) {
+    element.classList.add("map-offline");
+    map.attributionControl.addAttribution(element.dataset.basemapAttribution);
+    fetch(element.dataset.basemap, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (shapes) {
+        if (!shapes) { return; }
+        L.geoJSON(shapes, {
+          interactive: false,
+          style: { color: "#5c5c5c", weight: 1, fillColor: "#f3efe6", fillOpacity: 1 }
+        }).addTo(map).bringToBack();
+      });
+  }
 
   function popup(marker) {
     // Built from text nodes: titles are what citizens wrote, never markup.

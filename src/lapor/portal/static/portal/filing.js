@@ -122,7 +122,22 @@
       box.hidden = false;
       var start = latitude.value && longitude.value ? [parseFloat(latitude.value), parseFloat(longitude.value)] : [-2.5, 118];
       var map = window.L.map(box).setView(start, latitude.value ? 16 : 5);
-      window.L.tileLayer(button.dataset.tiles, { attribution: button.dataset.attribution, maxZoom: 19 }).addTo(map);
+      if (button.dataset.tiles) {
+        window.L.tileLayer(button.dataset.tiles, { attribution: button.dataset.attribution, maxZoom: 19 }).addTo(map);
+      } else {
+        // No tile server: the coastlines and borders shipped with the app (Natural Earth).
+        box.classList.add("map-offline");
+        map.attributionControl.addAttribution(button.dataset.basemapAttribution);
+        fetch(button.dataset.basemap, { credentials: "same-origin" })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (shapes) {
+            if (!shapes) { return; }
+            window.L.geoJSON(shapes, {
+              interactive: false,
+              style: { color: "#5c5c5c", weight: 1, fillColor: "#f3efe6", fillOpacity: 1 }
+            }).addTo(map).bringToBack();
+          });
+      }
       var marker = latitude.value ? window.L.marker(start).addTo(map) : null;
       map.on("click", function (event) {
         latitude.value = event.latlng.lat.toFixed(6);
