@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -20,3 +22,61 @@ class TimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+def tile_origin(tile_url: str) -> str:
+    """The origin of a map tile server's URL template ("" when the tiles come from this site or none)."""
+    if not tile_url.startswith(("http://", "https://")):
+        return ""
+    parts = urlsplit(tile_url.replace("{s}", "a"))
+    if "{s}" in tile_url:  # Leaflet's subdomains: a., b., c.
+        return f"{parts.scheme}://*.{parts.netloc.split('.', 1)[1]}"
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(*, tile_url: str) -> str:
+    """What a page may load and run: only this site's own files (no inline script, no third party) and
+    the configured map tiles; no plug-ins, no framing, forms posting only here."""
+    images = " ".join(part for part in ("'self'", "data:", tile_origin(tile_url)) if part)
+    directives = {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": images,
+        "connect-src": "'self'",
+        "font-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def _matches(view_name: str, patterns: Iterable[str]) -> bool:
+    return any(
+        view_name == pattern or (pattern.endswith(":*") and view_name.startswith(pattern[:-1])) for pattern in patterns
+    )
+
+
+class SecurityHeadersMiddleware:
+    """Headers every response needs and Django's SecurityMiddleware does not set:
+
+    - ``Content-Security-Policy`` (see ``content_security_policy``), unless the view set its own;
+    - ``Cache-Control: private, no-store`` on the pages named in ``settings.PRIVATE_VIEWS`` (URL names,
+      ``namespace:*`` for a whole namespace): pages with personal data or a reporter's report must not
+      stay in a shared computer's browser cache or any proxy's.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = content_security_policy(tile_url=settings.MAP_TILE_URL)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and _matches(match.view_name, getattr(settings, "PRIVATE_VIEWS", ())):
+            response["Cache-Control"] = "private, no-store"
+            response.headers.pop("Expires", None)
+        return response

@@ -40,7 +40,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lapor.accounts.models import User
 from lapor.console.access import scope_of, staff_required
-from lapor.core.forms import MultipleFileField
+from lapor.core.forms import BoundedDateField, MultipleFileField
 from lapor.core.ids import format_tracking_id, parse_tracking_id
 from lapor.institutions.models import Institution
 from lapor.institutions.selectors import follow_up_templates_for, institution_subtree
@@ -237,7 +237,7 @@ class RequestInformationForm(forms.Form):
 
 class HoldForm(forms.Form):
     reason = _reason_field(_("Why is it on hold?"), _("The reporter sees the reason."))
-    resume_on = forms.DateField(
+    resume_on = BoundedDateField(
         label=_("Resume on"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("The report resumes by itself on this day."),
