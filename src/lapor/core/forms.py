@@ -40,7 +40,7 @@ class BoundedDateField(forms.DateField):
         if result is not None and not EARLIEST_DATE <= result <= LATEST_DATE:
             raise forms.ValidationError(
                 _("Enter a date between %(earliest)s and %(latest)s.")
-                % {"earliest": date_format(EARLIEST_DATE), "latest": date_format(LATEST_DATE)},
+                % {"earliest": date_format(EARLIEST_DATE, "j F Y"), "latest": date_format(LATEST_DATE, "j F Y")},
                 code="out_of_range",
             )
         return result
