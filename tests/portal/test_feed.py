@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
+from django.urls import clear_url_caches, reverse
 from django.utils import timezone
 
 from lapor.accounts.services import user_create
@@ -618,9 +618,13 @@ def test_feeds_with_filters_that_make_no_sense_answer_404(client, world):
 )
 @pytest.mark.parametrize("path", ["/laporan/", "/laporan/peta/"])
 @pytest.mark.parametrize("language", ["id", "en"])
-def test_dates_at_the_limits_of_the_calendar_are_refused_with_a_message(client, world, settings, query, path, language):
+def test_dates_at_the_limits_of_the_calendar_are_refused_with_a_message(  # noqa: PLR0917 - parametrized
+    client, world, settings, request, query, path, language
+):
     settings.LANGUAGE_CODE = "id"  # the default: Indonesian without a prefix, English under /en/
-    # Written out: reverse() keeps what it computed under the test settings' English default.
+    # Written out: reverse() keeps what it computed under the test settings' English default; and what
+    # the pages reverse now is forgotten afterwards, for the tests that follow.
+    request.addfinalizer(clear_url_caches)
     url = path if language == "id" else f"/en{path}"
     response = client.get(url, query)
     assert response.status_code == 200

@@ -5,8 +5,9 @@ from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
 class TimezoneMiddleware:
@@ -80,3 +81,29 @@ class SecurityHeadersMiddleware:
             response["Cache-Control"] = "private, no-store"
             response.headers.pop("Expires", None)
         return response
+
+
+NUL = "\x00"
+
+
+class RejectNullCharactersMiddleware:
+    """Answers 400 to a request whose parameters contain a NUL character.
+
+    No person types one, PostgreSQL refuses to store or compare text containing it (a 500 wherever a raw
+    parameter reaches a query), and Django's form fields would refuse it one by one anyway: refusing it
+    here, once, with a clear message, keeps every view from having to remember."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request.GET) or (request.method == "POST" and _has_nul(request.POST)):
+            return HttpResponseBadRequest(
+                _("The request contains a character that is not allowed (NUL). Remove it and try again."),
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+
+def _has_nul(data: QueryDict) -> bool:
+    return any(NUL in key or any(NUL in value for value in values) for key, values in data.lists())
