@@ -33,7 +33,9 @@ class RedactSecretsFilter(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
         if isinstance(record.args, dict):
-            record.args = {key: _redact_value(value) for key, value in record.args.items()}
+            # In place: gunicorn passes its own dict class, which answers "-" for a missing atom.
+            for key, value in list(record.args.items()):
+                record.args[key] = _redact_value(value)
         elif isinstance(record.args, tuple):
             record.args = tuple(_redact_value(value) for value in record.args)
         return True
