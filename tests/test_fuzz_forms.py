@@ -336,3 +336,18 @@ def test_a_nul_character_in_any_parameter_answers_400_with_the_reason(world: Wor
     ):
         assert response.status_code == 400
         assert "character that is not allowed (NUL)" in response.content.decode()
+
+
+def test_the_console_filters_refuse_dates_at_the_calendars_limits(world: World) -> None:
+    client = verified_login(Client(), world.coordinator)
+    for query in ({"dari": "0001-01-01"}, {"sampai": "9999-12-31"}):
+        response = client.get(url("console:inbox"), query)
+        assert response.status_code < 500
+        assert "Enter a date between 1 January 1900 and 31 December 2999." in response.content.decode()
+
+
+def test_a_huge_institution_search_on_the_filing_form_is_cut_to_its_field(world: World) -> None:
+    """51,000 characters once reached SQLite's LIKE whole ("LIKE or GLOB pattern too complex")."""
+    response = Client().post(url("portal:file"), {"step": "details", "institution_query": "dinas" + "x" * 51_000})
+    assert response.status_code == 400
+    assert "Ensure this value has at most 100 characters" in response.content.decode()
