@@ -226,8 +226,12 @@ def test_the_private_link_lands_on_a_page_whose_url_has_no_secret(world: World, 
     html = page.content.decode()
     # The page's own form and links carry no secret; only the link shown for the reporter to keep does.
     assert html.count(secret) == 2  # the private link as the <a>'s address and its text
-    # Another browser (no session that opened the link) sees nothing there.
-    assert Client().get(link["Location"]).status_code == 404
+    # Another browser (no session that opened the link) is sent to the tracking-ID page, which tells
+    # whoever filed the report to open their link or sign in; nothing of the report is shown.
+    elsewhere = Client().get(link["Location"], follow=True)
+    assert elsewhere.redirect_chain == [(reverse("portal:track_report", args=[report.tracking_id]), 302)]
+    assert elsewhere.status_code == 404
+    assert "Lubang besar" not in elsewhere.content.decode()
 
 
 @pytest.mark.django_db

@@ -181,6 +181,10 @@ def track_private(request: HttpRequest, tracking_id: str, secret: str) -> HttpRe
 
 @require_http_methods(["GET", "POST"])
 def track_reporter(request: HttpRequest, tracking_id: str) -> HttpResponse:
+    if _session_secret(request, tracking_id) is None:
+        # Another browser, or the session ended: the tracking-ID page says what to do (open the link,
+        # or sign in), and shows the reporter's page to its signed-in reporter.
+        return HttpResponseRedirect(reverse("portal:track_report", args=[tracking_id]))
     report, secret = _by_session(request, tracking_id)
     return _reporter_page(request, report, link=secret)
 
@@ -206,11 +210,16 @@ def remember_link(request: HttpRequest, tracking_id: str, secret: str) -> None:
     request.session[SESSION_LINKS] = dict(list(kept.items())[-SESSION_LINKS_KEPT:])
 
 
-def _by_session(request: HttpRequest, tracking_id: str) -> tuple[Report, str]:
+def _session_secret(request: HttpRequest, tracking_id: str) -> str | None:
     links = request.session.get(SESSION_LINKS)
     secret = links.get(tracking_id) if isinstance(links, dict) else None
-    if not isinstance(secret, str):
-        raise Http404(_("Open the link from the message you received when you filed the report."))
+    return secret if isinstance(secret, str) else None
+
+
+def _by_session(request: HttpRequest, tracking_id: str) -> tuple[Report, str]:
+    secret = _session_secret(request, tracking_id)
+    if secret is None:
+        raise Http404
     return _by_link(tracking_id, secret), secret
 
 
