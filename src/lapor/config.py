@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -53,6 +54,11 @@ class Config:
     trusted_proxy_count: int
     map_tile_url: str
     map_tile_attribution: str
+    secure_ssl_redirect: bool = False
+    secure_proxy_ssl_header: bool = False
+    secure_hsts_seconds: int = 0
+    secure_hsts_include_subdomains: bool = False
+    secure_hsts_preload: bool = False
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -145,6 +151,33 @@ def _tile_url(env: Mapping[str, str], name: str) -> str:
     return raw
 
 
+# Browsers accept a site into their HSTS preload lists only with at least a year and every subdomain.
+HSTS_PRELOAD_MINIMUM_SECONDS = 31_536_000
+HSTS_MAXIMUM_SECONDS = 2 * HSTS_PRELOAD_MINIMUM_SECONDS
+
+
+def _https(env: Mapping[str, str]) -> dict[str, Any]:
+    """HTTPS enforcement for deployments behind TLS: all off by default, so that `make run` over plain
+    HTTP works; each one checked against the others, since a wrong mix locks browsers out for months."""
+    hsts_seconds = _int(env, "SECURE_HSTS_SECONDS", 0, minimum=0, maximum=HSTS_MAXIMUM_SECONDS)
+    include_subdomains = _bool(env, "SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    preload = _bool(env, "SECURE_HSTS_PRELOAD", False)
+    if (include_subdomains or preload) and hsts_seconds == 0:
+        raise ConfigError("SECURE_HSTS_INCLUDE_SUBDOMAINS and SECURE_HSTS_PRELOAD need SECURE_HSTS_SECONDS above 0.")
+    if preload and not (include_subdomains and hsts_seconds >= HSTS_PRELOAD_MINIMUM_SECONDS):
+        raise ConfigError(
+            "SECURE_HSTS_PRELOAD needs SECURE_HSTS_INCLUDE_SUBDOMAINS=1 and SECURE_HSTS_SECONDS of at least "
+            f"{HSTS_PRELOAD_MINIMUM_SECONDS} (one year)."
+        )
+    return {
+        "secure_ssl_redirect": _bool(env, "SECURE_SSL_REDIRECT", False),
+        "secure_proxy_ssl_header": _bool(env, "SECURE_PROXY_SSL_HEADER", False),
+        "secure_hsts_seconds": hsts_seconds,
+        "secure_hsts_include_subdomains": include_subdomains,
+        "secure_hsts_preload": preload,
+    }
+
+
 def load_config(env: Mapping[str, str], *, base_dir: Path) -> Config:
     debug = _bool(env, "DEBUG", False)
     secret_key = env.get("SECRET_KEY", "").strip()
@@ -199,4 +232,34 @@ def load_config(env: Mapping[str, str], *, base_dir: Path) -> Config:
         trusted_proxy_count=_int(env, "TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5),
         map_tile_url=_tile_url(env, "MAP_TILE_URL"),
         map_tile_attribution=env.get("MAP_TILE_ATTRIBUTION", "").strip(),
+        **_https(env),
     )
+
+
+# Every SQLite file, the default one or one named by DATABASE_URL=sqlite:///…: WAL lets the web server and
+# the task worker read and write the file at the same time; IMMEDIATE transactions take the write lock at
+# BEGIN, so concurrent writers wait (up to the timeout) instead of failing with "database is locked".
+SQLITE_OPTIONS: dict[str, Any] = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
+def database_settings(database_url: str | None, *, data_dir: Path) -> dict[str, dict[str, Any]]:
+    """Django's DATABASES for ``DATABASE_URL`` (None: the SQLite file in the data directory)."""
+    import dj_database_url
+
+    if database_url:
+        default: dict[str, Any] = dict(dj_database_url.parse(database_url, conn_max_age=60, conn_health_checks=True))
+    else:
+        # The embedded default: the file lives in the data directory, made on first use so that a bare
+        # `lapor migrate` works on a fresh checkout.
+        data_dir.mkdir(parents=True, exist_ok=True)
+        default = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(data_dir / "lapor.sqlite3")}
+    if default["ENGINE"] == "django.db.backends.sqlite3":
+        default["OPTIONS"] = {**SQLITE_OPTIONS, **default.get("OPTIONS", {})}
+    elif default["ENGINE"] == "django.db.backends.postgresql":
+        # JIT compilation costs more than it saves on short OLTP queries (see ARCHITECTURE.md).
+        default.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    return {"default": default}

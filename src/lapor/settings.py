@@ -6,10 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from lapor.config import load_config
+from lapor.config import database_settings, load_config
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parent.parent
@@ -49,9 +48,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response; Cache-Control: no-store on PRIVATE_VIEWS.
+    "lapor.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # 400 for a NUL character in any parameter (PostgreSQL cannot hold one), in the visitor's language.
+    "lapor.core.middleware.RejectNullCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -65,6 +68,23 @@ MIDDLEWARE = [
     # Turns lapor.core.ratelimit.RateLimited raised by a view into a 429 page with Retry-After.
     "lapor.portal.abuse.RateLimitMiddleware",
 ]
+
+# Pages that show personal data or a reporter's own report: never kept by a browser or proxy cache
+# (lapor.core.middleware.SecurityHeadersMiddleware). URL names; "namespace:*" for a whole namespace.
+PRIVATE_VIEWS = (
+    "console:*",
+    "admin:*",
+    "portal:track_report",
+    "portal:track_private",
+    "portal:track_reporter",
+    "portal:login",
+    "portal:register",
+    "portal:verify",
+    "portal:password_reset",
+    "portal:my_reports",
+    "portal:preferences",
+    "portal:claim",
+)
 
 ROOT_URLCONF = "lapor.urls"
 WSGI_APPLICATION = "lapor.wsgi.application"
@@ -87,27 +107,7 @@ TEMPLATES = [
     },
 ]
 
-if CONFIG.database_url:
-    DATABASES = {"default": dj_database_url.parse(CONFIG.database_url, conn_max_age=60, conn_health_checks=True)}
-else:
-    # The embedded default: the file lives in the data directory, made on first use so that a bare
-    # `lapor migrate` works on a fresh checkout.
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(DATA_DIR / "lapor.sqlite3"),
-            # WAL lets the web server and the task worker read and write the file at the same time.
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-        }
-    }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # JIT compilation costs more than it saves on short OLTP queries (see ARCHITECTURE.md).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+DATABASES = database_settings(CONFIG.database_url, data_dir=DATA_DIR)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -243,6 +243,13 @@ SESSION_COOKIE_SECURE = CONFIG.secure_cookies
 CSRF_COOKIE_SECURE = CONFIG.secure_cookies
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# HTTPS enforcement, opted into by deployments behind TLS (README: configuration). Behind a reverse proxy that
+# ends TLS, SECURE_PROXY_SSL_HEADER trusts its X-Forwarded-Proto: the proxy must set or strip that header.
+SECURE_SSL_REDIRECT = CONFIG.secure_ssl_redirect
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if CONFIG.secure_proxy_ssl_header else None
+SECURE_HSTS_SECONDS = CONFIG.secure_hsts_seconds
+SECURE_HSTS_INCLUDE_SUBDOMAINS = CONFIG.secure_hsts_include_subdomains
+SECURE_HSTS_PRELOAD = CONFIG.secure_hsts_preload
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

@@ -43,7 +43,7 @@ from tests.images import photo_upload
 from tests.reports.conftest import World, build_world
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page, Request, ViewportSize
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, ViewportSize
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -67,6 +67,12 @@ BLOCKING_IMPACTS = frozenset({"serious", "critical"})
 MAP_TILE = re.compile(r"/\d+/\d+/\d+(@2x)?\.(png|jpe?g|webp|pbf|mvt)(\?|$)")
 PHONE: ViewportSize = {"width": 360, "height": 740}
 LOCALES = {"id": "id-ID", "en": "en-US"}
+CSP_PREFIX = "CSP violation:"
+CSP_LISTENER = (
+    "document.addEventListener('securitypolicyviolation', event => console.error("
+    f"'{CSP_PREFIX} ' + event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline') + "
+    "' at ' + event.sourceFile + ':' + event.lineNumber));"
+)
 
 
 def _missing_tool() -> str:
@@ -147,15 +153,25 @@ class PageProblems:
     script_errors: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
     failed_resources: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.script_errors or self.foreign_requests or self.failed_resources)
+        return bool(self.script_errors or self.foreign_requests or self.failed_resources or self.csp_violations)
 
     def watch(self, page: Page) -> None:
         page.on("pageerror", lambda error: self.script_errors.append(str(error)))
+        # What the Content-Security-Policy blocked: chromium reports each on the console, and the page
+        # fires securitypolicyviolation (the init script, run before any of the page's own, logs those too).
+        page.add_init_script(CSP_LISTENER)
+        page.on("console", self._console)
         page.on("request", self._request)
         page.on("requestfailed", lambda request: self._failed(request, request.failure or "failed"))
         page.on("requestfinished", self._finished)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        text = message.text
+        if text.startswith(CSP_PREFIX) or "Content Security Policy" in text:
+            self.csp_violations.append(text)
 
     def _request(self, request: Request) -> None:
         if not request.url.startswith(self.origin + "/") and not MAP_TILE.search(request.url):
@@ -212,7 +228,12 @@ class Browsing:
 def browsing(browser: Browser, live_server: LiveServer) -> Iterator[Browsing]:
     browsing = Browsing(browser=browser, origin=live_server.url)
     yield browsing
+    # Whatever a test looked at, the Content-Security-Policy blocked nothing on any page it opened.
+    blocked = {
+        page.url: problems.csp_violations for page, problems in browsing.problems.items() if problems.csp_violations
+    }
     browsing.close()
+    assert not blocked, f"the Content-Security-Policy blocked something: {blocked}"
 
 
 @pytest.fixture

@@ -100,7 +100,8 @@ def test_a_guest_files_a_report_with_a_photo_follows_it_confirms_and_rates(
     page.locator("[name=attachments]").set_input_files(files=[upload])
     send(page, page.locator("#send-form button.button-primary"))
 
-    assert re.search(r"/lacak/[^/]+/k/[^/]+/\?baru=1$", page.url), page.url
+    # The reporter's page, at an address without the private link's secret (history, Referer, logs).
+    assert re.search(r"/lacak/[^/]+/pelapor/\?baru=1$", page.url), page.url
     report = Report.objects.get()
     assert report.reporter is None
     assert report.title == "Trotoar rusak di depan SDN Ciater 1"
@@ -108,7 +109,9 @@ def test_a_guest_files_a_report_with_a_photo_follows_it_confirms_and_rates(
     [photo] = report.attachments.all()
     assert photo.content_type == "image/jpeg"
     expect(page.locator(".notice .tracking-id")).to_have_text(format_tracking_id(report.tracking_id))
-    private_link = page.url.removesuffix("?baru=1")
+    # The link to keep is shown on the page (and sent to the guest); it opens the page in a new browser.
+    private_link = page.locator(".private-link a").get_attribute("href") or ""
+    assert re.search(r"/lacak/[^/]+/k/[^/]+/$", private_link), private_link
 
     # Later, from the link the guest kept: the report moves along.
     page = browsing.page()

@@ -51,7 +51,12 @@ NOT_PAGES = {
     "logout": "POST only",
     "feed_rss": "an RSS document",
     "feed_atom": "an Atom document",
+    "track_reporter_attachment": "a file download",
+    "favicon": "the site's icon",
 }
+# Pages reached only through another route, which is opened instead: the reporter's page by the private
+# link, which keeps the secret in the session and redirects to it.
+ENTRY_ROUTES = {"track_reporter": "track_private"}
 
 
 ROUTES = portal_routes()
@@ -84,7 +89,7 @@ def url_arguments(portal_world: PortalWorld) -> dict[str, object]:
 def test_portal_page(
     name: str, language: str, browsing: Browsing, portal_world: PortalWorld, url_arguments: dict[str, object]
 ) -> None:
-    url = portal_url(name, language, url_arguments)
+    url = portal_url(ENTRY_ROUTES.get(name, name), language, url_arguments)
     client = Client()
     response = client.get(url, follow=True)
     # Sent to a login page that would bring the user back (`next=`): the page is for logged-in users.
@@ -135,6 +140,7 @@ def test_what_is_not_a_page_is_not_one(
     """NOT_PAGES hides no page from the checks above: each answers GET with 405, or with something
     other than an HTML document (here for the report's own reporter, who may see everything of it)."""
     client.force_login(portal_world.world.reporter)
+    client.get(portal_url("track_private", "id", url_arguments))  # the reporter's files need the link opened
     response = client.get(portal_url(name, "id", url_arguments))
     assert response.status_code == 405 or (response.status_code == 200 and not is_document(response)), (
         f"portal:{name} is listed as {NOT_PAGES[name]!r} but answers GET with {response.status_code} "

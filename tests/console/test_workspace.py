@@ -918,7 +918,7 @@ def test_internal_notes_stay_with_staff_and_the_message_reaches_the_reporter(
     assert "PESAN-D7: laporan Anda kami teruskan ke pemerintah kota." in told
     assert "PESAN-F7: Dinas Perhubungan akan menindaklanjuti." in told
     assert "INTERNAL" not in told
-    private = Client().get(reverse("portal:track_private", args=[report.tracking_id, secret]))
+    private = Client().get(reverse("portal:track_private", args=[report.tracking_id, secret]), follow=True)
     assert private.status_code == 200
     assert "PESAN-D7" in text_of(private)
     assert "PESAN-F7" in text_of(private)

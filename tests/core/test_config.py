@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from lapor.config import DEVELOPMENT_SECRET_KEY, ConfigError, load_config
+from lapor.config import DEVELOPMENT_SECRET_KEY, ConfigError, database_settings, load_config
 
 BASE = Path("/srv/lapor")
 GOOD_KEY = Fernet.generate_key().decode()
@@ -98,3 +98,113 @@ def test_lapor_command_fails_clearly_without_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY is required when DEBUG is off" in result.stderr
+
+
+# --- HTTPS enforcement ----------------------------------------------------------------------------------
+
+
+def test_https_enforcement_is_off_unless_asked_for():
+    config = load_config(PRODUCTION, base_dir=BASE)
+    assert (config.secure_ssl_redirect, config.secure_proxy_ssl_header) == (False, False)
+    assert (config.secure_hsts_seconds, config.secure_hsts_include_subdomains, config.secure_hsts_preload) == (
+        0,
+        False,
+        False,
+    )
+
+
+def test_https_enforcement_is_read_for_a_deployment_behind_tls():
+    config = load_config(
+        {
+            **PRODUCTION,
+            "SECURE_SSL_REDIRECT": "1",
+            "SECURE_PROXY_SSL_HEADER": "yes",
+            "SECURE_HSTS_SECONDS": "31536000",
+            "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
+            "SECURE_HSTS_PRELOAD": "1",
+        },
+        base_dir=BASE,
+    )
+    assert (config.secure_ssl_redirect, config.secure_proxy_ssl_header) == (True, True)
+    assert (config.secure_hsts_seconds, config.secure_hsts_include_subdomains, config.secure_hsts_preload) == (
+        31536000,
+        True,
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"SECURE_HSTS_SECONDS": "a year"}, "SECURE_HSTS_SECONDS must be a whole number"),
+        ({"SECURE_HSTS_SECONDS": "-1"}, "SECURE_HSTS_SECONDS must be between 0 and 63072000"),
+        ({"SECURE_SSL_REDIRECT": "maybe"}, "SECURE_SSL_REDIRECT must be one of"),
+        ({"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto"}, "SECURE_PROXY_SSL_HEADER must be one of"),
+        ({"SECURE_HSTS_INCLUDE_SUBDOMAINS": "1"}, "need SECURE_HSTS_SECONDS above 0"),
+        (
+            {"SECURE_HSTS_SECONDS": "3600", "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1", "SECURE_HSTS_PRELOAD": "1"},
+            "SECURE_HSTS_PRELOAD needs",
+        ),
+        ({"SECURE_HSTS_SECONDS": "31536000", "SECURE_HSTS_PRELOAD": "1"}, "SECURE_HSTS_PRELOAD needs"),
+    ],
+)
+def test_malformed_https_settings_stop_start_up(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config({**PRODUCTION, **overrides}, base_dir=BASE)
+
+
+def _settings_of(env: dict[str, str], expression: str) -> str:
+    """``expression`` over the settings module loaded from ``env`` in a fresh interpreter."""
+    script = (
+        f"import django.conf, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'lapor.settings'; "
+        f"from django.conf import settings; print(repr({expression}))"
+    )
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "SECURE_", "DATABASE"))}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env={**clean, **PRODUCTION, **env}, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+def test_the_https_variables_reach_djangos_settings(tmp_path):
+    env = {
+        "LAPOR_DATA_DIR": str(tmp_path),
+        "SECURE_SSL_REDIRECT": "1",
+        "SECURE_PROXY_SSL_HEADER": "1",
+        "SECURE_HSTS_SECONDS": "600",
+    }
+    shown = _settings_of(
+        env, "(settings.SECURE_SSL_REDIRECT, settings.SECURE_PROXY_SSL_HEADER, settings.SECURE_HSTS_SECONDS)"
+    )
+    assert shown == "(True, ('HTTP_X_FORWARDED_PROTO', 'https'), 600)"
+    assert _settings_of({"LAPOR_DATA_DIR": str(tmp_path)}, "settings.SECURE_PROXY_SSL_HEADER") == "None"
+
+
+# --- databases --------------------------------------------------------------------------------------------
+
+
+def test_a_sqlite_database_url_gets_the_options_of_the_default_file(tmp_path):
+    """WAL, IMMEDIATE transactions and the busy timeout on every SQLite file: without them parallel
+    writers (two "dukung" clicks) fail with "database is locked"."""
+    named = database_settings(f"sqlite:///{tmp_path}/other.sqlite3", data_dir=tmp_path)["default"]
+    default = database_settings(None, data_dir=tmp_path)["default"]
+    assert named["NAME"] == f"{tmp_path}/other.sqlite3"
+    assert default["NAME"] == f"{tmp_path}/lapor.sqlite3"
+    for options in (named["OPTIONS"], default["OPTIONS"]):
+        assert options["transaction_mode"] == "IMMEDIATE"
+        assert options["timeout"] == 20
+        assert "journal_mode=WAL" in options["init_command"]
+
+
+def test_the_settings_module_applies_them_to_a_sqlite_database_url(tmp_path):
+    options = _settings_of(
+        {"LAPOR_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"},
+        "settings.DATABASES['default']['OPTIONS']",
+    )
+    assert "'transaction_mode': 'IMMEDIATE'" in options
+    assert "journal_mode=WAL" in options
+
+
+def test_postgresql_gets_jit_off_and_no_sqlite_options(tmp_path):
+    database = database_settings("postgres://lapor@db:5432/lapor", data_dir=tmp_path)["default"]
+    assert database["OPTIONS"] == {"options": "-c jit=off"}

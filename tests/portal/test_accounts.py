@@ -154,7 +154,7 @@ def test_wrong_password_unknown_and_deactivated_accounts_look_the_same(client):
         ("gone@example.id", PASSWORD),
     ):
         response = client.post(url("login"), {"login": login, "password": password})
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert signed_in_user(client) is None
         answers[login] = error_summary(response)
         html = text(response)
@@ -166,7 +166,7 @@ def test_wrong_password_unknown_and_deactivated_accounts_look_the_same(client):
 
 def test_sign_in_errors_sit_next_to_their_fields(client):
     response = client.post(url("login"), {"login": "warga", "password": ""})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Enter an e-mail address (name@example.id) or an Indonesian phone number" in field_error(response, "login")
     assert field_error(response, "password") == "Enter your password, or ask for a code instead."
     assert 'value="warga"' in text(response)
@@ -326,7 +326,7 @@ def test_registering_with_a_phone_number(client):
 )
 def test_registration_errors_sit_next_to_their_fields_and_keep_what_was_typed(client, overrides, field, message):
     response = register(client, **overrides)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in field_error(response, field)
     html = text(response)
     if "full_name" not in overrides:
@@ -383,7 +383,7 @@ def test_a_flow_left_waiting_too_long_is_forgotten(client):
 def test_a_code_that_cannot_be_one_is_refused_without_counting(client, typed, message):
     register(client)
     response = verify(client, typed)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in field_error(response, "code")
     assert OneTimeCode.objects.get().attempts == 0
 
@@ -480,7 +480,7 @@ def test_a_new_password_for_an_unknown_address_looks_the_same(client):
 
 def test_a_new_password_request_needs_a_valid_address(client):
     response = client.post(url("password_reset"), {"contact": "not an address"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Enter an e-mail address" in field_error(response, "contact")
     assert 'value="not an address"' in text(response)
 
@@ -599,7 +599,7 @@ def test_preference_errors_sit_next_to_their_fields(client):
     response = client.post(
         url("preferences"), {"action": "preferences", "preferred_language": "fr", "preferred_channel": "pigeon"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.content.decode()
     assert 'id="id_preferred_language-error"' in html
     assert 'id="id_preferred_channel-error"' in html

@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
+from django.urls import clear_url_caches, reverse
 from django.utils import timezone
 
 from lapor.accounts.services import user_create
@@ -609,3 +609,53 @@ def test_no_one_finds_a_confidential_or_unpublished_report_on_any_public_page(cl
                 assert SENTINEL not in text_of(response), (name, url)
     assert ReportSupport.objects.count() == 0
     assert not ReportEvent.objects.filter(action=Action.COMMENT, message="Halo").exists()
+
+
+def test_after_a_search_the_feed_links_carry_the_search_and_every_filter(client, world):
+    publish(world, title="Lampu jalan mati", body="Sudah seminggu gelap di depan pasar.")
+    publish(world, title="Terminal kotor", body="Sampah menumpuk di ruang tunggu.", institution=world.transport)
+    response = client.get(
+        reverse("portal:feed"), {"q": "lampu", "wilayah": "36.74", "dari": "2020-01-01", "status": "dispatched"}
+    )
+    query = "?q=lampu&wilayah=36.74&status=dispatched&dari=2020-01-01"
+    assert response.context["feeds"] == {
+        "rss": reverse("portal:feed_rss") + query,
+        "atom": reverse("portal:feed_atom") + query,
+    }
+    page = text_of(response)
+    assert f'href="{reverse("portal:feed_rss")}{query.replace("&", "&amp;")}"' in page
+    rss = text_of(client.get(reverse("portal:feed_rss") + query))
+    assert "Lampu jalan mati" in rss
+    assert "Terminal kotor" not in rss
+    atom = text_of(client.get(reverse("portal:feed_atom"), {"q": "terminal"}))
+    assert "Terminal kotor" in atom
+    assert "Lampu jalan mati" not in atom
+
+
+def test_feeds_with_filters_that_make_no_sense_answer_404(client, world):
+    for query in ({"dari": "2026-02-30"}, {"sampai": "9999-12-31"}, {"status": "bukan"}):
+        assert client.get(reverse("portal:feed_rss"), query).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"sampai": "9999-12-31"}, {"dari": "0001-01-01"}, {"dari": "0001-01-01", "sampai": "9999-12-31"}],
+)
+@pytest.mark.parametrize("path", ["/laporan/", "/laporan/peta/"])
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_dates_at_the_limits_of_the_calendar_are_refused_with_a_message(  # noqa: PLR0917 - parametrized
+    client, world, settings, request, query, path, language
+):
+    settings.LANGUAGE_CODE = "id"  # the default: Indonesian without a prefix, English under /en/
+    # Written out: reverse() keeps what it computed under the test settings' English default; and what
+    # the pages reverse now is forgotten afterwards, for the tests that follow.
+    request.addfinalizer(clear_url_caches)
+    url = path if language == "id" else f"/en{path}"
+    response = client.get(url, query)
+    assert response.status_code == 200
+    assert response.context["filters_invalid"] is True
+    expected = {
+        "id": "Masukkan tanggal antara 1 Januari 1900 dan 31 Desember 2999.",
+        "en": "Enter a date between 1 January 1900 and 31 December 2999.",
+    }[language]
+    assert expected in text_of(response)

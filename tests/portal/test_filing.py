@@ -85,7 +85,7 @@ def test_a_village_link_prefills_the_location(world: World, client: Client):
 @pytest.mark.django_db
 def test_missing_fields_are_named_next_to_the_field_and_nothing_typed_is_lost(world: World, client: Client):
     response = client.post(FILE_URL, details(title="", incident_date=""))
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.content.decode()
     assert 'id="id_title-error"' in html
     assert 'id="id_incident_date-error"' in html
@@ -203,14 +203,14 @@ def test_a_guest_files_with_a_photo_and_lands_on_the_private_page(
     assert report.village_id == VILLAGE
     assert report.address == "Depan pasar Ciater"
     assert Attachment.objects.filter(report=report, content_type="image/jpeg").count() == 1
-    assert response["Location"].startswith(f"/lacak/{report.tracking_id}/k/")
-    assert response["Location"].endswith("?baru=1")
+    # The private page, by a URL without the link's secret: this session remembers it.
+    assert response["Location"] == f"/lacak/{report.tracking_id}/pelapor/?baru=1"
     page = client.get(response["Location"]).content.decode()
     assert "Your report has been received" in page
     assert "What happens next, and by when" in page
     assert "foto.jpg" in page
-    # The acknowledgment carries the same private link.
-    private_path = response["Location"].split("?")[0]
+    # The acknowledgment carries the private link the page shows.
+    [private_path] = set(re.findall(rf"/lacak/{report.tracking_id}/k/[^/\s\"<]+/", page))
     assert [message.to for message in mail.outbox] == [["sari@example.id"]]
     assert f"https://lapor.example.id{private_path}" in mail.outbox[0].body
 
@@ -227,15 +227,21 @@ def test_a_guest_with_both_contacts_gets_the_private_link_by_email_and_by_sms(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(FILE_URL, {**data, "guest_email": "sari@example.id", "guest_phone": "0812-3456-7890"})
     report = Report.objects.get()
-    private_link = "http://testserver" + response["Location"].split("?")[0]
+    assert response.status_code == 302
+    # The private link (with its secret) is in the messages only, never in the address the browser lands on.
+    secret_free = reverse("portal:track_reporter", args=[report.tracking_id])
+    assert response["Location"].split("?")[0] == secret_free
     assert [message.to for message in mail.outbox] == [["sari@example.id"]]
-    assert private_link in mail.outbox[0].body
+    prefix = "http://testserver" + reverse("portal:track_private", args=[report.tracking_id, "S"])[:-2]
+    found = re.search(re.escape(prefix) + r"[^\s/]+/", mail.outbox[0].body)
+    assert found is not None, mail.outbox[0].body
+    private_link = found.group(0)
     sent = [json.loads(line) for line in (tmp_path / "sms" / "outbox.jsonl").read_text().splitlines()]
     assert [item["to"] for item in sent] == ["+6281234567890"]
     assert format_tracking_id(report.tracking_id) in sent[0]["message"]
     assert private_link in sent[0]["message"]
-    # The link in the SMS opens the reporter's own page.
-    page = Client().get(private_link.removeprefix("http://testserver"))
+    # The link in the SMS opens the reporter's own page, on another device too.
+    page = Client().get(private_link.removeprefix("http://testserver"), follow=True)
     assert page.status_code == 200
     assert "Lampu jalan mati di Jalan Ciater Raya" in page.content.decode()
 
@@ -247,7 +253,7 @@ def test_a_second_post_of_the_same_form_files_nothing_new(world: World, client: 
     first = client.post(FILE_URL, data)
     second = client.post(FILE_URL, data)
     report = Report.objects.get()
-    assert "/k/" in first["Location"]
+    assert first["Location"] == f"/lacak/{report.tracking_id}/pelapor/?baru=1"
     assert second["Location"] == f"/lacak/{report.tracking_id}/?ulang=1"
 
 
@@ -266,7 +272,7 @@ def test_a_file_that_is_not_what_it_claims_files_nothing(world: World, client: C
     _response, data = send_step(client)
     fake = SimpleUploadedFile("foto.jpg", b"MZ not really a photo", content_type="image/jpeg")
     response = client.post(FILE_URL, {**data, "guest_email": "sari@example.id", "attachments": [fake]})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert 'id="id_attachments-error"' in response.content.decode()
     assert Report.objects.count() == 0
 

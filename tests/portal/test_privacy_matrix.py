@@ -39,7 +39,9 @@ NOT_PAGES = {
     "logout",
     "track_own_attachment",
     "track_private_attachment",
+    "track_reporter_attachment",
     "report_attachment",
+    "favicon",
 }
 
 
@@ -95,6 +97,8 @@ def _pages(world: World, planted: dict[str, Any]) -> dict[str, list[str]]:
         "track_private": lambda: [
             reverse("portal:track_private", args=[anonymous.tracking_id, planted["anonymous_secret"]])
         ],
+        # After the private link (above) in the same session: the reporter's page it redirects to.
+        "track_reporter": lambda: [reverse("portal:track_reporter", args=[anonymous.tracking_id])],
         "feed": lambda: [
             reverse("portal:feed") + suffix for suffix in ["", *searches, *region_and_institution, "?urut=dukungan"]
         ],
@@ -118,7 +122,7 @@ def test_every_portal_page_is_covered():
     names = {pattern.name for pattern in portal_urls.urlpatterns if isinstance(pattern, URLPattern)}
     covered = {
         "home", "file", "region_options", "institution_options", "track", "track_report", "track_private",
-        "feed", "feed_map", "feed_rss", "feed_atom", "report", "login", "register", "verify",
+        "track_reporter", "feed", "feed_map", "feed_rss", "feed_atom", "report", "login", "register", "verify",
         "password_reset", "my_reports", "preferences", "claim", "invitations",
     }  # fmt: skip
     assert names - NOT_PAGES == covered
@@ -136,11 +140,11 @@ def test_no_page_shows_an_anonymous_reporter_or_a_confidential_report(world: Wor
             response = client.get(url)
             assert response.status_code < 500, (name, url, response.status_code)
             text = response.content.decode(errors="replace")
-            if name != "track_private":
+            if name not in ("track_private", "track_reporter"):
                 # The private link is the reporter's own page (it shows their own words to them).
                 for sentinel in IDENTITY:
                     assert sentinel not in text, (viewer, url, sentinel)
-            if name not in ("track_private", "track_report", "my_reports") or viewer != "reporter":
+            if name not in ("track_private", "track_reporter", "track_report", "my_reports") or viewer != "reporter":
                 # The confidential report's own reporter may read it on their own pages; nobody else
                 # sees it anywhere in the portal, and on the public pages not even they do.
                 assert UNSEEN_WORD not in text, (viewer, url)

@@ -54,6 +54,14 @@ def private_url(report: Report, secret: str) -> str:
     return reverse("portal:track_private", args=[report.tracking_id, secret])
 
 
+def open_private(client: Client, report: Report, secret: str) -> str:
+    """Opens the private link as the reporter does; returns the page it lands on (a URL without the secret)."""
+    response = client.get(private_url(report, secret))
+    assert response.status_code == 303
+    assert response["Location"] == reverse("portal:track_reporter", args=[report.tracking_id])
+    return str(response["Location"])
+
+
 @pytest.fixture
 def client() -> Client:
     return Client()
@@ -147,7 +155,7 @@ def test_a_confidential_report_is_never_sent_to_a_public_page(world: World, clie
 @pytest.mark.django_db
 def test_the_private_link_opens_the_reporters_page_and_a_wrong_secret_nothing(world: World, client: Client):
     report, secret = guest_report(world, is_anonymous=True)
-    page = client.get(private_url(report, secret))
+    page = client.get(private_url(report, secret), follow=True)
     assert page.status_code == 200
     html = page.content.decode()
     assert "Lubang besar di tengah jalan" in html
@@ -170,7 +178,7 @@ def test_a_signed_in_reporter_sees_their_own_report_by_tracking_id(world: World,
 def test_the_reporter_confirms_and_rates_through_the_private_link(world: World, client: Client):
     report, secret = guest_report(world)
     completed(world, report)
-    url = private_url(report, secret)
+    url = open_private(client, report, secret)
     html = client.get(url).content.decode()
     assert 'value="confirm"' in html
     assert 'value="dispute"' in html
@@ -189,7 +197,7 @@ def test_the_reporter_confirms_and_rates_through_the_private_link(world: World, 
 def test_a_dispute_needs_a_reason_and_reopens_the_report(world: World, client: Client):
     report, secret = guest_report(world)
     completed(world, report)
-    url = private_url(report, secret)
+    url = open_private(client, report, secret)
     response = client.post(url, {"action": "dispute", "reason": ""})
     assert response.status_code == 400
     assert 'id="id_reason-error"' in response.content.decode()
@@ -202,7 +210,7 @@ def test_a_dispute_needs_a_reason_and_reopens_the_report(world: World, client: C
 def test_the_reporter_answers_a_question(world: World, client: Client):
     report, secret = guest_report(world)
     report_request_information(user=world.national_admin, report=report, question="Di depan nomor berapa?")
-    url = private_url(report, secret)
+    url = open_private(client, report, secret)
     html = client.get(url).content.decode()
     assert "Di depan nomor berapa?" in html
     client.post(url, {"action": "provide_information", "answer": "Depan nomor 12."})
@@ -214,7 +222,7 @@ def test_the_reporter_answers_a_question(world: World, client: Client):
 def test_the_reporter_sees_why_it_was_archived_and_appeals(world: World, client: Client):
     report, secret = guest_report(world)
     report_archive(user=world.national_admin, report=report, reason=ArchiveReason.INCOMPLETE, explanation="Lokasi?")
-    url = private_url(report, secret)
+    url = open_private(client, report, secret)
     html = client.get(url).content.decode()
     assert "Lokasi?" in html
     client.post(url, {"action": "appeal", "message": "Lokasinya di Ciater, depan pasar."})
@@ -225,7 +233,7 @@ def test_the_reporter_sees_why_it_was_archived_and_appeals(world: World, client:
 @pytest.mark.django_db
 def test_an_action_the_status_does_not_allow_is_refused(world: World, client: Client):
     report, secret = guest_report(world)
-    url = private_url(report, secret)
+    url = open_private(client, report, secret)
     response = client.post(url, {"action": "confirm"}, follow=True)
     assert "This cannot be done to the report in its current state." in response.content.decode()
     report.refresh_from_db()
@@ -235,7 +243,7 @@ def test_an_action_the_status_does_not_allow_is_refused(world: World, client: Cl
 @pytest.mark.django_db
 def test_the_ombudsman_is_offered_only_once_the_overall_deadline_has_passed(world: World, client: Client):
     report, secret = guest_report(world)
-    url = private_url(report, secret)
+    url = open_private(client, report, secret)
     assert 'value="refer"' not in client.get(url).content.decode()
     report.clocks.filter(clock="overall").update(due_at=timezone.now() - timedelta(minutes=1))
     assert 'value="refer"' in client.get(url).content.decode()
@@ -248,7 +256,7 @@ def test_the_ombudsman_is_offered_only_once_the_overall_deadline_has_passed(worl
 def test_the_answer_comes_before_the_block_that_asks_about_it(world: World, client: Client):
     report, secret = guest_report(world)
     completed(world, report)
-    html = client.get(private_url(report, secret)).content.decode()
+    html = client.get(private_url(report, secret), follow=True).content.decode()
     answer = html.index("Lubang sudah ditambal.")
     assert answer < html.index('id="actions-heading"') < html.index("Is the problem solved?")
     # The answer is quoted again right above the question, with who gave it.
@@ -265,7 +273,7 @@ def test_each_file_says_who_added_it_without_naming_staff(world: World, client: 
     report_attach(
         user=world.officer, report=report, files=[photo_upload("hasil-perbaikan.jpg")], visibility=Visibility.REPORTER
     )
-    html = client.get(private_url(report, secret)).content.decode()
+    html = client.get(private_url(report, secret), follow=True).content.decode()
     files = html[html.index("<h3>Files</h3>") : html.index("</ul>", html.index("<h3>Files</h3>"))]
     mine, theirs = files.split("hasil-perbaikan.jpg")
     assert "dari-saya.jpg" in mine
@@ -286,3 +294,77 @@ def test_the_rating_is_published_without_the_reporters_comment_or_identity(world
     assert "4 of 5" in html
     assert "Terima kasih" not in html
     assert "Sari" not in html
+
+
+# --- the private link's secret stays out of URLs; guessing is rate-limited -------------------------------
+
+
+@pytest.mark.django_db
+def test_the_private_link_lands_on_a_page_whose_url_has_no_secret(world: World, client: Client):
+    report, secret = guest_report(world)
+    link = client.get(private_url(report, secret) + "?baru=1")
+    assert link.status_code == 303
+    assert link["Location"] == reverse("portal:track_reporter", args=[report.tracking_id]) + "?baru=1"
+    assert secret not in link["Location"]
+    page = client.get(link["Location"])
+    assert page.status_code == 200
+    assert page["Referrer-Policy"] == "no-referrer"
+    html = page.content.decode()
+    # The page's own form and links carry no secret; only the link shown for the reporter to keep does.
+    assert html.count(secret) == 2  # the private link as the <a>'s address and its text
+    # Another browser (no session that opened the link) is sent to the tracking-ID page, which tells
+    # whoever filed the report to open their link or sign in; nothing of the report is shown.
+    elsewhere = Client().get(link["Location"], follow=True)
+    assert elsewhere.redirect_chain == [(reverse("portal:track_report", args=[report.tracking_id]), 302)]
+    assert elsewhere.status_code == 200
+    assert "Lubang besar" not in elsewhere.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_old_page_posting_to_the_private_link_still_acts(world: World, client: Client):
+    report, secret = guest_report(world)
+    completed(world, report)
+    response = client.post(private_url(report, secret), {"action": "confirm"})
+    assert response["Location"] == reverse("portal:track_reporter", args=[report.tracking_id])
+    report.refresh_from_db()
+    assert report.status == Status.CLOSED
+
+
+@pytest.mark.django_db
+def test_attachments_of_the_private_page_open_without_a_secret_in_their_url(
+    world: World, client: Client, settings, tmp_path
+):
+    from lapor.reports.choices import Visibility
+    from lapor.reports.services import report_attach
+    from tests.images import photo_upload
+
+    settings.MEDIA_ROOT = tmp_path
+    report, secret = guest_report(world)
+    [attachment] = report_attach(user=None, report=report, files=[photo_upload("lubang.jpg")], via_submission=True)
+    url = reverse("portal:track_reporter_attachment", args=[report.tracking_id, attachment.pk])
+    assert Client().get(url).status_code == 404
+    page = client.get(open_private(client, report, secret)).content.decode()
+    assert url in page
+    assert client.get(url).status_code == 200
+    assert attachment.visibility in (Visibility.REPORTER, Visibility.PUBLIC)
+
+
+@pytest.mark.django_db
+def test_guessing_tracking_ids_from_one_address_is_stopped_while_others_go_on(world: World, settings):
+    settings.RATE_LIMITS = {"track": {"ip": ("5/10m",)}}
+    report = world.submit()
+    guesser = Client(REMOTE_ADDR="203.0.113.7")
+    wrong = ["ABCDEFGHJ", "KMNPQRSTW", "XYZ234567", "2345678AB", "CDEFGHJKM"]
+    for guess in wrong:
+        assert guesser.get(reverse("portal:track_report", args=[guess])).status_code == 404
+    over = guesser.get(reverse("portal:track_report", args=["NPQRSTWXY"]))
+    assert over.status_code == 429
+    assert int(over["Retry-After"]) > 0
+    # Over the limit, a real ID answers the same: nothing is learnt about which IDs exist.
+    assert guesser.get(reverse("portal:track_report", args=[report.tracking_id])).status_code == 429
+    # Guessing secrets counts too.
+    assert guesser.get(reverse("portal:track_private", args=[report.tracking_id, "guess"])).status_code == 429
+    # Another address is not held back.
+    other = Client(REMOTE_ADDR="198.51.100.20")
+    other.force_login(world.reporter)
+    assert other.get(reverse("portal:track_report", args=[report.tracking_id])).status_code == 200

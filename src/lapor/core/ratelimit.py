@@ -96,6 +96,9 @@ DEFAULT_RATE_LIMITS: dict[str, dict[str, tuple[str, ...]]] = {
     # (lapor.accounts.signin), which say until when.
     "console_login": {"ip": ("60/15m", "600/1d")},
     "console_otp": {"account": ("30/15m",), "ip": ("60/15m", "600/1d")},
+    # Looking a report up by tracking ID or private link (lapor.core.ids): finding one unpublished report
+    # among a million by guessing takes ~500,000 tries, over a year and a half at these ceilings.
+    "track": {"ip": ("60/10m", "1000/1d")},
 }
 
 _RULE = re.compile(r"^\s*(?P<count>[1-9]\d*)\s*/\s*(?P<length>[1-9]\d*)?\s*(?P<unit>s|m|h|d)\s*$")

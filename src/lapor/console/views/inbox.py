@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lapor.console.access import scope_of, staff_required
+from lapor.core.forms import BoundedDateField
 from lapor.core.ids import format_tracking_id, parse_tracking_id
 from lapor.institutions.models import Category, Institution
 from lapor.institutions.selectors import category_tree
@@ -87,10 +88,10 @@ class InboxFilterForm(forms.Form):
     )
     kanal = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)
     jenis = forms.ChoiceField(label=gettext_lazy("Kind"), required=False)
-    dari = forms.DateField(
+    dari = BoundedDateField(
         label=gettext_lazy("Filed from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    sampai = forms.DateField(
+    sampai = BoundedDateField(
         label=gettext_lazy("Filed until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     urut = forms.ChoiceField(

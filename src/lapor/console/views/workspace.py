@@ -61,7 +61,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lapor.accounts.models import User
 from lapor.console.access import scope_of, staff_required
-from lapor.core.forms import MultipleFileField
+from lapor.core.forms import BoundedDateField, MultipleFileField
 from lapor.core.ids import format_tracking_id, parse_tracking_id
 from lapor.core.tree import subtree_q
 from lapor.institutions.models import Institution
@@ -394,7 +394,7 @@ class RequestInformationForm(forms.Form):
 
 class HoldForm(forms.Form):
     reason = _reason_field(_("Why is it on hold?"), READ_BY_REPORTER)
-    resume_on = forms.DateField(
+    resume_on = BoundedDateField(
         label=_("Resume on"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("The report resumes by itself on this day."),

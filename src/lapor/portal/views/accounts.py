@@ -260,6 +260,17 @@ def _language_name(code: str) -> str:
 # --- helpers ---------------------------------------------------------------------------------------
 
 
+def _status(*forms_or_status: forms.Form | int) -> int:
+    """400 when a form was sent back with errors (as the console answers), else the status given or 200."""
+    status = 200
+    for item in forms_or_status:
+        if isinstance(item, int):
+            status = max(status, item)
+        elif item.is_bound and item.errors:
+            status = 400
+    return status
+
+
 def _user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
@@ -362,7 +373,7 @@ def login(request: HttpRequest) -> HttpResponse:
                 return _signed_in(request, user, next_url)
             # The same words whether the account exists, is deactivated, or the password is wrong.
             form.add_error(None, BAD_CREDENTIALS)
-    return render(request, "portal/accounts/login.html", {"form": form}, status=status)
+    return render(request, "portal/accounts/login.html", {"form": form}, status=_status(form, status))
 
 
 @require_POST
@@ -408,7 +419,7 @@ def register(request: HttpRequest) -> HttpResponse:
                     next_url=next_url,
                     registration=registration,
                 )
-    return render(request, "portal/accounts/register.html", {"form": form}, status=status)
+    return render(request, "portal/accounts/register.html", {"form": form}, status=_status(form, status))
 
 
 # --- the code ----------------------------------------------------------------------------------------
@@ -495,7 +506,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         "by_sms": contact_field(pending.address) == "phone",
         "restart_url": reverse(RESTART[OneTimeCodePurpose(pending.purpose)]),
     }
-    return render(request, "portal/accounts/verify.html", context)
+    return render(request, "portal/accounts/verify.html", context, status=_status(form))
 
 
 # --- a new password ------------------------------------------------------------------------------------
@@ -531,7 +542,9 @@ def password_reset(request: HttpRequest) -> HttpResponse:
                 request.session.pop(RESET_SESSION_KEY, None)
                 messages.success(request, PASSWORD_SET)
                 return _signed_in(request, user, "")
-        return render(request, "portal/accounts/set_password.html", {"form": new_password})
+        return render(
+            request, "portal/accounts/set_password.html", {"form": new_password}, status=_status(new_password)
+        )
     form = ContactForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -543,7 +556,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
             abuse.guard(request, "otp", user=address, form="password_reset")
             user_code_send(address=address, purpose=OneTimeCodePurpose.PASSWORD_RESET, language=_language())
             return _start(request, purpose=OneTimeCodePurpose.PASSWORD_RESET, address=address)
-    return render(request, "portal/accounts/password_reset.html", {"form": form}, status=status)
+    return render(request, "portal/accounts/password_reset.html", {"form": form}, status=_status(form, status))
 
 
 # --- the signed-in reporter ------------------------------------------------------------------------------
@@ -601,7 +614,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         )
         return _start(request, purpose=OneTimeCodePurpose.CONTACT_CHANGE, address=address, user=user)
     context = {"settings_form": settings_form, "contact_form": contact_form, "contacts": _contacts(user)}
-    return render(request, "portal/accounts/preferences.html", context)
+    return render(request, "portal/accounts/preferences.html", context, status=_status(settings_form, contact_form))
 
 
 @login_required(login_url=SIGNED_IN)

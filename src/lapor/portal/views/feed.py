@@ -39,6 +39,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from lapor.core.forms import BoundedDateField
 from lapor.core.ids import format_tracking_id, parse_tracking_id
 from lapor.core.ratelimit import rate_limit
 from lapor.institutions.models import Category, Institution
@@ -117,8 +118,8 @@ class FeedFilterForm(forms.Form):
     kategori = forms.ChoiceField(label=_("Category"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     jenis = forms.ChoiceField(label=_("Kind"), required=False)
-    dari = forms.DateField(label=_("Filed from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    sampai = forms.DateField(label=_("Filed until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    dari = BoundedDateField(label=_("Filed from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    sampai = BoundedDateField(label=_("Filed until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     urut = forms.ChoiceField(
         label=_("Order"),
         required=False,
@@ -235,16 +236,31 @@ def _first_url(request: HttpRequest) -> str:
     return f"{request.path}?{query.urlencode()}" if query else request.path
 
 
+def filter_query(form: FeedFilterForm) -> str:
+    """The valid filters of ``form`` as a query string, with regions and institutions by code (for the
+    RSS and Atom links, which must carry exactly the filters the page shows)."""
+    if not (form.is_bound and form.is_valid()):
+        return ""
+    data = form.cleaned_data
+    region, institution, category = data.get("wilayah"), data.get("instansi"), data.get("kategori")
+    values = {
+        "q": data.get("q") or "",
+        "wilayah": region.code if region else "",
+        "instansi": institution.code if institution else "",
+        "kategori": category.code if category else "",
+        "status": data.get("status") or "",
+        "jenis": data.get("jenis") or "",
+        "dari": data["dari"].isoformat() if data.get("dari") else "",
+        "sampai": data["sampai"].isoformat() if data.get("sampai") else "",
+    }
+    return urlencode({name: value for name, value in values.items() if value})
+
+
 def _feed_links(form: FeedFilterForm) -> dict[str, str]:
-    """RSS and Atom of the region or institution chosen (of every public report otherwise)."""
-    query = ""
-    if form.is_bound and form.is_valid():
-        region, institution = form.cleaned_data.get("wilayah"), form.cleaned_data.get("instansi")
-        if region is not None:
-            query = "?" + urlencode({"wilayah": region.code})
-        elif institution is not None:
-            query = "?" + urlencode({"instansi": institution.code})
-    return {"rss": reverse("portal:feed_rss") + query, "atom": reverse("portal:feed_atom") + query}
+    """RSS and Atom of the reports the page lists: the same filters (of every public report otherwise)."""
+    query = filter_query(form)
+    suffix = f"?{query}" if query else ""
+    return {"rss": reverse("portal:feed_rss") + suffix, "atom": reverse("portal:feed_atom") + suffix}
 
 
 def _scope_label(form: FeedFilterForm) -> str:
@@ -345,13 +361,11 @@ def feed_map(request: HttpRequest) -> HttpResponse:
 class FeedScope:
     region: Region | None = None
     institution: Institution | None = None
+    filters: FeedFilters = dataclasses.field(default_factory=FeedFilters)
+    query_string: str = ""  # the filters, canonical (regions and institutions by code)
 
     def query(self) -> str:
-        if self.region is not None:
-            return "?" + urlencode({"wilayah": self.region.code})
-        if self.institution is not None:
-            return "?" + urlencode({"instansi": self.institution.code})
-        return ""
+        return f"?{self.query_string}" if self.query_string else ""
 
 
 class PlainTextAtom1Feed(Atom1Feed):
@@ -365,27 +379,27 @@ class PlainTextAtom1Feed(Atom1Feed):
 
 
 class PublicReportsRss(Feed):  # type: ignore[type-arg]
-    """The newest public reports of a region (?wilayah=<code>) or an institution with its units
-    (?instansi=<code>), or of the whole country: masked public text only.
+    """The newest public reports that match the feed page's filters (?q=, ?wilayah=<code>, ?instansi=<code>
+    with its units, ?kategori=, ?status=, ?jenis=, ?dari=, ?sampai=), or of the whole country: masked
+    public text only. Filters with errors answer 404 with the reason.
 
     Reports are plain text written by citizens. RSS has no way to say so: readers render an item's
     description as HTML, so the text goes out HTML-escaped (markup-free HTML that shows the text as
     written); Atom says type="text" and carries the text itself."""
 
     def get_object(self, request: HttpRequest, *args: Any, **kwargs: Any) -> FeedScope:
-        region_code = request.GET.get("wilayah", "").strip()
-        institution_code = request.GET.get("instansi", "").strip()
-        if region_code:
-            region = Region.objects.filter(code=region_code).first() if is_region_code(region_code) else None
-            if region is None:
-                raise Http404(_("No region with this code."))
-            return FeedScope(region=region)
-        if institution_code:
-            institution = Institution.objects.filter(code=institution_code).first()
-            if institution is None:
-                raise Http404(_("No institution with this code."))
-            return FeedScope(institution=institution)
-        return FeedScope()
+        form = _filter_form(request)
+        if not form.is_bound:
+            return FeedScope()
+        if not form.is_valid():
+            reasons = " ".join(str(message) for errors in form.errors.values() for message in errors)
+            raise Http404(reasons)
+        return FeedScope(
+            region=form.cleaned_data.get("wilayah"),
+            institution=form.cleaned_data.get("instansi"),
+            filters=form.filters(),
+            query_string=filter_query(form),
+        )
 
     def title(self, obj: FeedScope) -> str:
         if obj.region is not None:
@@ -401,8 +415,7 @@ class PublicReportsRss(Feed):  # type: ignore[type-arg]
         return str(_("The newest published reports. Personal data in them is masked."))
 
     def items(self, obj: FeedScope) -> list[dict[str, Any]]:
-        filters = FeedFilters(region_code=obj.region.code if obj.region else "", institution=obj.institution)
-        page = public_feed(None, filters, FeedSort.NEWEST, page_size=FEED_ITEMS)
+        page = public_feed(None, obj.filters, FeedSort.NEWEST, page_size=FEED_ITEMS)
         return [public_report_summary(report) for report in page.reports]
 
     def item_title(self, item: dict[str, Any]) -> str:

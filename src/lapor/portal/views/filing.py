@@ -11,7 +11,7 @@
 The report is filed by `report_submit` with an idempotency key made when the second step is shown:
 a double click or a retried POST returns the same report. Files are checked (content sniffed,
 images re-encoded) before the report is filed, so a refused file files nothing. Afterwards the
-reporter lands on the private tracking page (`portal:track_private`), which says what happens next
+reporter lands on the private tracking page (`portal:track_reporter`), which says what happens next
 and by when.
 """
 
@@ -33,10 +33,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from lapor.accounts.models import User
-from lapor.core.forms import MultipleFileField
+from lapor.core.forms import BoundedDateField, MultipleFileField
 from lapor.institutions.models import Category, Institution
 from lapor.institutions.selectors import category_tree
 from lapor.portal import abuse
+from lapor.portal.views.tracking import remember_link
 from lapor.regions.codes import ancestor_codes, is_region_code
 from lapor.regions.models import Region
 from lapor.regions.selectors import region_children
@@ -49,6 +50,7 @@ from lapor.reports.services import report_attach, report_submit
 DETAILS, SEND = "details", "send"
 LEVELS = ("province", "regency", "district", "village")
 INSTITUTION_MATCHES = 20
+INSTITUTION_QUERY_MAX_LENGTH = 100
 # Fields of the first step that the second carries in hidden inputs.
 DETAIL_FIELDS = (
     "kind", "title", "body", "incident_date", "category", *LEVELS, "address", "latitude", "longitude",
@@ -79,7 +81,7 @@ class DetailsForm(forms.Form):
             "Do not write your phone number or ID number here if you want to stay anonymous."
         ),
     )
-    incident_date = forms.DateField(
+    incident_date = BoundedDateField(
         label=_("When did it happen?"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"],
@@ -100,7 +102,9 @@ class DetailsForm(forms.Form):
     )
     latitude = forms.DecimalField(label=_("Latitude"), required=False, min_value=-11, max_value=6, decimal_places=6)
     longitude = forms.DecimalField(label=_("Longitude"), required=False, min_value=94, max_value=142, decimal_places=6)
-    institution_query = forms.CharField(label=_("Find an institution by name"), required=False, max_length=100)
+    institution_query = forms.CharField(
+        label=_("Find an institution by name"), required=False, max_length=INSTITUTION_QUERY_MAX_LENGTH
+    )
     target_institution = forms.ChoiceField(
         label=_("Institution"),
         required=False,
@@ -152,7 +156,8 @@ class DetailsForm(forms.Form):
         return chosen
 
     def _institution_options(self) -> list[Institution]:
-        query = self._raw("institution_query")
+        # The raw value, not the cleaned one (the list is built before cleaning): cut to what the field takes.
+        query = self._raw("institution_query")[:INSTITUTION_QUERY_MAX_LENGTH]
         chosen = self._raw("target_institution")
         found: list[Institution] = []
         if chosen:
@@ -299,6 +304,7 @@ def _details(request: HttpRequest, form: DetailsForm, *, bound: bool = True) -> 
             "map_tiles": settings.MAP_TILE_URL,
             "map_attribution": settings.MAP_TILE_ATTRIBUTION,
         },
+        status=_status(form),
     )
 
 
@@ -323,7 +329,13 @@ def _send(request: HttpRequest, details: DetailsForm, send: SendForm) -> HttpRes
             "similar": similar,
             "step": SEND,
         },
+        status=_status(send),
     )
+
+
+def _status(form: forms.Form) -> int:
+    """400 for a form sent back with errors (as the console answers), 200 otherwise."""
+    return 400 if form.is_bound and form.errors else 200
 
 
 def _summary(details: DetailsForm) -> list[tuple[str, str]]:
@@ -405,7 +417,10 @@ def _submit(request: HttpRequest, details: DetailsForm, send: SendForm) -> HttpR
     if not secret:
         # A retried submission: the report was filed the first time; its private link was shown then.
         return HttpResponseRedirect(reverse("portal:track_report", args=[report.tracking_id]) + "?ulang=1")
-    return HttpResponseRedirect(reverse("portal:track_private", args=[report.tracking_id, secret]) + "?baru=1")
+    # The private page by a URL without the secret (which would stay in the browser's history and the
+    # access log): this session remembers the secret, as if the reporter had opened their link.
+    remember_link(request, report.tracking_id, secret)
+    return HttpResponseRedirect(reverse("portal:track_reporter", args=[report.tracking_id]) + "?baru=1")
 
 
 @require_GET
@@ -418,7 +433,7 @@ def region_options(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def institution_options(request: HttpRequest) -> HttpResponse:
-    institutions = institution_search(request.GET.get("q", "")[:100])
+    institutions = institution_search(request.GET.get("q", "")[:INSTITUTION_QUERY_MAX_LENGTH])
     return render(request, "portal/filing/_institution_options.html", {"institutions": institutions})
 
 

@@ -3,13 +3,19 @@ reports and the headline statistics (published reports only, kept by the process
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import functools
+
+from django.contrib.staticfiles import finders
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from lapor.reports.selectors import FeedFilters, FeedSort, cached_headline_stats, public_feed
 from lapor.reports.serializers import public_report_summary
 
 LATEST_REPORTS = 5
+FAVICON = "portal/favicon.ico"
+FAVICON_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -22,3 +28,23 @@ def home(request: HttpRequest) -> HttpResponse:
             "stats": cached_headline_stats(),
         },
     )
+
+
+@functools.cache
+def _favicon() -> bytes | None:
+    found = finders.find(FAVICON)
+    if not isinstance(found, str):
+        return None
+    with open(found, "rb") as file:
+        return file.read()
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, where browsers and feed readers look for a site's icon whatever the page says."""
+    content = _favicon()
+    if content is None:
+        raise Http404
+    response = HttpResponse(content, content_type="image/x-icon")
+    response["Cache-Control"] = f"public, max-age={FAVICON_CACHE_SECONDS}"
+    return response

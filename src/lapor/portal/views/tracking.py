@@ -4,8 +4,13 @@
 - `portal:track_report` (/lacak/<id>/): the signed-in reporter's own page; anyone else is sent to the
   public page of a published report, or told plainly that there is no such public report (the same
   answer whether it exists unpublished, is confidential, or does not exist).
-- `portal:track_private` (/lacak/<id>/k/<secret>/): the reporter's page without an account, through
-  the link given when the report was filed (and sent to their contact).
+- `portal:track_private` (/lacak/<id>/k/<secret>/): the link given when the report was filed (and sent
+  to the reporter's contact). It keeps the secret in the visitor's session (an HttpOnly cookie names it)
+  and redirects at once to `portal:track_reporter` (/lacak/<id>/pelapor/), the reporter's page without
+  an account, whose URL carries no secret: the secret never lands in browser history, a Referer, a
+  proxy's log or the access log of any request but the first, and lapor.core.logs redacts it there.
+- Guessing tracking IDs or secrets is rate-limited per address ("track", lapor.core.ratelimit), counted
+  before the lookup, so that an address over the limit learns nothing about which IDs exist.
 
 The reporter's page is built from `reporter_view` only and offers exactly the actions the workflow
 table allows the reporter in the report's status: answer a question, confirm or dispute the final
@@ -27,6 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from lapor.accounts.models import User
 from lapor.core.ids import format_tracking_id, parse_tracking_id
+from lapor.core.ratelimit import rate_limit
 from lapor.reports.access import access_report_by_link, visible_reports
 from lapor.reports.choices import Action, Actor, ClockState, Status, Visibility
 from lapor.reports.deadlines import overall_deadline_passed
@@ -46,6 +52,10 @@ from lapor.reports.workflow import PUBLISHED, allowed_actions
 
 # A real ID (its last symbol is the check symbol), as core.ids writes it: what people see in their messages.
 EXAMPLE_TRACKING_ID = format_tracking_id("4P26Q5XRK")
+
+# The session remembers the secrets of the private links opened in it, by tracking ID (the newest few).
+SESSION_LINKS = "reporter_links"
+SESSION_LINKS_KEPT = 20
 
 REPORTER_ACTIONS = (
     Action.PROVIDE_INFORMATION,
@@ -145,6 +155,7 @@ def track(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def track_report(request: HttpRequest, tracking_id: str) -> HttpResponse:
+    rate_limit(request, "track")
     parsed = parse_tracking_id(tracking_id)
     if parsed is None:
         raise Http404
@@ -186,14 +197,57 @@ def _not_public(request: HttpRequest, tracking_id: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def track_private(request: HttpRequest, tracking_id: str, secret: str) -> HttpResponse:
+    rate_limit(request, "track")
     report = _by_link(tracking_id, secret)
+    remember_link(request, report.tracking_id, secret)
+    if request.method == "POST":  # a page of an older version posted here: act, then land on the new page
+        return _reporter_page(request, report, link=secret)
+    query = request.GET.urlencode()
+    return HttpResponseRedirect(_page_url(report, secret) + (f"?{query}" if query else ""), status=303)
+
+
+@require_http_methods(["GET", "POST"])
+def track_reporter(request: HttpRequest, tracking_id: str) -> HttpResponse:
+    if _session_secret(request, tracking_id) is None:
+        # Another browser, or the session ended: the tracking-ID page says what to do (open the link,
+        # or sign in), and shows the reporter's page to its signed-in reporter.
+        return HttpResponseRedirect(reverse("portal:track_report", args=[tracking_id]))
+    report, secret = _by_session(request, tracking_id)
     return _reporter_page(request, report, link=secret)
 
 
 @require_GET
 def private_attachment(request: HttpRequest, tracking_id: str, secret: str, attachment_id: int) -> FileResponse:
+    rate_limit(request, "track")
     report = _by_link(tracking_id, secret)
     return _attachment_response(report, attachment_id)
+
+
+@require_GET
+def reporter_attachment(request: HttpRequest, tracking_id: str, attachment_id: int) -> FileResponse:
+    report, _secret = _by_session(request, tracking_id)
+    return _attachment_response(report, attachment_id)
+
+
+def remember_link(request: HttpRequest, tracking_id: str, secret: str) -> None:
+    """Keep a private link's secret in the session, for `track_reporter` (and the reporter who just filed)."""
+    links = request.session.get(SESSION_LINKS)
+    kept = {key: value for key, value in links.items() if key != tracking_id} if isinstance(links, dict) else {}
+    kept[tracking_id] = secret
+    request.session[SESSION_LINKS] = dict(list(kept.items())[-SESSION_LINKS_KEPT:])
+
+
+def _session_secret(request: HttpRequest, tracking_id: str) -> str | None:
+    links = request.session.get(SESSION_LINKS)
+    secret = links.get(tracking_id) if isinstance(links, dict) else None
+    return secret if isinstance(secret, str) else None
+
+
+def _by_session(request: HttpRequest, tracking_id: str) -> tuple[Report, str]:
+    secret = _session_secret(request, tracking_id)
+    if secret is None:
+        raise Http404
+    return _by_link(tracking_id, secret), secret
 
 
 @require_GET
@@ -232,7 +286,7 @@ def _attachment_response(report: Report, attachment_id: int) -> FileResponse:
 
 def _page_url(report: Report, link: str | None) -> str:
     if link is not None:
-        return reverse("portal:track_private", args=[report.tracking_id, link])
+        return reverse("portal:track_reporter", args=[report.tracking_id])
     return reverse("portal:track_report", args=[report.tracking_id])
 
 
@@ -277,19 +331,25 @@ def _reporter_page(request: HttpRequest, report: Report, *, link: str | None) ->
         "offered": offered,
         "forms": forms_by_action,
         "page_url": _page_url(report, link),
-        "private_link": request.build_absolute_uri(_page_url(report, link)) if link else "",
+        "private_link": (
+            request.build_absolute_uri(reverse("portal:track_private", args=[report.tracking_id, link])) if link else ""
+        ),
         "new": request.GET.get("baru") == "1",
         "next_steps": _next_steps(view),
         "asked_about": _asked_about(view, offered),
         "attachment_url": (
-            (lambda item: reverse("portal:track_private_attachment", args=[report.tracking_id, link, item]))
+            (lambda item: reverse("portal:track_reporter_attachment", args=[report.tracking_id, item]))
             if link
             else (lambda item: reverse("portal:track_own_attachment", args=[report.tracking_id, item]))
         ),
     }
     context["attachments"] = [{**item, "url": context["attachment_url"](item["id"])} for item in view["attachments"]]
     status = 400 if bound else 200
-    return render(request, "portal/tracking/reporter.html", context, status=status)
+    response = render(request, "portal/tracking/reporter.html", context, status=status)
+    if link is not None:
+        # Links out of the private page tell the next site nothing, not even this site.
+        response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _act(request: HttpRequest, report: Report, action: Action, data: dict[str, Any], link: str | None) -> str:
@@ -350,6 +410,12 @@ urlpatterns: list[URLPattern] = [
     path("lacak/", track, name="track"),
     path("lacak/<str:tracking_id>/", track_report, name="track_report"),
     path("lacak/<str:tracking_id>/lampiran/<int:attachment_id>/", own_attachment, name="track_own_attachment"),
+    path("lacak/<str:tracking_id>/pelapor/", track_reporter, name="track_reporter"),
+    path(
+        "lacak/<str:tracking_id>/pelapor/lampiran/<int:attachment_id>/",
+        reporter_attachment,
+        name="track_reporter_attachment",
+    ),
     path("lacak/<str:tracking_id>/k/<str:secret>/", track_private, name="track_private"),
     path(
         "lacak/<str:tracking_id>/k/<str:secret>/lampiran/<int:attachment_id>/",
