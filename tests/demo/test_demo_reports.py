@@ -203,7 +203,7 @@ def test_demo_load_leaves_no_demo_mail_for_the_worker_and_ends_with_the_logins(
 
     assert "Subject:" not in capsys.readouterr().out
     # Guests known only by a phone number are demo reporters too: the timers were settled anyway.
-    assert Report.objects.filter(reporter__isnull=True, guest_email="").exists()
+    assert Report.objects.filter(reporter__isnull=True, guest_email_index="").exists()
     assert not DBTaskResult.objects.filter(status=TaskResultStatus.READY).exists()
     assert not Notification.objects.exclude(status=DeliveryStatus.SENT).exists()
     assert Notification.objects.count() > 20

@@ -233,7 +233,7 @@ def test_a_guest_with_both_contacts_gets_the_private_link_by_email_and_by_sms(
     assert response["Location"].split("?")[0] == secret_free
     assert [message.to for message in mail.outbox] == [["sari@example.id"]]
     prefix = "http://testserver" + reverse("portal:track_private", args=[report.tracking_id, "S"])[:-2]
-    found = re.search(re.escape(prefix) + r"[^\s/]+/", mail.outbox[0].body)
+    found = re.search(re.escape(prefix) + r"[^\s/]+/", str(mail.outbox[0].body))
     assert found is not None, mail.outbox[0].body
     private_link = found.group(0)
     sent = [json.loads(line) for line in (tmp_path / "sms" / "outbox.jsonl").read_text().splitlines()]
