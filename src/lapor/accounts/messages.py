@@ -9,9 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from lapor.accounts.identifiers import looks_like_phone, normalize_email, normalize_phone
 from lapor.accounts.models import User
 from lapor.core.enqueue import enqueue_within_transaction
+from lapor.core.identifiers import looks_like_phone, normalize_email, normalize_phone
 from lapor.notifications.choices import Audience, NotificationChannel
 from lapor.notifications.drafts import Recipient, draft_render
 from lapor.notifications.models import Notification

@@ -24,10 +24,10 @@ from django.views.decorators.debug import sensitive_variables
 
 from lapor.accounts.choices import OneTimeCodePurpose, PreferredChannel, Role
 from lapor.accounts.errors import AccountError, AccountErrorCode
-from lapor.accounts.identifiers import looks_like_phone, normalize_email, normalize_nik, normalize_phone
 from lapor.accounts.messages import notify_direct
 from lapor.accounts.models import NIK_INDEX_PURPOSE, Membership, OneTimeCode, User
 from lapor.core.crypto import blind_index, decrypt_text, encrypt_text
+from lapor.core.identifiers import looks_like_phone, normalize_email, normalize_nik, normalize_phone
 from lapor.institutions.models import Institution
 
 

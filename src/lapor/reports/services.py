@@ -1375,7 +1375,7 @@ def report_comment_hide(*, user: User, report: Report, sequence: int, reason: st
 from django.core.exceptions import ValidationError  # noqa: E402
 from django.db.models import Q, QuerySet  # noqa: E402
 
-from lapor.accounts.identifiers import normalize_phone  # noqa: E402
+from lapor.core.identifiers import normalize_phone  # noqa: E402
 from lapor.reports.models import guest_email_key, guest_phone_key  # noqa: E402
 
 

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from lapor.accounts.choices import PreferredChannel, Role
-from lapor.accounts.identifiers import normalize_phone
 from lapor.accounts.models import Membership, User
+from lapor.core.identifiers import normalize_phone
 from lapor.institutions.models import Institution
 from lapor.notifications.choices import Audience, NotificationChannel
 from lapor.notifications.drafts import Recipient as OutboxRecipient
