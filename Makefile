@@ -71,9 +71,10 @@ serve: install ## Start the web server on http://127.0.0.1:8000 (or PORT) and a 
 	  trap 'kill $$worker 2>/dev/null' EXIT; \
 	  $(LAPOR) runserver 127.0.0.1:$(PORT)
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check, and the import contracts (the map of the house in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install ## mypy (strict, with django-stubs)
 	$(BIN)/mypy src tests bench

@@ -75,6 +75,7 @@ class LaporAdminSite(admin.AdminSite):
     index_title = _("Reference data and accounts")
 
     def has_permission(self, request: HttpRequest) -> bool:
+        # Imported here, once the apps are loaded, as in admin_refusal.
         from lapor.console.access import is_verified, session_expired
 
         return admin_user_allowed(request) and is_verified(request) and not session_expired(request)

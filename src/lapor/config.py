@@ -14,6 +14,8 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from lapor.core.crypto import derive_fernet_key, validate_fernet_key
+
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 # The development key is public on purpose: it only ever signs a DEBUG instance's cookies.
@@ -121,8 +123,6 @@ def _database_url(env: Mapping[str, str]) -> str | None:
 
 
 def _encryption_keys(env: Mapping[str, str], *, debug: bool, secret_key: str) -> tuple[str, ...]:
-    from lapor.core.crypto import derive_fernet_key, validate_fernet_key
-
     keys = _list(env, "FIELD_ENCRYPTION_KEYS", ())
     if not keys:
         if not debug:

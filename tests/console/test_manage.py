@@ -21,7 +21,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lapor.accounts.choices import Role
-from lapor.accounts.identifiers import mask_contact
 from lapor.accounts.models import LoginRecord, Membership, User
 from lapor.accounts.permissions import (
     SUBTREE_GRANTABLE_ROLES,
@@ -31,6 +30,7 @@ from lapor.accounts.permissions import (
     permissions_at,
 )
 from lapor.accounts.services import membership_grant, user_create
+from lapor.core.identifiers import mask_contact
 from lapor.institutions.choices import DeadlineClock, DeadlineUnit, InstitutionKind
 from lapor.institutions.models import (
     Category,

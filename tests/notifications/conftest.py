@@ -19,7 +19,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from lapor.notifications.models import Notification
 from tests.reports.conftest import World, today, world
 
 __all__ = ["World", "today", "world"]
@@ -173,10 +172,6 @@ def _quiet_sms(settings: Any, tmp_path: Any) -> None:
     """Tests that do not plan SMS delivery write it to a file instead of the terminal."""
     settings.SMS_BACKEND = "file"
     settings.DATA_DIR = tmp_path
-
-
-def texts(notification: Notification) -> str:
-    return f"{notification.subject}\n{notification.body}"
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from lapor.accounts.choices import Role
 from lapor.accounts.errors import AccountError, AccountErrorCode
-from lapor.accounts.identifiers import looks_like_phone, normalize_email, normalize_nik, normalize_phone
 from lapor.accounts.models import NIK_INDEX_PURPOSE, Membership, User
 from lapor.accounts.services import (
     membership_grant,
@@ -36,6 +35,7 @@ from lapor.accounts.services import (
     user_set_nik,
 )
 from lapor.core.crypto import blind_index
+from lapor.core.identifiers import looks_like_phone, normalize_email, normalize_nik, normalize_phone
 from lapor.institutions.choices import InstitutionKind
 
 if TYPE_CHECKING:

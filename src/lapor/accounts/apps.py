@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        # In ready(): models and services can be imported only once the app registry is loaded.
         from lapor.accounts.services import user_nik_rotate
         from lapor.core.crypto import register_rotation
 

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from lapor.accounts.choices import OneTimeCodePurpose, PreferredChannel, Role
 from lapor.accounts.errors import DEFAULT_MESSAGES, AccountErrorCode
-from lapor.accounts.identifiers import looks_like_phone, mask_nik, normalize_email, normalize_nik, normalize_phone
 from lapor.core.crypto import blind_index, decrypt_text, encrypt_text
+from lapor.core.identifiers import looks_like_phone, mask_nik, normalize_email, normalize_nik, normalize_phone
 
 NIK_VISIBLE_DIGITS = 4
 # Separates the NIK's blind index from any other keyed hash made with the same SECRET_KEY.

@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from lapor.accounts.errors import AccountError, AccountErrorCode
-from lapor.accounts.identifiers import looks_like_phone, normalize_email, normalize_nik, normalize_phone
 from lapor.accounts.models import NIK_INDEX_PURPOSE, LoginRecord, Membership, User
 from lapor.core.crypto import blind_index
+from lapor.core.identifiers import looks_like_phone, normalize_email, normalize_nik, normalize_phone
 from lapor.core.tree import subtree_q
 from lapor.institutions.models import Institution
 

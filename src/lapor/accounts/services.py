@@ -24,9 +24,10 @@ from django.views.decorators.debug import sensitive_variables
 
 from lapor.accounts.choices import OneTimeCodePurpose, PreferredChannel, Role
 from lapor.accounts.errors import AccountError, AccountErrorCode
-from lapor.accounts.identifiers import looks_like_phone, normalize_email, normalize_nik, normalize_phone
+from lapor.accounts.messages import notify_direct
 from lapor.accounts.models import NIK_INDEX_PURPOSE, Membership, OneTimeCode, User
 from lapor.core.crypto import blind_index, decrypt_text, encrypt_text
+from lapor.core.identifiers import looks_like_phone, normalize_email, normalize_nik, normalize_phone
 from lapor.institutions.models import Institution
 
 
@@ -279,8 +280,6 @@ def one_time_code_send(
     any unused code of the same address and purpose (with fresh tries and a fresh expiry).
     ``recipient``: the account the message is for, when there is one. Raises AccountError for an
     address that is neither e-mail nor phone."""
-    from lapor.notifications.services import notify_direct
-
     address = contact_normalize(address)
     purpose = OneTimeCodePurpose(purpose)
     code = f"{secrets.randbelow(10**ONE_TIME_CODE_DIGITS):0{ONE_TIME_CODE_DIGITS}d}"
@@ -432,8 +431,6 @@ def user_registration_resend(*, registration: Registration) -> None:
 @transaction.atomic
 def _registration_code_send(*, address: str, language: str) -> None:
     if User.objects.filter(**{contact_field(address): address}).exists():
-        from lapor.notifications.services import notify_direct
-
         notify_direct(
             address=address,
             language=language,
@@ -619,8 +616,6 @@ def membership_invite(
     and ``console_url``, where the first sign-in makes them set up their second factor. Inviting again
     re-sends it. Raises AccountError for a bad address or name, USER_INACTIVE for a deactivated account.
     """
-    from lapor.notifications.services import notify_direct
-
     address = contact_normalize(address)
     field = contact_field(address)
     user = User.objects.select_for_update().filter(**{field: address}).first()

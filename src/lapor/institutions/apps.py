@@ -8,6 +8,7 @@ class InstitutionsConfig(AppConfig):
     verbose_name = _("Institutions")
 
     def ready(self) -> None:
+        # In ready(): models and services can be imported only once the app registry is loaded.
         from django.db.models.signals import post_delete, post_save
 
         from lapor.core import reference

@@ -27,13 +27,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from lapor.accounts.models import User
+from lapor.core.enqueue import on_commit_enqueue
 from lapor.notifications.channels import Channel, DeliveryError, channel_for
-from lapor.notifications.choices import CLAIMABLE_STATUSES, Audience, DeliveryStatus
-from lapor.notifications.compose import draft_direct, drafts_for_event
+from lapor.notifications.choices import CLAIMABLE_STATUSES, DeliveryStatus
+from lapor.notifications.drafts import Draft
 from lapor.notifications.models import Notification
-from lapor.reports.enqueue import enqueue_within_transaction, on_commit_enqueue
-from lapor.reports.models import Report, ReportClock, ReportEvent
 
 logger = logging.getLogger(__name__)
 
@@ -52,49 +50,43 @@ REDACTION_MARK = "•"
 # --- writing ------------------------------------------------------------------------------------------
 
 
-def notify_for_event(
-    *,
-    event: ReportEvent,
-    report: Report | None = None,
-    new_event: bool = False,
-    running_clocks: Iterable[ReportClock] | None = None,
-    reporter_link: str = "",
-) -> list[Notification]:
-    """Write the notifications ``event`` calls for into the outbox, in the caller's transaction, and
-    have them delivered once it commits. Calling it again for the same event writes nothing new.
-    ``report``: the event's report as the caller just saved it (with its reporter and owner loaded),
-    which spares reading it again. ``new_event``: the caller's transaction has just written the event,
-    so that no notification of it can exist yet. ``running_clocks``: all the report's running clocks,
-    when the caller knows them. ``reporter_link``: the reporter's private link (a new report only)."""
-    drafts = drafts_for_event(event, report, running_clocks, reporter_link)
-    if not drafts:
-        return []
+def notification_send(*, drafts: Iterable[Draft], new_keys: bool = False) -> list[Notification]:
+    """Write ``drafts`` into the outbox, in the caller's transaction, and have them delivered once it
+    commits. A draft whose ``dedupe_key`` is stored already writes nothing new. Returns the stored
+    rows of the drafts. ``new_keys``: no draft's key can be stored yet (the caller's transaction has
+    just written what they announce), which spares reading them again.
+
+    The delivery tasks are collected with the transaction's other tasks (`lapor.core.enqueue`); a
+    caller that has nothing else to enqueue writes them with `enqueue_within_transaction`."""
     now = timezone.now()
     rows = [
         Notification(
-            recipient=draft.recipient.user,
+            recipient_id=draft.recipient.user_id,
             audience=draft.recipient.audience,
             channel=draft.recipient.channel,
             address=draft.recipient.address,
             language=draft.recipient.language,
             subject=draft.subject,
             body=draft.body,
-            dedupe_key=f"event:{event.pk}:{draft.recipient.key}:{draft.recipient.channel}",
-            report_id=event.report_id,
-            event=event,
+            dedupe_key=draft.dedupe_key,
+            report_id=draft.report_id,
+            event_id=draft.event_id,
             next_attempt_at=now,
             created_at=now,
+            redact_on_delivery=draft.redact_on_delivery,
         )
         for draft in drafts
     ]
-    if new_event:
-        # Nothing can be stored for an event this transaction just wrote: the rows are inserted as
-        # they are (the first of any two with the same key, as ON CONFLICT DO NOTHING would keep)
-        # and come back with their ids, with no second read.
+    if not rows:
+        return []
+    if new_keys:
+        # Nothing can be stored under these keys yet: the rows are inserted as they are (the first of
+        # any two with the same key, as ON CONFLICT DO NOTHING would keep) and come back with their
+        # ids, with no second read.
         unique = list({row.dedupe_key: row for row in reversed(rows)}.values())[::-1]
         stored = Notification.objects.bulk_create(unique)
     else:
-        # Conflicts are skipped rather than raised: an error here would roll back the caller's event.
+        # Conflicts are skipped rather than raised: an error here would roll back the caller's work.
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
         stored = list(Notification.objects.filter(dedupe_key__in=[row.dedupe_key for row in rows]).order_by("pk"))
     _deliver_after_commit([row.pk for row in stored if row.status == DeliveryStatus.PENDING])
@@ -261,46 +253,3 @@ def notification_deliver_due(*, limit: int = DEFAULT_BATCH_SIZE, now: datetime |
     for notification in _claim(Q(), now=now, limit=limit):
         tally.add(_send(notification, channels, now=now))
     return tally
-
-
-# --- messages to one address ---------------------------------------------------------------------------
-
-
-def notify_direct(
-    *,
-    address: str,
-    language: str,
-    template: str,
-    context: dict[str, Any],
-    dedupe_key: str,
-    recipient: User | None = None,
-    redact_on_delivery: bool = False,
-) -> Notification | None:
-    """Write a message to one address into the outbox (see `compose.draft_direct`), delivered once the
-    caller's transaction commits, over the channel the address calls for: e-mail or SMS. The same
-    ``dedupe_key`` never writes a second message. None when the address cannot be reached.
-    ``redact_on_delivery``: the message carries a secret (a one-time code) whose digits are masked in the
-    stored copy once it is delivered or given up."""
-    draft = draft_direct(address=address, language=language, template=template, context=context)
-    if draft is None:
-        return None
-    now = timezone.now()
-    row = Notification(
-        recipient=recipient,
-        audience=Audience.REPORTER,
-        channel=draft.channel,
-        address=draft.address,
-        language=language,
-        subject=draft.subject,
-        body=draft.body,
-        dedupe_key=dedupe_key,
-        next_attempt_at=now,
-        created_at=now,
-        redact_on_delivery=redact_on_delivery,
-    )
-    Notification.objects.bulk_create([row], ignore_conflicts=True)
-    stored = Notification.objects.get(dedupe_key=dedupe_key)
-    if stored.status == DeliveryStatus.PENDING:
-        _deliver_after_commit([stored.pk])
-        enqueue_within_transaction()
-    return stored

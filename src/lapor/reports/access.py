@@ -33,8 +33,8 @@ from django.db.models import CharField, Q, QuerySet, Value
 from django.utils.translation import gettext_lazy as _
 
 from lapor.accounts.choices import Role
-from lapor.accounts.identifiers import normalize_phone
 from lapor.accounts.models import Membership
+from lapor.core.identifiers import normalize_phone
 from lapor.core.tree import STEP_LENGTH, subtree_q
 from lapor.institutions.choices import InstitutionKind
 from lapor.reports.choices import Action, Actor, Status

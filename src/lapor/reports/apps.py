@@ -8,6 +8,7 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self) -> None:
+        # In ready(): models and services can be imported only once the app registry is loaded.
         from lapor.core.crypto import register_rotation
         from lapor.reports.services import report_guest_contacts_rotate
 

@@ -27,6 +27,7 @@ from lapor.accounts.models import User
 from lapor.core import reference
 from lapor.core.audit import chain_append_owner_locked
 from lapor.core.calendar import WorkingCalendar
+from lapor.core.enqueue import enqueue_within_transaction
 from lapor.core.ids import new_tracking_id
 from lapor.institutions.models import Category, Institution
 from lapor.institutions.selectors import institution_subtree
@@ -47,7 +48,6 @@ from lapor.reports.choices import (
     Status,
     Visibility,
 )
-from lapor.reports.enqueue import enqueue_within_transaction
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import (
     Report,
@@ -178,7 +178,8 @@ def _record(
     """Append the event to the report's chain, write its notifications and the transaction's tasks.
     ``report`` is as read under its lock (with owner and reporter), or created in this transaction
     (``new_report``), and saved since. Every service ends with it."""
-    from lapor.notifications.services import notify_for_event
+    # Within the app, at call time: the notices' words read this module's INTERNAL_NOTE_KEY.
+    from lapor.reports.notices.services import notify_for_event
 
     # Every caller holds the report locked (_locked) or created it in this transaction.
     event = chain_append_owner_locked(
@@ -1374,7 +1375,7 @@ def report_comment_hide(*, user: User, report: Report, sequence: int, reason: st
 from django.core.exceptions import ValidationError  # noqa: E402
 from django.db.models import Q, QuerySet  # noqa: E402
 
-from lapor.accounts.identifiers import normalize_phone  # noqa: E402
+from lapor.core.identifiers import normalize_phone  # noqa: E402
 from lapor.reports.models import guest_email_key, guest_phone_key  # noqa: E402
 
 
@@ -1449,7 +1450,7 @@ def report_set_privacy(
     reporter from the institutions, confidential hides the report from the public. Staff who may
     redact the public text may make a report more private; only the national admin may make it less
     private (`_apply_privacy`). A staff-only redaction event records the flags as they now are, and
-    the reporter is told (notifications.selectors.reporter_hears_of)."""
+    the reporter is told (reports.notices.recipients.reporter_hears_of)."""
     report = _locked(report)
     if is_anonymous == report.is_anonymous and is_confidential == report.is_confidential:
         _act(user, report, Action.REDACT)

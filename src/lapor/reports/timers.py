@@ -48,6 +48,7 @@ from django.utils.dateparse import parse_datetime
 from lapor.accounts.choices import Role
 from lapor.accounts.models import Membership
 from lapor.core.calendar import WorkingCalendar, working_calendar
+from lapor.core.enqueue import on_commit_enqueue
 from lapor.institutions.models import Institution
 from lapor.reports import services
 from lapor.reports.choices import OPEN_STATUSES, PAUSED_STATUSES, Action, Clock, Status
@@ -535,8 +536,6 @@ def schedule_after_commit(clocks: Iterable[ReportClock]) -> None:
     back start schedules nothing), with the transaction's other tasks. The clocks are the objects the
     transaction holds: `deadlines` marks those it stops or pauses later in the same transaction. A
     failure to enqueue is logged, not raised: the sweep catches up."""
-    from lapor.reports.enqueue import on_commit_enqueue
-
     pending = [clock for clock in clocks if clock.pk is not None]
     if pending:
         waiting = _waiting_clocks()

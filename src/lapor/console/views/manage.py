@@ -40,7 +40,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from lapor.accounts.choices import Role
 from lapor.accounts.errors import AccountError
-from lapor.accounts.identifiers import mask_contact
 from lapor.accounts.models import Membership, User
 from lapor.accounts.permissions import (
     ROLE_PERMISSIONS,
@@ -54,6 +53,7 @@ from lapor.accounts.selectors import memberships_within
 from lapor.accounts.services import contact_normalize, membership_change_role, membership_invite, membership_revoke
 from lapor.accounts.signin import locks_of, sign_in_lock_lift
 from lapor.console.access import scope_of, staff_required
+from lapor.core.identifiers import mask_contact
 from lapor.institutions.choices import DeadlineClock, DeadlineUnit, InstitutionKind, Sector
 from lapor.institutions.errors import InstitutionError, InstitutionErrorCode
 from lapor.institutions.models import FOLLOW_UP_PLACEHOLDERS, FollowUpTemplate, Institution, placeholders_in

@@ -15,10 +15,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from lapor.accounts.choices import PreferredChannel, Role
-from lapor.accounts.identifiers import looks_like_phone, normalize_email, normalize_phone
 from lapor.accounts.models import Membership, User
+from lapor.core.identifiers import normalize_phone
 from lapor.institutions.models import Institution
 from lapor.notifications.choices import Audience, NotificationChannel
+from lapor.notifications.drafts import Recipient as OutboxRecipient
 from lapor.reports.choices import Action, Channel
 from lapor.reports.models import Report, ReportEvent
 
@@ -55,7 +56,18 @@ class Recipient:
 
     @property
     def key(self) -> str:
-        return f"user:{self.user.pk}" if self.user is not None else "guest"
+        return self.for_outbox.key
+
+    @property
+    def for_outbox(self) -> OutboxRecipient:
+        """The recipient as the outbox takes it: who, on which channel, where, in which language."""
+        return OutboxRecipient(
+            audience=self.audience,
+            channel=self.channel,
+            address=self.address,
+            language=self.language,
+            user_id=self.user.pk if self.user is not None else None,
+        )
 
 
 def reporter_hears_of(event: ReportEvent) -> bool:
@@ -110,17 +122,6 @@ def _user_contact(user: User, *, prefer_sms: bool) -> tuple[NotificationChannel,
     elif user.preferred_channel == PreferredChannel.EMAIL and user.email:
         prefer_sms = False
     return _contact(email=user.email or "", phone=user.phone or "", prefer_sms=prefer_sms)
-
-
-def direct_contact(address: str) -> tuple[NotificationChannel, str] | None:
-    """The channel and normalised address of a message to one address (a one-time code): SMS for a
-    phone number, e-mail otherwise; None when the address is neither."""
-    try:
-        if looks_like_phone(address):
-            return NotificationChannel.SMS, normalize_phone(address)
-        return NotificationChannel.EMAIL, normalize_email(address)
-    except ValidationError:
-        return None
 
 
 def reporter_recipient(report: Report) -> Recipient | None:

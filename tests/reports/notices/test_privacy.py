@@ -10,9 +10,9 @@ from lapor.accounts.services import user_create
 from lapor.core.audit import chain_append
 from lapor.notifications.choices import Audience
 from lapor.notifications.models import Notification
-from lapor.notifications.services import notify_for_event
 from lapor.reports.choices import Action, Actor, Clock
 from lapor.reports.models import Report, ReportEvent
+from lapor.reports.notices.services import notify_for_event
 from lapor.reports.services import (
     report_dispatch,
     report_follow_up,
@@ -22,7 +22,8 @@ from lapor.reports.services import (
     report_request_information,
     report_return,
 )
-from tests.notifications.conftest import World, texts
+from tests.reports.conftest import World
+from tests.reports.notices.conftest import texts
 
 SENTINEL_NAME = "Sentinela Rahasiawati"
 SENTINEL_EMAIL = "sentinela.rahasia@example.id"

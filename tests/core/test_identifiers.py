@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from lapor.accounts.identifiers import looks_like_phone, mask_nik, normalize_email, normalize_nik, normalize_phone
+from lapor.core.identifiers import looks_like_phone, mask_nik, normalize_email, normalize_nik, normalize_phone
 
 
 @pytest.mark.parametrize(

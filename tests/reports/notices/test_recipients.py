@@ -14,11 +14,11 @@ from lapor.accounts.services import membership_grant, user_create
 from lapor.core.audit import chain_append
 from lapor.core.ids import format_tracking_id
 from lapor.notifications.choices import Audience, DeliveryStatus, NotificationChannel
-from lapor.notifications.compose import SMS_LENGTH, format_deadline
 from lapor.notifications.models import Notification
-from lapor.notifications.services import notify_for_event
 from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, Status
 from lapor.reports.models import Report, ReportClock, ReportEvent
+from lapor.reports.notices.compose import SMS_LENGTH, format_deadline
+from lapor.reports.notices.services import notify_for_event
 from lapor.reports.services import (
     report_archive,
     report_comment,
@@ -38,7 +38,7 @@ from lapor.reports.services import (
     report_set_privacy,
 )
 from lapor.reports.timers import clock_escalate, clock_warn
-from tests.notifications.conftest import World
+from tests.reports.conftest import World
 
 
 def latest_event(report: Report) -> ReportEvent:

@@ -29,9 +29,12 @@ from django.utils.translation import pgettext
 from lapor.core.ids import format_tracking_id
 from lapor.institutions.models import Institution
 from lapor.notifications.choices import Audience, NotificationChannel
-from lapor.notifications.selectors import (
+from lapor.notifications.drafts import SUBJECT_LENGTH, one_line, tidy
+from lapor.regions.timezones import ZONE_LABELS
+from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, Status, Visibility
+from lapor.reports.models import Report, ReportClock, ReportEvent
+from lapor.reports.notices.recipients import (
     Recipient,
-    direct_contact,
     privacy_change,
     reporter_acknowledgement_recipients,
     reporter_hears_of,
@@ -39,9 +42,6 @@ from lapor.notifications.selectors import (
     staff_hear_of,
     staff_recipients,
 )
-from lapor.regions.timezones import ZONE_LABELS
-from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, Status, Visibility
-from lapor.reports.models import Report, ReportClock, ReportEvent
 from lapor.reports.privacy import MASK, mask_personal_data
 from lapor.reports.services import INTERNAL_NOTE_KEY
 
@@ -49,7 +49,6 @@ SMS_LENGTH = 160
 # Below this many characters a cut message says nothing; better to send a longer (multi-part) SMS.
 SMS_MINIMUM_MESSAGE_ROOM = 40
 SMS_LONG_MESSAGE = 120
-SUBJECT_LENGTH = 200
 # Shorter strings (a one-letter name) would mask ordinary words everywhere in the message.
 MINIMUM_IDENTITY_LENGTH = 3
 ELLIPSIS = "..."  # three dots, not "…": one non-GSM character would halve what an SMS can hold
@@ -66,7 +65,6 @@ REPORTER_CLOCKS: dict[str, tuple[Clock, ...]] = {
     Status.AWAITING_INFORMATION: (Clock.INFORMATION_REPLY,),
     Status.COMPLETED: (Clock.REPORTER_REPLY,),
 }
-_BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,8 +144,8 @@ def _compose(
         if recipient.channel == NotificationChannel.SMS:
             subject, body = "", _render_sms(context)
         else:
-            subject = _one_line(render_to_string(f"notifications/{folder}/subject.txt", context))[:SUBJECT_LENGTH]
-            body = _tidy(render_to_string(f"notifications/{folder}/email.txt", context))
+            subject = one_line(render_to_string(f"reports/notices/{folder}/subject.txt", context))[:SUBJECT_LENGTH]
+            body = tidy(render_to_string(f"reports/notices/{folder}/email.txt", context))
     if recipient.audience == Audience.STAFF and facts.report.is_anonymous:
         subject, body = scrub_identity(subject, facts.report), scrub_identity(body, facts.report)
     return Draft(recipient=recipient, subject=subject, body=body)
@@ -156,17 +154,8 @@ def _compose(
 # --- text helpers ------------------------------------------------------------------------------------
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _tidy(text: str) -> str:
-    lines = "\n".join(line.rstrip() for line in text.strip().splitlines())
-    return _BLANK_LINES.sub("\n\n", lines) + "\n"
-
-
 def _shorten(text: str, limit: int) -> str:
-    flat = _one_line(text)
+    flat = one_line(text)
     if len(flat) <= limit:
         return flat
     return flat[: max(limit - len(ELLIPSIS), 0)].rstrip() + ELLIPSIS
@@ -175,12 +164,12 @@ def _shorten(text: str, limit: int) -> str:
 def _render_sms(context: dict[str, Any]) -> str:
     """One line, under 160 characters where the message leaves room: the free text is what gets cut."""
     message = context.get("message", "")
-    frame = _one_line(render_to_string("notifications/sms.txt", {**context, "message": ""}))
+    frame = one_line(render_to_string("reports/notices/sms.txt", {**context, "message": ""}))
     if not message:
         return frame
     room = SMS_LENGTH - len(frame) - 1
     limit = room if room >= SMS_MINIMUM_MESSAGE_ROOM else SMS_LONG_MESSAGE
-    return _one_line(render_to_string("notifications/sms.txt", {**context, "message": _shorten(message, limit)}))
+    return one_line(render_to_string("reports/notices/sms.txt", {**context, "message": _shorten(message, limit)}))
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -630,34 +619,3 @@ def scrub_identity(text: str, report: Report) -> str:
     for value in _identity_of(report):
         text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", MASK, text, flags=re.IGNORECASE)
     return mask_personal_data(text)
-
-
-# --- messages to one address ---------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class DirectDraft:
-    channel: NotificationChannel
-    address: str
-    subject: str
-    body: str
-
-
-def draft_direct(*, address: str, language: str, template: str, context: dict[str, Any]) -> DirectDraft | None:
-    """A message to one address that announces no report event (a one-time code, a notice about an
-    account), in ``language``, from ``notifications/direct/<template>/`` (``subject.txt`` and
-    ``email.txt`` for e-mail, ``sms.txt`` for SMS, one line). None when the address is neither an
-    e-mail address nor a phone number."""
-    contact = direct_contact(address)
-    if contact is None:
-        return None
-    channel, normalized = contact
-    folder = f"notifications/direct/{template}"
-    context = {**context, "site_url": getattr(settings, "SITE_URL", "")}
-    with translation.override(language):
-        if channel == NotificationChannel.SMS:
-            subject, body = "", _one_line(render_to_string(f"{folder}/sms.txt", context))
-        else:
-            subject = _one_line(render_to_string(f"{folder}/subject.txt", context))[:SUBJECT_LENGTH]
-            body = _tidy(render_to_string(f"{folder}/email.txt", context))
-    return DirectDraft(channel=channel, address=normalized, subject=subject, body=body)

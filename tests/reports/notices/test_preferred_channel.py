@@ -13,7 +13,7 @@ from lapor.notifications.models import Notification
 from lapor.reports.choices import Channel
 from lapor.reports.models import Report, ReportEvent
 from lapor.reports.services import report_dispatch
-from tests.notifications.conftest import World
+from tests.reports.conftest import World
 
 PHONE = "+6281234567890"
 
