@@ -10,6 +10,7 @@ from another subtree: each of those is a 404 and changes nothing.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -732,6 +733,37 @@ def test_deadlines_show_their_source_and_the_coordinator_sets_and_removes_its_ow
     client.post(url("manage_deadline_remove", world.transport.pk), {"clock": DeadlineClock.FIRST_FOLLOW_UP})
     assert not DeadlineOverride.objects.filter(institution=world.transport).exists()
     assert deadline_rows(client, world.transport)[DeadlineClock.FIRST_FOLLOW_UP] == "inherited"
+
+
+def test_the_deadline_page_shows_each_budget_with_where_it_comes_from(scene, console_client, settings):
+    world = scene.world
+    changed = copy.deepcopy(settings.REPORT_DEADLINES)
+    changed["verify_dispatch"] = (4, "working_days")
+    settings.REPORT_DEADLINES = changed
+    deadline_override_set(institution=world.city, clock=DeadlineClock.FIRST_FOLLOW_UP, amount=48, unit="hours")
+    deadline_override_set(
+        institution=world.transport,
+        clock=DeadlineClock.RESOLUTION_LIGHT,
+        amount=1,
+        unit=DeadlineUnit.WORKING_DAYS,
+        basis="Perwali 1/2026",
+    )
+    page = console_client(world.coordinator).get(url("manage_deadlines", world.transport.pk)).content.decode()
+
+    def row(clock: DeadlineClock) -> str:
+        return page.split(f'data-clock="{clock.value}"', 1)[1].split("</tr>", 1)[0]
+
+    assert 'data-source="national"' in row(DeadlineClock.VERIFY_DISPATCH)
+    assert "4 working days" in row(DeadlineClock.VERIFY_DISPATCH)
+    assert "60 calendar days" in row(DeadlineClock.OVERALL)
+    inherited = row(DeadlineClock.FIRST_FOLLOW_UP)
+    assert 'data-source="inherited"' in inherited
+    assert "48 hours" in inherited
+    assert world.city.name in inherited
+    own = row(DeadlineClock.RESOLUTION_LIGHT)
+    assert 'data-source="own"' in own
+    assert "1 working days" in own
+    assert "Perwali 1/2026" in own
 
 
 def test_a_bad_deadline_is_shown_on_the_form(scene, console_client):

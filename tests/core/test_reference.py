@@ -3,6 +3,7 @@ process for REFERENCE_CACHE_SECONDS, forgotten at once when this process changes
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import pytest
@@ -12,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from lapor.core import reference
 from lapor.core.calendar import working_calendar
 from lapor.core.models import HolidayOverride
-from lapor.institutions.models import DeadlineOverride
-from lapor.reports.deadlines import deadline_overrides
+from lapor.institutions.models import DeadlineOverride, Institution
+from lapor.institutions.selectors import deadline_overrides_in_force
 from tests.reports.conftest import build_world
 
 # A Wednesday that the holidays package calls a working day.
@@ -97,6 +98,10 @@ def test_a_committed_change_empties_the_cache_and_other_processes_catch_up_when_
     assert not working_calendar().is_working_day(ORDINARY_WEDNESDAY)
     now[0] += reference.lifetime() + 1
     assert working_calendar().is_working_day(ORDINARY_WEDNESDAY)
+
+
+def deadline_overrides(institution: Institution) -> Mapping[str, DeadlineOverride]:
+    return deadline_overrides_in_force(institution=institution, cached=True)
 
 
 @pytest.mark.django_db

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
 
+from django.conf import settings
 from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from lapor.core import reference
 from lapor.core.tree import subtree_q
+from lapor.institutions.choices import DeadlineClock
 from lapor.institutions.errors import InstitutionError, InstitutionErrorCode
 from lapor.institutions.models import (
     Category,
@@ -22,10 +29,13 @@ from lapor.regions.selectors import InvalidRegionCode, ancestor_codes
 
 __all__ = [
     "CoveringReason",
+    "DeadlineSource",
+    "EffectiveDeadline",
     "category_ancestors",
     "category_subtree",
     "category_tree",
     "covering_reason",
+    "deadline_overrides_in_force",
     "effective_deadline",
     "effective_deadlines",
     "effective_time_zone",
@@ -34,6 +44,7 @@ __all__ = [
     "institution_category_codes",
     "institution_region_codes",
     "institution_subtree",
+    "national_deadline",
     "region_codes_covering",
     "units_covering",
 ]
@@ -169,33 +180,109 @@ def covering_reason(unit: Institution) -> CoveringReason:
     )
 
 
-def effective_deadline(*, institution: Institution, clock: str) -> DeadlineOverride | None:
-    """The override of ``clock`` that applies to ``institution``: its own, or the one of the nearest
-    institution above it that has one; None when the national default applies."""
-    return (
-        DeadlineOverride.objects.filter(
-            clock=clock, institution__path__in=institution.ancestor_paths(include_self=True)
-        )
-        .select_related("institution")
-        .order_by("-institution__depth")
-        .first()
-    )
+class DeadlineSource(StrEnum):
+    """Where a budget comes from: the institution's own override, an override of an institution above
+    it (inherited), or the national default of settings.REPORT_DEADLINES."""
+
+    OWN = "own"
+    INHERITED = "inherited"
+    NATIONAL = "national"
 
 
-def effective_deadlines(*, institution: Institution) -> dict[str, DeadlineOverride]:
-    """Every clock's override that applies to ``institution``, by clock, as `effective_deadline` picks
-    it for one (its own, or the nearest one above it); clocks under the national default are absent.
-    One query, uncached (for pages that show overrides right after changing them). Each override has
-    its institution loaded, to say where an inherited one comes from."""
+# settings.REPORT_DEADLINES keeps the resolution budgets by the report's weight (the values of
+# reports.choices.ReportWeight, which this app may not import).
+_NATIONAL_RESOLUTION_KEYS = {
+    DeadlineClock.RESOLUTION_LIGHT: "ringan",
+    DeadlineClock.RESOLUTION_NORMATIVE: "normatif",
+    DeadlineClock.RESOLUTION_NO_INVESTIGATION: "tidak_berkadar_pengawasan",
+    DeadlineClock.RESOLUTION_INVESTIGATION: "berkadar_pengawasan",
+}
+_UNIT_LABELS = {
+    "working_days": gettext_lazy("working days"),
+    "hours": gettext_lazy("hours"),
+    "days": gettext_lazy("calendar days"),
+}
+
+
+@dataclass(frozen=True)
+class EffectiveDeadline:
+    """The budget of one clock for an institution, and where it comes from."""
+
+    clock: DeadlineClock
+    amount: int
+    unit: str  # "working_days", "hours" or "days" (the national overall deadline counts calendar days)
+    source: DeadlineSource
+    # The override in force (the institution's own or the nearest one above it's); None: national.
+    override: DeadlineOverride | None = None
+
+    @property
+    def institution(self) -> Institution | None:
+        """The institution whose override sets the budget; None for the national default."""
+        return None if self.override is None else self.override.institution
+
+    @property
+    def basis(self) -> str:
+        return "" if self.override is None else self.override.basis
+
+    @property
+    def unit_label(self) -> str:
+        return str(_UNIT_LABELS.get(self.unit, self.unit))
+
+
+def national_deadline(clock: str) -> tuple[int, str]:
+    """The national default (amount, unit) of settings.REPORT_DEADLINES for ``clock``: a DeadlineClock,
+    or a clock no institution overrides (the reporter's "information_reply")."""
+    defaults: dict[str, Any] = settings.REPORT_DEADLINES
+    weight = _NATIONAL_RESOLUTION_KEYS.get(DeadlineClock(clock)) if clock in DeadlineClock.values else None
+    amount, unit = defaults["resolution"][weight] if weight is not None else defaults[clock]
+    return int(amount), str(unit)
+
+
+def deadline_overrides_in_force(*, institution: Institution, cached: bool = False) -> Mapping[str, DeadlineOverride]:
+    """The override that applies to ``institution`` for each clock that has one: its own, or that of
+    the nearest institution above it. One query, each override with its institution loaded; with
+    ``cached``, kept by the process for a while (lapor.core.reference), for the lifecycle's services."""
+    paths = tuple(institution.ancestor_paths(include_self=True))
+    if cached:
+        return reference.cached(("deadline-overrides", paths), lambda: _overrides_in_force(paths))
+    return _overrides_in_force(paths)
+
+
+def _overrides_in_force(paths: Sequence[str]) -> Mapping[str, DeadlineOverride]:
     found: dict[str, DeadlineOverride] = {}
     rows = (
-        DeadlineOverride.objects.filter(institution__path__in=institution.ancestor_paths(include_self=True))
+        DeadlineOverride.objects.filter(institution__path__in=paths)
         .select_related("institution")
         .order_by("-institution__depth", "pk")
     )
     for override in rows:
         found.setdefault(override.clock, override)
-    return found
+    return MappingProxyType(found)
+
+
+def effective_deadlines(*, institution: Institution, cached: bool = False) -> dict[DeadlineClock, EffectiveDeadline]:
+    """The budget of every clock for ``institution``, each with its source: its own override, else the
+    nearest institution's above it, else the national default. The one place that rule lives: the
+    lifecycle's services (with ``cached``), the console's deadline page and statistics all ask here.
+    One query (none while cached)."""
+    overrides = deadline_overrides_in_force(institution=institution, cached=cached)
+    budgets: dict[DeadlineClock, EffectiveDeadline] = {}
+    for clock in DeadlineClock:
+        override = overrides.get(clock.value)
+        if override is None:
+            amount, unit = national_deadline(clock)
+            budgets[clock] = EffectiveDeadline(clock, amount, unit, DeadlineSource.NATIONAL)
+        else:
+            own = override.institution_id == institution.pk
+            source = DeadlineSource.OWN if own else DeadlineSource.INHERITED
+            budgets[clock] = EffectiveDeadline(clock, override.amount, override.unit, source, override)
+    return budgets
+
+
+def effective_deadline(*, institution: Institution, clock: str) -> DeadlineOverride | None:
+    """The override of ``clock`` that applies to ``institution`` (see `effective_deadlines`); None when
+    the national default applies."""
+    return effective_deadlines(institution=institution)[DeadlineClock(clock)].override
 
 
 def effective_time_zone(*, institution: Institution) -> str:

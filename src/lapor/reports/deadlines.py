@@ -1,38 +1,38 @@
 """The legal clocks of a report: their budgets, their due times and their green / yellow / red state.
 
-Budgets come from settings.REPORT_DEADLINES (national defaults from the regulations) unless the
-owning institution or one above it overrides them (institutions.DeadlineOverride, e.g. 48 hours for
-a first answer in Kabupaten Tangerang). Every due time is computed by the one working-day calendar in
-the report's time zone, and moves later by the working days the report spent paused.
+Budgets come from institutions.selectors.effective_deadlines: settings.REPORT_DEADLINES (national
+defaults from the regulations) unless the owning institution or one above it overrides them
+(institutions.DeadlineOverride, e.g. 48 hours for a first answer in Kabupaten Tangerang). Every due
+time is computed by the one working-day calendar in the report's time zone, and moves later by the
+working days the report spent paused.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from types import MappingProxyType
 from typing import Any, cast
 
-from django.conf import settings
 from django.utils import timezone
 
-from lapor.core import reference
 from lapor.core.calendar import Pause, WorkingCalendar, working_calendar
-from lapor.institutions.choices import DeadlineClock, DeadlineUnit
-from lapor.institutions.models import DeadlineOverride, Institution
-from lapor.institutions.selectors import effective_deadline
+from lapor.institutions.choices import DeadlineClock
+from lapor.institutions.models import Institution
+from lapor.institutions.selectors import EffectiveDeadline, effective_deadlines, national_deadline
 from lapor.reports.choices import Clock, ClockState, ReportWeight
 from lapor.reports.models import Report, ReportClock, ReportPause
+
+# Defined by the workflow table; named here as well because services stop them through this module.
+from lapor.reports.workflow import INSTITUTION_CLOCKS as INSTITUTION_CLOCKS  # noqa: PLC0414 - re-exported
 
 WORKING_DAYS = "working_days"
 HOURS = "hours"
 DAYS = "days"
 YELLOW_AT = 0.75
-# Clocks that stop while the report waits for the reporter or is on hold.
-INSTITUTION_CLOCKS = frozenset({Clock.VERIFY_DISPATCH, Clock.FIRST_FOLLOW_UP, Clock.RESOLUTION, Clock.OVERALL})
 
-_RESOLUTION_BY_WEIGHT = {
+# The resolution budget a report's weight sets (the weight picks which institutions' clock applies).
+RESOLUTION_CLOCKS = {
     ReportWeight.LIGHT: DeadlineClock.RESOLUTION_LIGHT,
     ReportWeight.NORMATIVE: DeadlineClock.RESOLUTION_NORMATIVE,
     ReportWeight.NO_INVESTIGATION: DeadlineClock.RESOLUTION_NO_INVESTIGATION,
@@ -46,51 +46,35 @@ class Budget:
     unit: str  # WORKING_DAYS, HOURS or DAYS
 
 
-def _override_key(clock: Clock, weight: str) -> str | None:
+def _override_key(clock: Clock, weight: str) -> DeadlineClock | None:
     if clock == Clock.RESOLUTION:
-        return _RESOLUTION_BY_WEIGHT[ReportWeight(weight or ReportWeight.NORMATIVE)]
+        return RESOLUTION_CLOCKS[ReportWeight(weight or ReportWeight.NORMATIVE)]
     if clock == Clock.INFORMATION_REPLY:
         return None
     return DeadlineClock(clock.value)
 
 
-def deadline_overrides(institution: Institution) -> Mapping[str, DeadlineOverride]:
-    """Every clock's override that applies to ``institution`` (as `effective_deadline` picks it for
-    one clock: its own, or the nearest institution's above it), in one query, kept by the process
-    for a while (lapor.core.reference)."""
-    paths = tuple(institution.ancestor_paths(include_self=True))
-    return reference.cached(("deadline-overrides", paths), lambda: _deadline_overrides(paths))
-
-
-def _deadline_overrides(paths: Sequence[str]) -> Mapping[str, DeadlineOverride]:
-    found: dict[str, DeadlineOverride] = {}
-    rows = (
-        DeadlineOverride.objects.filter(institution__path__in=paths)
-        .select_related("institution")
-        .order_by("-institution__depth", "pk")
-    )
-    for override in rows:
-        found.setdefault(override.clock, override)
-    return MappingProxyType(found)
+def budgets_for(institution: Institution) -> Mapping[DeadlineClock, EffectiveDeadline]:
+    """Every clock's budget for ``institution`` (institutions.selectors.effective_deadlines), with its
+    overrides kept by the process for a while (lapor.core.reference): one query at most."""
+    return effective_deadlines(institution=institution, cached=True)
 
 
 def budget_for(
-    clock: Clock, *, institution: Institution, weight: str = "", overrides: Mapping[str, DeadlineOverride] | None = None
+    clock: Clock,
+    *,
+    institution: Institution,
+    weight: str = "",
+    budgets: Mapping[DeadlineClock, EffectiveDeadline] | None = None,
 ) -> Budget:
-    """The clock's budget; ``overrides``: those of `deadline_overrides(institution)`, when the caller
-    has them already."""
+    """The clock's budget; ``budgets``: those of `budgets_for(institution)`, when the caller has them
+    already."""
     key = _override_key(clock, weight)
-    if key is not None:
-        found = overrides.get(key) if overrides is not None else effective_deadline(institution=institution, clock=key)
-        if found is not None:
-            unit = HOURS if found.unit == DeadlineUnit.HOURS else WORKING_DAYS
-            return Budget(found.amount, unit)
-    defaults: dict[str, Any] = settings.REPORT_DEADLINES
-    entry = (
-        defaults["resolution"][weight or ReportWeight.NORMATIVE] if clock == Clock.RESOLUTION else defaults[clock.value]
-    )
-    amount, unit = entry
-    return Budget(int(amount), str(unit))
+    if key is None:
+        amount, unit = national_deadline(clock.value)
+        return Budget(amount, unit)
+    found = (budgets if budgets is not None else budgets_for(institution))[key]
+    return Budget(found.amount, found.unit)
 
 
 def _add(
@@ -152,10 +136,10 @@ def clocks_restart(
         clocks_stop(report, [*stops, *starting], at=at)
     if not starting:
         return []
-    overrides = deadline_overrides(institution)
+    budgets = budgets_for(institution)
     running = []
     for clock in starting:
-        budget = budget_for(clock, institution=institution, weight=report.weight, overrides=overrides)
+        budget = budget_for(clock, institution=institution, weight=report.weight, budgets=budgets)
         started = ReportClock(report=report, clock=clock, started_at=at, budget=budget.amount, budget_unit=budget.unit)
         schedule(started, zone=report.time_zone, pauses=(), calendar=calendar)
         running.append(started)

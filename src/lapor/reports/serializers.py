@@ -40,7 +40,7 @@ from lapor.reports.deadlines import clock_state
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Attachment, Report, ReportClock, ReportEvent
 from lapor.reports.privacy import mask_for_report, mask_personal_data, reporter_texts
-from lapor.reports.workflow import PUBLISHED, allowed_actions
+from lapor.reports.workflow import INSTITUTION_CLOCKS, PUBLISHED, allowed_actions
 
 # Capacities in which someone works on a report for an institution.
 STAFF_CAPACITIES = frozenset(
@@ -214,7 +214,7 @@ def _archive(report: Report, events: list[ReportEvent]) -> dict[str, str] | None
 
 
 # The institution's deadlines are public; the reporter's own reply windows are not the public's business.
-PUBLIC_CLOCKS = frozenset({Clock.VERIFY_DISPATCH, Clock.FIRST_FOLLOW_UP, Clock.RESOLUTION, Clock.OVERALL})
+PUBLIC_CLOCKS = INSTITUTION_CLOCKS
 # Staff hide a public comment with a redaction event naming the comment's sequence under this key
 # (services.report_comment_hide): the trail keeps the comment, the public and the reporter no longer see it.
 HIDDEN_COMMENT_KEY = "hidden_comment"

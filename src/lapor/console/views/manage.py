@@ -606,58 +606,6 @@ def membership_role(request: HttpRequest, pk: int) -> HttpResponse:
 # --- deadlines -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DeadlineRow:
-    clock: DeadlineClock
-    amount: int
-    unit: str
-    basis: str
-    source: str  # "own", "inherited" or "national"
-    source_institution: Institution | None
-
-
-_NATIONAL_UNITS = {
-    "working_days": gettext_lazy("working days"),
-    "hours": gettext_lazy("hours"),
-    "days": gettext_lazy("calendar days"),
-}
-
-
-def _national_default(clock: DeadlineClock) -> tuple[int, str]:
-    defaults: dict[str, Any] = settings.REPORT_DEADLINES
-    weights = {
-        DeadlineClock.RESOLUTION_LIGHT: "ringan",
-        DeadlineClock.RESOLUTION_NORMATIVE: "normatif",
-        DeadlineClock.RESOLUTION_NO_INVESTIGATION: "tidak_berkadar_pengawasan",
-        DeadlineClock.RESOLUTION_INVESTIGATION: "berkadar_pengawasan",
-    }
-    amount, unit = defaults["resolution"][weights[clock]] if clock in weights else defaults[clock.value]
-    return int(amount), str(unit)
-
-
-def _deadline_rows(institution: Institution) -> list[DeadlineRow]:
-    overrides = effective_deadlines(institution=institution)
-    rows = []
-    for clock in DeadlineClock:
-        override = overrides.get(clock.value)
-        if override is None:
-            amount, unit = _national_default(clock)
-            rows.append(DeadlineRow(clock, amount, str(_NATIONAL_UNITS.get(unit, unit)), "", "national", None))
-        else:
-            own = override.institution_id == institution.pk
-            rows.append(
-                DeadlineRow(
-                    clock,
-                    override.amount,
-                    override.get_unit_display(),
-                    override.basis,
-                    "own" if own else "inherited",
-                    None if own else override.institution,
-                )
-            )
-    return rows
-
-
 @staff_required
 @require_http_methods(["GET", "POST"])
 def deadlines(request: HttpRequest, pk: int) -> HttpResponse:
@@ -681,7 +629,7 @@ def deadlines(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("console:manage_deadlines", pk=institution.pk)
     context = _institution_context(request, institution)
-    context.update({"rows": _deadline_rows(institution), "form": form})
+    context.update({"rows": effective_deadlines(institution=institution).values(), "form": form})
     return render(request, "console/manage/deadlines.html", context, status=400 if form.errors else 200)
 
 

@@ -37,7 +37,6 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -65,10 +64,11 @@ from lapor.core.forms import BoundedDateField, MultipleFileField
 from lapor.core.ids import format_tracking_id, parse_tracking_id
 from lapor.core.tree import subtree_q
 from lapor.institutions.models import Institution
-from lapor.institutions.selectors import follow_up_templates_for, institution_subtree
+from lapor.institutions.selectors import follow_up_templates_for, institution_subtree, national_deadline
 from lapor.reports.access import StaffScope, access_report, capacities, visible_reports
 from lapor.reports.attachments import prepare_uploads
 from lapor.reports.choices import Action, Actor, ArchiveReason, Channel, ReportWeight, Status, Visibility
+from lapor.reports.deadlines import RESOLUTION_CLOCKS
 from lapor.reports.errors import ReportError
 from lapor.reports.models import Report
 from lapor.reports.selectors import (
@@ -209,8 +209,7 @@ class SuggestedOrTyped(forms.Form):
 def weight_help() -> str:
     """What each weight means and the resolution deadline it sets (the national defaults), in the
     language of the request."""
-    resolution = cast(dict[str, tuple[int, str]], settings.REPORT_DEADLINES["resolution"])
-    days = {weight: resolution[weight][0] for weight in ReportWeight.values}
+    days = {weight: national_deadline(RESOLUTION_CLOCKS[weight])[0] for weight in ReportWeight}
     return "{} {}".format(
         gettext(
             "The weight sets the deadline for resolving the report (national defaults; an institution may set its own)."
