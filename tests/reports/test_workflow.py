@@ -1,5 +1,6 @@
 """The workflow table drives these tests: every (action, status, capacity) the table allows works
-through the real services, and every other one is refused with a typed error and changes nothing."""
+through the real services and leaves the status and the clocks exactly as its row says, and every
+other one is refused with a typed error and changes nothing. Every action and every row is tried."""
 
 from __future__ import annotations
 
