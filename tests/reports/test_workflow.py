@@ -12,7 +12,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from lapor.accounts.services import user_create
+from lapor.accounts.choices import Role
+from lapor.accounts.services import membership_grant, user_create
 from lapor.reports import services
 from lapor.reports.access import capacities
 from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, Status
@@ -29,6 +30,7 @@ from lapor.reports.workflow import (
     every_case,
     is_allowed,
     rows_for,
+    transition_for,
 )
 from tests.reports.conftest import World, build_world
 from tests.reports.test_claim import verified
@@ -297,6 +299,21 @@ def test_every_row_of_the_table_is_exercised():
     taken = {id(_row(action, actor)) for action, status, actor in CASE_TUPLES if is_allowed(action, status, actor)}
     missing = [(row.action, row.case) for row in TRANSITIONS if id(row) not in taken]
     assert missing == []
+
+
+def test_an_officer_of_the_owning_institution_hands_the_report_back_to_its_dispatcher(world):
+    """Acting as an officer but for the owner itself, not for a unit it was forwarded to: the
+    institution's row applies (RETURNED, back to the dispatcher, verify-and-dispatch again)."""
+    officer = user_create(full_name="Petugas Kota", email="petugas.kota@example.id", password=None)
+    membership_grant(user=officer, institution=world.city, role=Role.LIAISON_OFFICER)
+    report = _force(world, Status.DISPATCHED)
+    assert capacities(officer, report) & {Actor.UNIT_OFFICER, Actor.COORDINATOR} == {Actor.UNIT_OFFICER}
+    clocks = _running(report)
+    services.report_return(user=officer, report=report, reason="Jalan nasional, bukan wewenang kota.")
+    _assert_row_applied(
+        transition_for(Action.RETURN_TO_DISPATCHER, INSTITUTION_HANDS_BACK), report, Status.DISPATCHED, "", clocks
+    )
+    assert report.owner == world.national_root
 
 
 def test_submit_starts_the_verification_and_overall_clocks(world):
