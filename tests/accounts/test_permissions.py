@@ -15,6 +15,7 @@ from lapor.accounts.choices import Role
 from lapor.accounts.models import User
 from lapor.accounts.permissions import (
     ROLE_PERMISSIONS,
+    ROLE_SCOPES,
     Permission,
     Scope,
     has_any_permission,
@@ -25,6 +26,8 @@ from lapor.accounts.permissions import (
 )
 from lapor.accounts.services import membership_grant, membership_revoke
 from lapor.institutions.models import Institution
+from lapor.reports.choices import Action, Actor
+from lapor.reports.workflow import TRANSITIONS
 from tests.accounts.conftest import MakeInstitution
 from tests.accounts.factories import UserFactory
 
@@ -75,11 +78,20 @@ def test_permission_names_follow_scope_resource_action() -> None:
         assert (permission.resource, permission.action) == (resource, action)
 
 
-def test_every_permission_belongs_to_some_role_and_every_role_has_some() -> None:
+def test_every_permission_belongs_to_some_role_of_its_scope() -> None:
     granted = set().union(*ROLE_PERMISSIONS.values())
     assert granted == set(Permission)
-    assert set(ROLE_PERMISSIONS) == set(Role)
-    assert all(ROLE_PERMISSIONS[role] for role in Role)
+    assert set(ROLE_PERMISSIONS) == set(ROLE_SCOPES) == set(Role)
+    for role, permissions in ROLE_PERMISSIONS.items():
+        assert all(permission.scope is ROLE_SCOPES[role] for permission in permissions), role
+
+
+def test_report_actions_have_one_vocabulary_the_workflow_table() -> None:
+    """What may be done to a report is named only by the workflow table's actions (taken in the
+    capacities the access layer gives): no permission names a report, and the table names every action."""
+    assert [permission for permission in Permission if permission.resource == "report"] == []
+    assert {transition.action for transition in TRANSITIONS} == set(Action)
+    assert set().union(*(transition.actors for transition in TRANSITIONS)) == set(Actor)
 
 
 def test_the_matrix_in_the_docstring_is_the_table() -> None:
@@ -132,7 +144,7 @@ def test_permission_matrix(tree: Tree, role: Role, permission: Permission, relat
 def test_roles_for_follows_the_widest_scope_of_each_role(tree: Tree, role: Role, relation: str) -> None:
     user = UserFactory.create()
     membership_grant(user=user, institution=tree.member, role=role)
-    reaches = set().union(*(REACHES[permission.scope] for permission in ROLE_PERMISSIONS[role]))
+    reaches = REACHES[ROLE_SCOPES[role]]
     expected = frozenset({role}) if relation in reaches else frozenset()
     assert roles_for(user, tree.target(relation)) == expected
 
@@ -145,13 +157,13 @@ def test_has_permission_is_one_query(tree: Tree, django_assert_num_queries) -> N
     membership_grant(user=user, institution=tree.unrelated, role=Role.OVERSIGHT)
     user = User.objects.get(pk=user.pk)
     with django_assert_num_queries(1):
-        assert has_permission(user, Permission.SUBTREE_REPORT_FORWARD, institution=tree.grandchild)
+        assert has_permission(user, Permission.SUBTREE_USER_MANAGE, institution=tree.grandchild)
     with django_assert_num_queries(1):
-        assert not has_permission(user, Permission.UNIT_REPORT_FOLLOW_UP, institution=tree.grandchild)
+        assert not has_permission(user, Permission.OVERSIGHT_STATISTICS_READ, institution=tree.grandchild)
     with django_assert_num_queries(1):
         assert has_any_permission(
             user,
-            [Permission.NATIONAL_REPORT_VERIFY, Permission.SUBTREE_REPORT_VERIFY, Permission.UNIT_REPORT_RETURN],
+            [Permission.NATIONAL_USER_MANAGE, Permission.SUBTREE_DEADLINE_MANAGE, Permission.OVERSIGHT_REFERRAL_ACCEPT],
             institution=tree.child,
         )
     with django_assert_num_queries(1):
@@ -165,7 +177,7 @@ def test_has_permission_query_uses_exact_paths(tree: Tree) -> None:
     """Ancestors are looked up by exact path (an index lookup), never with LIKE."""
     user = UserFactory.create()
     with CaptureQueriesContext(connection) as queries:
-        has_permission(user, Permission.SUBTREE_REPORT_READ, institution=tree.grandchild)
+        has_permission(user, Permission.SUBTREE_STATISTICS_READ, institution=tree.grandchild)
     (query,) = queries.captured_queries
     assert "LIKE" not in query["sql"].upper()
 
@@ -175,18 +187,19 @@ def test_several_memberships_combine(tree: Tree) -> None:
     user = UserFactory.create()
     membership_grant(user=user, institution=tree.child, role=Role.LIAISON_OFFICER)
     membership_grant(user=user, institution=tree.sibling, role=Role.COORDINATOR)
-    assert has_permission(user, Permission.UNIT_REPORT_FOLLOW_UP, institution=tree.child)
-    assert not has_permission(user, Permission.SUBTREE_REPORT_FORWARD, institution=tree.child)
-    assert has_permission(user, Permission.SUBTREE_REPORT_FORWARD, institution=tree.sibling)
-    assert not has_permission(user, Permission.UNIT_REPORT_FOLLOW_UP, institution=tree.grandchild)
+    assert roles_for(user, tree.child) == {Role.LIAISON_OFFICER}
+    assert not has_permission(user, Permission.SUBTREE_USER_MANAGE, institution=tree.child)
+    assert has_permission(user, Permission.SUBTREE_USER_MANAGE, institution=tree.sibling)
+    assert roles_for(user, tree.sibling) == {Role.COORDINATOR}
+    assert roles_for(user, tree.grandchild) == frozenset()
 
 
 @pytest.mark.django_db
 def test_national_permissions_need_no_institution(tree: Tree) -> None:
     admin = UserFactory.create()
     membership_grant(user=admin, institution=tree.unrelated, role=Role.NATIONAL_ADMIN)
-    assert has_permission(admin, Permission.NATIONAL_REPORT_DISPATCH)
-    assert not has_permission(UserFactory.create(), Permission.NATIONAL_REPORT_DISPATCH)
+    assert has_permission(admin, Permission.NATIONAL_CALENDAR_MANAGE)
+    assert not has_permission(UserFactory.create(), Permission.NATIONAL_CALENDAR_MANAGE)
 
 
 @pytest.mark.django_db
@@ -200,9 +213,9 @@ def test_other_permissions_require_an_institution(permission: Permission) -> Non
 def test_revoked_membership_grants_nothing(tree: Tree) -> None:
     user = UserFactory.create()
     membership = membership_grant(user=user, institution=tree.member, role=Role.COORDINATOR)
-    assert has_permission(user, Permission.SUBTREE_REPORT_READ, institution=tree.child)
+    assert has_permission(user, Permission.SUBTREE_STATISTICS_READ, institution=tree.child)
     membership_revoke(membership=membership)
-    assert not has_permission(user, Permission.SUBTREE_REPORT_READ, institution=tree.child)
+    assert not has_permission(user, Permission.SUBTREE_STATISTICS_READ, institution=tree.child)
     assert roles_for(user, tree.member) == frozenset()
     assert permissions_of(user) == set()
 
@@ -214,14 +227,14 @@ def test_deactivated_user_has_no_permission(tree: Tree, django_assert_num_querie
     user.is_active = False
     user.save(update_fields=["is_active"])
     with django_assert_num_queries(0):
-        assert not has_permission(user, Permission.NATIONAL_REPORT_VERIFY)
+        assert not has_permission(user, Permission.NATIONAL_USER_MANAGE)
         assert roles_for(user, tree.member) == frozenset()
         assert permissions_of(user) == set()
 
 
 @pytest.mark.django_db
 def test_anonymous_has_no_permission(tree: Tree) -> None:
-    assert not has_permission(AnonymousUser(), Permission.SUBTREE_REPORT_READ, institution=tree.member)
+    assert not has_permission(AnonymousUser(), Permission.SUBTREE_STATISTICS_READ, institution=tree.member)
     assert roles_for(AnonymousUser(), tree.member) == frozenset()
     assert permissions_of(AnonymousUser()) == set()
 

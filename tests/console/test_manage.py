@@ -842,9 +842,9 @@ def test_permissions_at_answers_as_has_permission_does_for_every_permission(scen
                 permission for permission in Permission if has_permission(person, permission, institution=place)
             }
             assert permissions_at(person, place) == expected, (person, place)
-    # A coordinator follows up for its own institution only (a unit permission), not for those below it.
-    assert Permission.UNIT_REPORT_FOLLOW_UP in permissions_at(world.coordinator, world.city)
-    assert Permission.UNIT_REPORT_FOLLOW_UP not in permissions_at(world.coordinator, world.transport)
+    # A coordinator's permissions reach the units below its institution, not the institutions above it.
+    assert Permission.SUBTREE_DEADLINE_MANAGE in permissions_at(world.coordinator, world.transport)
+    assert Permission.SUBTREE_DEADLINE_MANAGE not in permissions_at(world.coordinator, world.national_root)
 
 
 @pytest.mark.parametrize(

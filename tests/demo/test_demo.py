@@ -5,7 +5,7 @@ from django.test import override_settings
 
 from lapor.accounts.choices import Role
 from lapor.accounts.models import Membership, User
-from lapor.accounts.permissions import Permission, has_permission
+from lapor.accounts.permissions import Permission, has_permission, roles_for
 from lapor.demo.services import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_load, demo_logins
 from lapor.institutions.choices import DeadlineClock, DeadlineUnit, InstitutionKind
 from lapor.institutions.models import Category, Institution
@@ -70,11 +70,11 @@ def test_demo_roles_have_their_powers_where_they_should(banten_regions):
     officer = User.objects.get(email="dishub.tangsel@demo.lapor.id")
     national = User.objects.get(email="nasional@demo.lapor.id")
 
-    assert has_permission(coordinator, Permission.SUBTREE_REPORT_FORWARD, institution=dishub)
-    assert not has_permission(coordinator, Permission.SUBTREE_REPORT_FORWARD, institution=kabupaten_dishub)
-    assert has_permission(officer, Permission.UNIT_REPORT_FOLLOW_UP, institution=dishub)
-    assert not has_permission(officer, Permission.UNIT_REPORT_FOLLOW_UP, institution=kabupaten_dishub)
-    assert has_permission(national, Permission.NATIONAL_REPORT_DISPATCH)
+    assert has_permission(coordinator, Permission.SUBTREE_DEADLINE_MANAGE, institution=dishub)
+    assert not has_permission(coordinator, Permission.SUBTREE_DEADLINE_MANAGE, institution=kabupaten_dishub)
+    assert roles_for(officer, dishub) == {Role.LIAISON_OFFICER}
+    assert roles_for(officer, kabupaten_dishub) == frozenset()
+    assert has_permission(national, Permission.NATIONAL_INSTITUTION_MANAGE)
 
 
 @override_settings(DEBUG=True)

@@ -1,5 +1,6 @@
 """The workflow table drives these tests: every (action, status, capacity) the table allows works
-through the real services, and every other one is refused with a typed error and changes nothing."""
+through the real services and leaves the status and the clocks exactly as its row says, and every
+other one is refused with a typed error and changes nothing. Every action and every row is tried."""
 
 from __future__ import annotations
 
@@ -11,13 +12,30 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from lapor.accounts.choices import Role
+from lapor.accounts.services import membership_grant, user_create
 from lapor.reports import services
 from lapor.reports.access import capacities
 from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, Status
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report, ReportAssignment, ReportClock, ReportCopy, ReportEvent
-from lapor.reports.workflow import PUBLISHED, TRANSITIONS, every_case, is_allowed
+from lapor.reports.workflow import (
+    INSTITUTION_CLOCKS,
+    INSTITUTION_HANDS_BACK,
+    PUBLISHED,
+    RESUME,
+    TRANSITIONS,
+    UNIT_HANDS_BACK,
+    Transition,
+    every_case,
+    is_allowed,
+    rows_for,
+    transition_for,
+)
 from tests.reports.conftest import World, build_world
+from tests.reports.test_claim import verified
+
+GUEST_EMAIL = "tamu@example.id"
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +57,12 @@ def world(shared_world: World, db) -> World:
     return shared_world
 
 
-def _force(world: Any, status: Status) -> Report:
+def _force(world: Any, status: Status, *, guest: bool = False) -> Report:
     """A report owned by the city, forwarded to its transport office, copied to the social ministry,
-    placed directly in ``status`` with whatever that status implies for its clocks."""
-    report = world.submit(target_institution=world.city)
+    placed directly in ``status`` with whatever that status implies for its clocks. ``guest``: filed
+    without an account, with the e-mail address GUEST_EMAIL."""
+    guest_fields = {"reporter": None, "guest_name": "Tamu", "guest_email": GUEST_EMAIL} if guest else {}
+    report = world.submit(target_institution=world.city, **guest_fields)
     now = timezone.now()
     ReportAssignment.objects.create(report=report, unit=world.transport, assigned_by=world.coordinator)
     ReportCopy.objects.create(report=report, institution=world.social_ministry)
@@ -58,6 +78,16 @@ def _force(world: Any, status: Status) -> Report:
     ReportClock.objects.filter(report=report, clock=Clock.OVERALL).update(
         due_at=now - timedelta(hours=1), yellow_at=now - timedelta(days=2)
     )
+    if status == Status.AWAITING_INFORMATION:
+        ReportClock.objects.create(
+            report=report,
+            clock=Clock.INFORMATION_REPLY,
+            started_at=now - timedelta(days=20),
+            due_at=now + timedelta(days=10),
+            yellow_at=now + timedelta(days=7),
+            budget=30,
+            budget_unit="calendar_days",
+        )
     if status == Status.COMPLETED:
         ReportClock.objects.create(
             report=report,
@@ -128,43 +158,130 @@ def _call(world: Any, action: Action, user: Any, report: Report) -> Callable[[],
             user=user, report=report, public_title="Lampu jalan mati", public_body="Lampu jalan mati di Ciater."
         ),
         Action.DEEM_COMPLETE: lambda: services.report_deem_complete(report=report),
+        Action.CLAIM: lambda: services.report_claim_by_contact(user=user),
+        Action.REMIND: lambda: services.report_remind_information(report=report),
+        Action.WARN: lambda: services.report_warn(report=report, clock=Clock.OVERALL, notify_user_ids=[]),
+        Action.ESCALATE: lambda: services.report_escalate(
+            report=report, clock=Clock.OVERALL, level=1, notify_user_ids=[]
+        ),
     }
     return calls[action]
 
 
-CASES = [
-    pytest.param(action, status, actor, id=f"{action}-{status}-{actor}")
-    for action, status, actor, _allowed in every_case()
-    if action != Action.SUBMIT
-    and status is not None
-    and action not in {Action.REMIND, Action.WARN, Action.ESCALATE}
-    # Who may claim is decided by the guest's contact, not by a capacity on the report (test_claim.py).
-    and action != Action.CLAIM
-    and not (action == Action.DEEM_COMPLETE and actor != Actor.SYSTEM)
+def _submit(world: Any, actor: Actor) -> Report:
+    """A report filed by the reporter's account, or for a guest by staff (the system's capacity)."""
+    if actor == Actor.REPORTER:
+        return world.submit(target_institution=world.city)
+    assert actor == Actor.SYSTEM
+    return world.submit(
+        target_institution=world.city,
+        reporter=None,
+        guest_name="Tamu",
+        guest_email=GUEST_EMAIL,
+        submitted_by=world.national_admin,
+    )
+
+
+def _claimant() -> Any:
+    """An account that proved GUEST_EMAIL, the way the portal has it proved."""
+    return verified(user_create(full_name="Tamu Terdaftar", email=GUEST_EMAIL, password=None), GUEST_EMAIL)
+
+
+# Actions only the timers take: no person can ask for them, so they are tried in the system's capacity.
+TIMER_ACTIONS = frozenset({Action.DEEM_COMPLETE, Action.REMIND, Action.WARN, Action.ESCALATE})
+# What a service that finds nothing to do answers instead of a refusal (the timers and the claim run
+# over many reports and pass over those the table does not allow).
+QUIET_REFUSALS: dict[Action, object] = {Action.DEEM_COMPLETE: None, Action.REMIND: None, Action.CLAIM: []}
+
+CASE_TUPLES: list[tuple[Action, Status | None, Actor]] = [
+    (action, status, actor)
+    for action, status, actor, allowed in every_case()
+    # A submission makes the report: it has no status before, and is taken in the capacities of its row.
+    if (status is None) == (action == Action.SUBMIT)
+    and (allowed or action != Action.SUBMIT)
+    and not (action in TIMER_ACTIONS and actor != Actor.SYSTEM)
+    # Who may claim is decided by the guest's contact: the account that proved it becomes the reporter.
+    and not (action == Action.CLAIM and actor != Actor.REPORTER)
 ]
+CASES = [pytest.param(action, status, actor, id=f"{action}-{status}-{actor}") for action, status, actor in CASE_TUPLES]
+
+
+# Which row of an action with several applies to whom in this world: the officer acts for the transport
+# office the report was forwarded to, so hands it back to the city's coordinator; the city's coordinator
+# hands it back to the national admin who dispatched it.
+_CASE_OF = {
+    (Action.RETURN_TO_DISPATCHER, Actor.UNIT_OFFICER): UNIT_HANDS_BACK,
+    (Action.RETURN_TO_DISPATCHER, Actor.COORDINATOR): INSTITUTION_HANDS_BACK,
+}
+
+
+def _row(action: Action, actor: Actor) -> Transition:
+    rows = rows_for(action)
+    if len(rows) == 1:
+        return rows[0]
+    case = _CASE_OF[(action, actor)]
+    return next(row for row in rows if row.case == case)
+
+
+def _running(report: Report) -> dict[str, ReportClock]:
+    return {clock.clock: clock for clock in ReportClock.objects.filter(report=report, stopped_at__isnull=True)}
+
+
+def _assert_row_applied(
+    row: Transition, report: Report, before: Status | None, resume: str, clocks: dict[str, ReportClock]
+) -> None:
+    """The report's status and clocks are exactly what ``row`` says, and nothing else moved."""
+    report.refresh_from_db()
+    if row.target is None:
+        assert report.status == before
+    elif row.target == RESUME:
+        assert report.status == (resume or Status.SUBMITTED)
+    else:
+        assert report.status == row.target
+    running = _running(report)
+    for clock in Clock:
+        if clock in row.starts:
+            assert clock in running, clock
+            assert running[clock].pk != getattr(clocks.get(clock), "pk", None), f"{clock} started anew"
+        elif clock in row.stops:
+            assert clock not in running, clock
+        else:
+            assert getattr(running.get(clock), "pk", None) == getattr(clocks.get(clock), "pk", None), clock
+    if row.pauses:
+        assert all(running[clock].paused_at is not None for clock in INSTITUTION_CLOCKS if clock in running)
+    if row.unpauses:
+        assert all(clock.paused_at is None for clock in running.values())
 
 
 @pytest.mark.parametrize(("action", "status", "actor"), CASES)
 def test_every_transition_of_the_table(world, action, status, actor):
-    report = _force(world, status)
-    user = _user(world, actor)
-    held = capacities(user, report) if user is not None else frozenset({Actor.SYSTEM})
+    if action == Action.SUBMIT:
+        report = _submit(world, actor)
+        assert ReportEvent.objects.get(report=report).actor_role == actor
+        _assert_row_applied(_row(action, actor), report, None, "", {})
+        return
+    report = _force(world, status, guest=action == Action.CLAIM)
+    if action == Action.CLAIM:
+        user = _claimant()
+        held = frozenset({Actor.REPORTER})  # what the claim makes of the account
+    else:
+        user = _user(world, actor)
+        held = capacities(user, report) if user is not None else frozenset({Actor.SYSTEM})
     # The fixture really gives this person the capacity under test (the public only sees published reports).
     if actor != Actor.PUBLIC or status in PUBLISHED:
         assert actor in held
     expected = any(is_allowed(action, status, capacity) for capacity in held)
     events_before = ReportEvent.objects.filter(report=report).count()
+    clocks_before = _running(report)
+    resume = report.resume_status
 
     if expected:
         _call(world, action, user, report)()
-        report.refresh_from_db()
-        transition = next(t for t in TRANSITIONS if t.action == action)
-        if isinstance(transition.target, Status) and action != Action.RETURN_TO_DISPATCHER:
-            assert report.status == transition.target
+        _assert_row_applied(_row(action, actor), report, status, resume, clocks_before)
         assert ReportEvent.objects.filter(report=report).count() > events_before
     else:
-        if action == Action.DEEM_COMPLETE:
-            assert _call(world, action, user, report)() is None
+        if action in QUIET_REFUSALS:
+            assert _call(world, action, user, report)() == QUIET_REFUSALS[action]
         else:
             with pytest.raises(ReportError) as refused:
                 _call(world, action, user, report)()
@@ -172,6 +289,31 @@ def test_every_transition_of_the_table(world, action, status, actor):
         report.refresh_from_db()
         assert report.status == status
         assert ReportEvent.objects.filter(report=report).count() == events_before
+        assert {clock: running.pk for clock, running in _running(report).items()} == {
+            clock: running.pk for clock, running in clocks_before.items()
+        }
+
+
+def test_every_row_of_the_table_is_exercised():
+    """Each row, every case of an action with several included, is taken by some allowed case above."""
+    taken = {id(_row(action, actor)) for action, status, actor in CASE_TUPLES if is_allowed(action, status, actor)}
+    missing = [(row.action, row.case) for row in TRANSITIONS if id(row) not in taken]
+    assert missing == []
+
+
+def test_an_officer_of_the_owning_institution_hands_the_report_back_to_its_dispatcher(world):
+    """Acting as an officer but for the owner itself, not for a unit it was forwarded to: the
+    institution's row applies (RETURNED, back to the dispatcher, verify-and-dispatch again)."""
+    officer = user_create(full_name="Petugas Kota", email="petugas.kota@example.id", password=None)
+    membership_grant(user=officer, institution=world.city, role=Role.LIAISON_OFFICER)
+    report = _force(world, Status.DISPATCHED)
+    assert capacities(officer, report) & {Actor.UNIT_OFFICER, Actor.COORDINATOR} == {Actor.UNIT_OFFICER}
+    clocks = _running(report)
+    services.report_return(user=officer, report=report, reason="Jalan nasional, bukan wewenang kota.")
+    _assert_row_applied(
+        transition_for(Action.RETURN_TO_DISPATCHER, INSTITUTION_HANDS_BACK), report, Status.DISPATCHED, "", clocks
+    )
+    assert report.owner == world.national_root
 
 
 def test_submit_starts_the_verification_and_overall_clocks(world):
@@ -227,6 +369,8 @@ def test_future_incident_is_refused(world):
     assert refused.value.field == "incident_date"
 
 
-def test_every_action_has_one_row_and_a_service():
-    actions = [transition.action for transition in TRANSITIONS]
-    assert sorted(actions) == sorted(set(actions)) == sorted(Action)
+def test_every_action_has_its_rows_and_is_tried_above():
+    rows = [(transition.action, transition.case) for transition in TRANSITIONS]
+    assert len(rows) == len(set(rows))
+    assert {action for action, _case in rows} == set(Action)
+    assert {action for action, _status, _actor in CASE_TUPLES} == set(Action)

@@ -14,37 +14,28 @@ oversight   like subtree, read-type actions only; an oversight membership is hel
             for its regional Ombudsman office), not at the overseer's own office
 ==========  ============================================================================
 
-ROLE_PERMISSIONS, the only place roles get permissions (N = national admin, C = institution
+ROLE_SCOPES gives each role the scope its memberships reach (a role's permissions are all of that
+scope); ROLE_PERMISSIONS, the only place roles get permissions (N = national admin, C = institution
 coordinator, L = liaison officer, O = oversight)::
 
     permission                      N  C  L  O   what it allows
-    national:report:read            x            read any report
-    national:report:verify          x            verify a new report (Belum Terverifikasi)
-    national:report:dispatch        x            dispatch (disposisi) to the institution with authority,
-                                                 re-route a report returned as "Bukan Wewenang"
-    national:report:hold            x            put a report on hold (Tunda) with a reason and a date
-    national:report:archive         x            archive with a reason the reporter sees
     national:institution:manage     x            edit the institution tree
     national:user:manage            x            manage any account and grant any membership
     national:calendar:manage        x            override public holidays and cuti bersama
     national:statistics:read        x            national statistics and scorecards
-    subtree:report:read                x         read reports of the institution and below
-    subtree:report:verify              x         verify reports sent directly to the institution
-    subtree:report:forward             x         forward (disposisi internal) to units below
-    subtree:report:return              x         return as "Bukan Wewenang" to the dispatcher
-    subtree:report:hold                x         put a report on hold
-    subtree:report:archive             x         archive a report sent directly to the institution
     subtree:user:manage                x         manage accounts and memberships of the subtree
     subtree:institution:manage         x         edit the institutions below it
     subtree:deadline:manage            x         monitor and extend deadlines in the subtree
     subtree:statistics:read            x         statistics of the subtree
-    unit:report:read                      x      read reports forwarded to the unit
-    unit:report:follow_up              x  x      write the follow-up (tindak lanjut) and close the work;
-                                                 a coordinator answers for its own institution
-    unit:report:return                    x      hand a report back to the coordinator (wrong unit)
-    oversight:report:read                    x   read every report in scope
     oversight:statistics:read                x   statistics and scorecards in scope
     oversight:referral:accept                x   take over a case unresolved after 60 days (Ombudsman)
+
+What may be done to a report is not a permission here: it has one vocabulary, the workflow table
+(``lapor.reports.workflow``: which capacity may take which action in which status), and one place
+that gives capacities from memberships, the access layer (``lapor.reports.access.capacities``: a
+coordinator over the report's owner, an officer of a unit it was forwarded to, a copy holder,
+oversight). A liaison officer's role thus has no permission of its own: its unit scope is what
+``roles_for`` reaches.
 
 Superusers get no permission here: see ``has_any_permission``. Nothing is cached, so a revoked
 membership stops working on the next check.
@@ -77,32 +68,16 @@ class Scope(StrEnum):
 
 
 class Permission(StrEnum):
-    NATIONAL_REPORT_READ = "national:report:read"
-    NATIONAL_REPORT_VERIFY = "national:report:verify"
-    NATIONAL_REPORT_DISPATCH = "national:report:dispatch"
-    NATIONAL_REPORT_HOLD = "national:report:hold"
-    NATIONAL_REPORT_ARCHIVE = "national:report:archive"
     NATIONAL_INSTITUTION_MANAGE = "national:institution:manage"
     NATIONAL_USER_MANAGE = "national:user:manage"
     NATIONAL_CALENDAR_MANAGE = "national:calendar:manage"
     NATIONAL_STATISTICS_READ = "national:statistics:read"
 
-    SUBTREE_REPORT_READ = "subtree:report:read"
-    SUBTREE_REPORT_VERIFY = "subtree:report:verify"
-    SUBTREE_REPORT_FORWARD = "subtree:report:forward"
-    SUBTREE_REPORT_RETURN = "subtree:report:return"
-    SUBTREE_REPORT_HOLD = "subtree:report:hold"
-    SUBTREE_REPORT_ARCHIVE = "subtree:report:archive"
     SUBTREE_USER_MANAGE = "subtree:user:manage"
     SUBTREE_INSTITUTION_MANAGE = "subtree:institution:manage"
     SUBTREE_DEADLINE_MANAGE = "subtree:deadline:manage"
     SUBTREE_STATISTICS_READ = "subtree:statistics:read"
 
-    UNIT_REPORT_READ = "unit:report:read"
-    UNIT_REPORT_FOLLOW_UP = "unit:report:follow_up"
-    UNIT_REPORT_RETURN = "unit:report:return"
-
-    OVERSIGHT_REPORT_READ = "oversight:report:read"
     OVERSIGHT_STATISTICS_READ = "oversight:statistics:read"
     OVERSIGHT_REFERRAL_ACCEPT = "oversight:referral:accept"
 
@@ -123,11 +98,16 @@ def _with_scope(scope: Scope) -> frozenset[Permission]:
     return frozenset(permission for permission in Permission if permission.scope is scope)
 
 
+# How far each role's memberships reach, counted from the institution they are held at.
+ROLE_SCOPES: Mapping[Role, Scope] = {
+    Role.NATIONAL_ADMIN: Scope.NATIONAL,
+    Role.COORDINATOR: Scope.SUBTREE,
+    Role.LIAISON_OFFICER: Scope.UNIT,
+    Role.OVERSIGHT: Scope.OVERSIGHT,
+}
+
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.NATIONAL_ADMIN: _with_scope(Scope.NATIONAL),
-    Role.COORDINATOR: _with_scope(Scope.SUBTREE) | {Permission.UNIT_REPORT_FOLLOW_UP},
-    Role.LIAISON_OFFICER: _with_scope(Scope.UNIT),
-    Role.OVERSIGHT: _with_scope(Scope.OVERSIGHT),
+    role: _with_scope(scope) for role, scope in ROLE_SCOPES.items()
 }
 
 
@@ -200,7 +180,7 @@ def has_permission(
 
 def roles_for(user: AbstractBaseUser | AnonymousUser, institution: Institution) -> frozenset[Role]:
     """The roles the user acts in at ``institution``: those of active memberships whose scope reaches it."""
-    condition = _reach(_grants(Permission), institution)
+    condition = _reach(set(ROLE_SCOPES.items()), institution)
     active = _active_user(user)
     if active is None:
         return frozenset()

@@ -60,7 +60,13 @@ from lapor.reports.models import (
     SavedFilter,
 )
 from lapor.reports.privacy import mask_for_report, mask_personal_data, mask_reporter_identity
-from lapor.reports.workflow import INSTITUTION_STAFF, is_allowed, transition_for
+from lapor.reports.workflow import (
+    INSTITUTION_HANDS_BACK,
+    INSTITUTION_STAFF,
+    UNIT_HANDS_BACK,
+    is_allowed,
+    transition_for,
+)
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
@@ -211,16 +217,22 @@ def _move(
     *,
     at: datetime,
     calendar: WorkingCalendar,
-    target: Status | None = None,
     clock_institution: Institution | None = None,
+    case: str = "",
 ) -> str:
-    """Apply the table's status change and clocks; returns the status the report had before."""
-    transition = transition_for(action)
+    """Apply the table's row (of ``case``, for an action with several) to the status and the clocks;
+    returns the status the report had before. The one place a report's status and clocks move."""
+    transition = transition_for(action, case)
     before = report.status
     current = Status(before)
-    new_status = target or transition.next_status(
-        current, Status(report.resume_status) if report.resume_status else None
-    )
+    if not is_allowed(action, current, capacity, case=case):
+        raise ReportError(
+            ReportErrorCode.ACTION_NOT_ALLOWED,
+            _("You cannot do this to a report in its current state."),
+            action=action,
+            status=report.status,
+        )
+    new_status = transition.next_status(current, Status(report.resume_status) if report.resume_status else None)
     if transition.pauses and current not in PAUSED_STATUSES:
         report.resume_status = current
         deadlines.clocks_pause(report, at=at, reason=action)
@@ -767,7 +779,6 @@ def report_return(*, user: User, report: Report, reason: str) -> Report:
     capacity = _act(user, report, Action.RETURN_TO_DISPATCHER)
     reason = _reason(reason)
     now = timezone.now()
-    before = report.status
     held = capacities(user, report)
     own_units = ReportAssignment.objects.filter(
         report=report, is_active=True, unit__memberships__user=user, unit__memberships__is_active=True
@@ -775,6 +786,14 @@ def report_return(*, user: User, report: Report, reason: str) -> Report:
     if capacity == Actor.UNIT_OFFICER and Actor.COORDINATOR not in held and own_units.exists():
         unit_ids = list(own_units.values_list("unit_id", flat=True))
         ReportAssignment.objects.filter(report=report, unit_id__in=unit_ids).update(is_active=False)
+        before = _move(
+            report,
+            Action.RETURN_TO_DISPATCHER,
+            capacity,
+            at=now,
+            calendar=deadlines.new_calendar(),
+            case=UNIT_HANDS_BACK,
+        )
         _save(report)
         _record(
             report,
@@ -788,11 +807,15 @@ def report_return(*, user: User, report: Report, reason: str) -> Report:
         return report
     returning = report.owner
     report.owner = report.dispatched_by or _national_institution()
-    report.status = Status.RETURNED
     ReportAssignment.objects.filter(report=report, is_active=True).update(is_active=False)
-    deadlines.clocks_stop(report, [*deadlines.INSTITUTION_CLOCKS - {Clock.OVERALL}], at=now)
-    deadlines.clock_start(
-        report, Clock.VERIFY_DISPATCH, at=now, institution=report.owner, calendar=deadlines.new_calendar()
+    # The verify-and-dispatch clock starts again with the budget of the institution that now holds it.
+    before = _move(
+        report,
+        Action.RETURN_TO_DISPATCHER,
+        capacity,
+        at=now,
+        calendar=deadlines.new_calendar(),
+        case=INSTITUTION_HANDS_BACK,
     )
     _save(report)
     _record(

@@ -19,6 +19,12 @@ S = Status
 # Marks a transition that returns the report to the status it had before it was paused.
 RESUME = "resume"
 
+# The cases of "Not our authority" (Action.RETURN_TO_DISPATCHER).
+# A unit the report was forwarded to hands it back to its coordinator: the report stays with the institution.
+UNIT_HANDS_BACK = "unit"
+# The institution hands it back to whoever dispatched it, who must verify and route it again.
+INSTITUTION_HANDS_BACK = "institution"
+
 STAFF_WHO_VERIFY = frozenset({A.NATIONAL_ADMIN, A.COORDINATOR})
 STAFF_WHO_ANSWER = frozenset({A.COORDINATOR, A.UNIT_OFFICER})
 INSTITUTION_STAFF = frozenset({A.NATIONAL_ADMIN, A.COORDINATOR, A.UNIT_OFFICER, A.COPY_HOLDER, A.OVERSIGHT})
@@ -40,6 +46,7 @@ class Transition:
     stops: frozenset[Clock] = frozenset()
     pauses: bool = False  # the institution's clocks stop while the report waits
     unpauses: bool = False
+    case: str = ""  # tells apart the rows of one action
 
     def next_status(self, current: Status, resume_status: Status | None) -> Status:
         if self.target is None:
@@ -111,11 +118,17 @@ TRANSITIONS: tuple[Transition, ...] = (
         stops=frozenset({Clock.VERIFY_DISPATCH}),
     ),
     Transition(Action.FORWARD, WITH_INSTITUTION, frozenset({A.COORDINATOR}), None),
+    # Only an officer acting for a unit the report was forwarded to (and not the owner's coordinator) hands
+    # it back to the coordinator: the unit's assignment ends, nothing else changes.
+    Transition(Action.RETURN_TO_DISPATCHER, WITH_INSTITUTION, frozenset({A.UNIT_OFFICER}), None, case=UNIT_HANDS_BACK),
     Transition(
         Action.RETURN_TO_DISPATCHER,
         WITH_INSTITUTION,
         STAFF_WHO_ANSWER,
-        None,  # the service decides: a unit hands back to its coordinator, an institution to its dispatcher
+        S.RETURNED,
+        starts=frozenset({Clock.VERIFY_DISPATCH}),
+        stops=INSTITUTION_CLOCKS - {Clock.OVERALL},
+        case=INSTITUTION_HANDS_BACK,
     ),
     Transition(
         Action.FOLLOW_UP,
@@ -192,34 +205,48 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Action.ESCALATE, frozenset(OPEN_STATUSES), frozenset({A.SYSTEM}), None),
 )
 
-_BY_ACTION = {transition.action: transition for transition in TRANSITIONS}
-assert len(_BY_ACTION) == len(TRANSITIONS), "one row per action"
+_BY_ACTION: dict[Action, dict[str, Transition]] = {}
+for _transition in TRANSITIONS:
+    _BY_ACTION.setdefault(_transition.action, {})[_transition.case] = _transition
+assert sum(map(len, _BY_ACTION.values())) == len(TRANSITIONS), "one row per action and case"
+assert all(len(rows) == 1 or "" not in rows for rows in _BY_ACTION.values()), "an action's cases are all named"
 
 
-def transition_for(action: Action) -> Transition:
-    return _BY_ACTION[action]
+def rows_for(action: Action) -> tuple[Transition, ...]:
+    """The rows of ``action``: one, or one per case."""
+    return tuple(_BY_ACTION[action].values())
 
 
-def is_allowed(action: Action, status: Status | None, actor: Actor) -> bool:
-    transition = _BY_ACTION[action]
-    if action == Action.SUBMIT:
+def transition_for(action: Action, case: str = "") -> Transition:
+    """The row of ``action`` (of its ``case``, for an action with several rows)."""
+    return _BY_ACTION[action][case]
+
+
+def _allows(transition: Transition, status: Status | None, actor: Actor) -> bool:
+    if transition.action == Action.SUBMIT:
         return status is None and actor in transition.actors
     return status in transition.sources and actor in transition.actors
+
+
+def is_allowed(action: Action, status: Status | None, actor: Actor, *, case: str | None = None) -> bool:
+    """Whether ``actor`` may take ``action`` in ``status``: by the row of ``case``, or by any row of the action."""
+    rows = rows_for(action) if case is None else (transition_for(action, case),)
+    return any(_allows(transition, status, actor) for transition in rows)
 
 
 def allowed_actions(status: Status, actors: frozenset[Actor]) -> list[Action]:
     """What the given capacities may do to a report in ``status`` (for faces to offer buttons)."""
     return [
-        transition.action
-        for transition in TRANSITIONS
-        if transition.action != Action.SUBMIT and status in transition.sources and actors & transition.actors
+        action
+        for action in _BY_ACTION
+        if action != Action.SUBMIT and any(status in row.sources and actors & row.actors for row in rows_for(action))
     ]
 
 
 def every_case() -> Iterator[tuple[Action, Status | None, Actor, bool]]:
     """Every (action, status, actor) combination with whether the table allows it (for the tests)."""
-    for transition in TRANSITIONS:
-        statuses: list[Status | None] = [None, *Status] if transition.action == Action.SUBMIT else list(Status)
+    for action in _BY_ACTION:
+        statuses: list[Status | None] = [None, *Status] if action == Action.SUBMIT else list(Status)
         for status in statuses:
             for actor in Actor:
-                yield transition.action, status, actor, is_allowed(transition.action, status, actor)
+                yield action, status, actor, is_allowed(action, status, actor)
