@@ -24,7 +24,7 @@ from lapor.reports.choices import Clock, ClockState, ReportWeight
 from lapor.reports.models import Report, ReportClock, ReportPause
 
 # Defined by the workflow table; named here as well because services stop them through this module.
-from lapor.reports.workflow import INSTITUTION_CLOCKS as INSTITUTION_CLOCKS  # noqa: PLC0414 - re-exported
+from lapor.reports.workflow import INSTITUTION_CLOCKS
 
 WORKING_DAYS = "working_days"
 HOURS = "hours"
