@@ -504,6 +504,24 @@ def reporter_contact(report: Report) -> dict[str, str]:
     return {"name": report.guest_name, "email": report.guest_email, "phone": report.guest_phone}
 
 
+def reporter_contact_values(report: Report) -> tuple[list[str], list[str], list[str]]:
+    """The names, e-mail addresses and phone numbers of who filed ``report``, the account's and those
+    the guest gave on it, each on its own (`reporter_contact` joins them): what text meant for a
+    reader who may not know the reporter must not contain."""
+    account = report.reporter
+
+    def present(*values: str | None) -> list[str]:
+        return [value.strip() for value in values if value and value.strip()]
+
+    if account is None:
+        return present(report.guest_name), present(report.guest_email), present(report.guest_phone)
+    return (
+        present(account.full_name, report.guest_name),
+        present(account.email, report.guest_email),
+        present(account.phone, report.guest_phone),
+    )
+
+
 def _both(account: str, given: str, *, same: Callable[[str, str], bool]) -> str:
     given = given.strip()
     if not given or (account and same(account, given)):
