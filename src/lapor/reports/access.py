@@ -1,7 +1,10 @@
 """The one door to reports: who may see which report, and in which capacity someone acts on one.
 
 Every read of a report by a face (portal, console, API, exports) goes through `visible_reports` or
-`access_report`; the rules of privacy live here and nowhere else:
+`access_report`; the rules of privacy live here and nowhere else, in one table (`REACH`: a viewer's
+relation to a report × its anonymous and confidential flags -> may see it, may know its reporter),
+from which the answer for one report (`report_reach`, `capacities`, `knows_reporter`) and the filters
+for lists (`visible_reports`, `reporter_known_q`) are both derived. In words:
 
 - The public sees only published reports: verified and dispatched, and never confidential ones.
 - A reporter sees their own reports, whatever their state.
@@ -18,6 +21,7 @@ Every read of a report by a face (portal, console, API, exports) goes through `v
   confidential report, and who filed it, only once its own oversight body owns the report (the
   Ombudsman took the case over with the reporter's consent, `services.report_refer`).
 - An anonymous reporter's identity is shown to nobody but the reporter (see `reporter_identity`).
+  Copy holders, oversight within its reach and the public never learn who filed a report.
 """
 
 from __future__ import annotations
