@@ -379,7 +379,8 @@ def listed_knows_reporter(user: Any, report: Report, scope: StaffScope, *, assig
     return Reach(found, report.is_anonymous, report.is_confidential, bool(_user_pk(user))).knows_reporter
 
 
-assert all(given < Grant.REPORTER for given in REACH[Relation.COPY_HOLDER]), "listed_knows_reporter needs copies"
+if any(given >= Grant.REPORTER for given in REACH[Relation.COPY_HOLDER]):
+    raise ImportError("A copy that reveals the reporter needs the copies read in listed_knows_reporter.")
 
 
 def public_reports_q() -> Q:
