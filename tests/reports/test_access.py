@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from lapor.accounts.choices import Role
 from lapor.reports.access import access_report, capacities, reporter_identity, visible_reports
 from lapor.reports.choices import Action, Actor, ArchiveReason
 from lapor.reports.errors import ReportError, ReportErrorCode
@@ -215,3 +216,18 @@ def test_an_export_costs_one_query_however_many_reports_it_holds(world, reports,
     with django_assert_num_queries(2):  # the national admin's memberships, then the rows
         rows = list(export_rows(visible_reports(world.national_admin)))
     assert len(rows) == expected == len(KINDS) + 12
+
+
+def test_an_oversight_seat_in_a_unit_does_not_read_the_confidential_reports_forwarded_to_it(world, reports):
+    """Oversight reads and never handles (docs/adr/0008-oversight-reach.md): a seat in the unit a
+    confidential report is forwarded to neither lists nor opens it, as it holds no capacity on it."""
+    from lapor.accounts.services import membership_grant
+
+    membership_grant(user=world.member_of_public, institution=world.transport, role=Role.OVERSIGHT)
+    confidential = reports["confidential"]
+    assert capacities(world.member_of_public, confidential) == NONE
+    assert not visible_reports(world.member_of_public).filter(pk=confidential.pk).exists()
+    with pytest.raises(ReportError):
+        access_report(world.member_of_public, confidential.tracking_id)
+    # Its reach still reads the reports of the unit that are not confidential.
+    assert visible_reports(world.member_of_public).filter(pk=reports["forwarded"].pk).exists()

@@ -1,7 +1,10 @@
 """The one door to reports: who may see which report, and in which capacity someone acts on one.
 
 Every read of a report by a face (portal, console, API, exports) goes through `visible_reports` or
-`access_report`; the rules of privacy live here and nowhere else:
+`access_report`; the rules of privacy live here and nowhere else, in one table (`REACH`: a viewer's
+relation to a report × its anonymous and confidential flags -> may see it, may know its reporter),
+from which the answer for one report (`report_reach`, `capacities`, `knows_reporter`) and the filters
+for lists (`visible_reports`, `reporter_known_q`) are both derived. In words:
 
 - The public sees only published reports: verified and dispatched, and never confidential ones.
 - A reporter sees their own reports, whatever their state.
@@ -18,16 +21,21 @@ Every read of a report by a face (portal, console, API, exports) goes through `v
   confidential report, and who filed it, only once its own oversight body owns the report (the
   Ombudsman took the case over with the reporter's consent, `services.report_refer`).
 - An anonymous reporter's identity is shown to nobody but the reporter (see `reporter_identity`).
+  Copy holders, oversight within its reach and the public never learn who filed a report.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import operator
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from enum import IntEnum, StrEnum
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, Q, QuerySet, Value
 from django.utils.translation import gettext_lazy as _
@@ -70,19 +78,6 @@ class StaffScope:
     def institution_ids(self) -> set[int]:
         return {institution_id for institution_id, _path, _role in self.memberships}
 
-    @property
-    def handling_ids(self) -> set[int]:
-        """The institutions whose own reports the user handles: every membership's but oversight's,
-        which reads and never handles, except in its own oversight body."""
-        handling = {institution_id for institution_id, _path, role in self.memberships if role != Role.OVERSIGHT}
-        return handling | set(self.oversight_bodies)
-
-    def oversees(self, report: Report) -> bool:
-        """Whether an oversight membership reaches ``report`` (``report.owner`` is read)."""
-        if report.owner_id in self.oversight_bodies:
-            return True
-        return not report.is_confidential and any(report.owner.path.startswith(path) for path in self.oversight_paths)
-
 
 def second_factor_proven(user: Any) -> bool:
     """Whether ``user`` may act and read in an institution's capacity: the one check, for portal and console.
@@ -124,74 +119,295 @@ def staff_scope(user: Any, *, require_second_factor: bool = True) -> StaffScope:
     )
 
 
+# === the reach table ===================================================================================
+#
+# Who may see a report, and who may know its reporter, is decided by this one table. A viewer stands in
+# zero or more *relations* to a report (derived from their memberships and the report alone); each
+# relation grants, for each combination of the report's privacy flags, nothing, the report, or the
+# report and its reporter. Both the answer for one report (`report_reach`) and the filters for lists
+# (`visible_reports`, `reporter_known_q`) are derived from it, relation by relation, so that they
+# cannot disagree (tests/reports/test_access_agreement.py checks that they do not).
+
+
+class Relation(StrEnum):
+    """How a viewer stands to one report."""
+
+    REPORTER = "reporter"  # filed it (signed in)
+    NATIONAL_ADMIN = "national_admin"  # verifies and dispatches every report
+    OWNER_COORDINATOR = "owner_coordinator"  # coordinator of the institution that owns it
+    OWNER_OFFICER = "owner_officer"  # liaison officer of the institution that owns it
+    COORDINATOR_ABOVE = "coordinator_above"  # coordinator of the owner or of an institution above it
+    ASSIGNED_UNIT = "assigned_unit"  # liaison officer or coordinator of a unit it is forwarded to
+    COPY_HOLDER = "copy_holder"  # any member of an institution holding a copy
+    OVERSIGHT_REACH = "oversight_reach"  # an oversight membership whose reach holds the owner
+    OVERSIGHT_BODY_OWNER = "oversight_body_owner"  # oversight member of the oversight body that owns it
+    PUBLIC = "public"  # anyone, once the report is published
+
+
+class Grant(IntEnum):
+    NOTHING = 0
+    REPORT = 1
+    REPORTER = 2  # the report and who filed it
+
+
+# The columns of the table: (is_anonymous, is_confidential).
+PRIVACY_COLUMNS: tuple[tuple[bool, bool], ...] = ((False, False), (False, True), (True, False), (True, True))
+_NONE, _SEE, _KNOW = Grant.NOTHING, Grant.REPORT, Grant.REPORTER
+REACH: dict[Relation, tuple[Grant, Grant, Grant, Grant]] = {
+    #                                plain  confidential  anonymous  anonymous & confidential
+    Relation.REPORTER:              (_KNOW, _KNOW,        _KNOW,     _KNOW),
+    Relation.NATIONAL_ADMIN:        (_KNOW, _KNOW,        _SEE,      _SEE),
+    Relation.OWNER_COORDINATOR:     (_KNOW, _KNOW,        _SEE,      _SEE),
+    Relation.OWNER_OFFICER:         (_KNOW, _KNOW,        _SEE,      _SEE),
+    Relation.COORDINATOR_ABOVE:     (_KNOW, _NONE,        _SEE,      _NONE),
+    Relation.ASSIGNED_UNIT:         (_KNOW, _KNOW,        _SEE,      _SEE),
+    Relation.COPY_HOLDER:           (_SEE,  _SEE,         _SEE,      _SEE),
+    Relation.OVERSIGHT_REACH:       (_SEE,  _NONE,        _SEE,      _NONE),
+    Relation.OVERSIGHT_BODY_OWNER:  (_KNOW, _KNOW,        _SEE,      _SEE),
+    Relation.PUBLIC:                (_SEE,  _NONE,        _SEE,      _NONE),
+}  # fmt: skip
+# The capacities in which a relation lets the viewer act on a report it lets them see.
+CAPACITIES_OF: dict[Relation, frozenset[Actor]] = {
+    Relation.REPORTER: frozenset({Actor.REPORTER}),
+    Relation.NATIONAL_ADMIN: frozenset({Actor.NATIONAL_ADMIN}),
+    Relation.OWNER_COORDINATOR: frozenset({Actor.COORDINATOR, Actor.UNIT_OFFICER}),
+    Relation.OWNER_OFFICER: frozenset({Actor.UNIT_OFFICER}),
+    Relation.COORDINATOR_ABOVE: frozenset({Actor.COORDINATOR}),
+    Relation.ASSIGNED_UNIT: frozenset({Actor.UNIT_OFFICER}),
+    Relation.COPY_HOLDER: frozenset({Actor.COPY_HOLDER}),
+    Relation.OVERSIGHT_REACH: frozenset({Actor.OVERSIGHT}),
+    Relation.OVERSIGHT_BODY_OWNER: frozenset({Actor.OVERSIGHT}),
+    Relation.PUBLIC: frozenset({Actor.PUBLIC}),
+}
+# A unit's own work: the roles whose membership of the owner, or of an assigned unit, handles a report.
+_HANDLING_ROLES = (Role.COORDINATOR, Role.LIAISON_OFFICER)
+
+
+def grant(relation: Relation, *, is_anonymous: bool, is_confidential: bool) -> Grant:
+    return REACH[relation][PRIVACY_COLUMNS.index((is_anonymous, is_confidential))]
+
+
+def _user_pk(user: Any) -> Any:
+    return user.pk if getattr(user, "is_authenticated", False) else None
+
+
+def relations(
+    user: Any, report: Report, scope: StaffScope, *, assigned: Collection[int], copied: Collection[int]
+) -> frozenset[Relation]:
+    """Every relation ``user`` (with ``scope``) holds to ``report``, granted or not by its flags; no query
+    but ``report.owner``. ``assigned``/``copied``: those of the user's institutions to which the report is
+    actively forwarded, or which hold a copy of it."""
+    found: set[Relation] = set()
+    if report.status in PUBLISHED:
+        found.add(Relation.PUBLIC)
+    user_pk = _user_pk(user)
+    if user_pk is not None and report.reporter_id == user_pk:
+        found.add(Relation.REPORTER)
+    if scope.national:
+        found.add(Relation.NATIONAL_ADMIN)
+    if scope.memberships:
+        owner_path = report.owner.path
+        for institution_id, path, role in scope.memberships:
+            if role == Role.COORDINATOR and institution_id == report.owner_id:
+                found.add(Relation.OWNER_COORDINATOR)
+            if role == Role.LIAISON_OFFICER and institution_id == report.owner_id:
+                found.add(Relation.OWNER_OFFICER)
+            if role == Role.COORDINATOR and owner_path.startswith(path):
+                found.add(Relation.COORDINATOR_ABOVE)
+            if role in _HANDLING_ROLES and institution_id in assigned:
+                found.add(Relation.ASSIGNED_UNIT)
+            if institution_id in copied:
+                found.add(Relation.COPY_HOLDER)
+        if any(owner_path.startswith(path) for path in scope.oversight_paths):
+            found.add(Relation.OVERSIGHT_REACH)
+        if report.owner_id in scope.oversight_bodies:
+            found.add(Relation.OVERSIGHT_BODY_OWNER)
+    return frozenset(found)
+
+
+def _ids_with_role(scope: StaffScope, roles: Collection[str]) -> list[int]:
+    return sorted({institution_id for institution_id, _path, role in scope.memberships if role in roles})
+
+
+def _subtrees_q(paths: Collection[str]) -> Q | None:
+    terms = [subtree_q(path, field="owner__path") for path in sorted(set(paths))]
+    return functools.reduce(operator.or_, terms) if terms else None
+
+
+def relation_q(relation: Relation, user: Any, scope: StaffScope) -> Q | None:
+    """`relations` as a filter: the reports to which ``user`` holds ``relation`` (an empty Q: every
+    report; None: none). Sends no query."""
+    if relation == Relation.PUBLIC:
+        return Q(status__in=PUBLISHED_STATUSES)
+    if relation == Relation.REPORTER:
+        user_pk = _user_pk(user)
+        return Q(reporter_id=user_pk) if user_pk is not None else None
+    if relation == Relation.NATIONAL_ADMIN:
+        return Q() if scope.national else None
+    if relation in (Relation.OWNER_COORDINATOR, Relation.OWNER_OFFICER):
+        role = Role.COORDINATOR if relation == Relation.OWNER_COORDINATOR else Role.LIAISON_OFFICER
+        ids = _ids_with_role(scope, [role])
+        return Q(owner_id__in=ids) if ids else None
+    if relation == Relation.COORDINATOR_ABOVE:
+        return _subtrees_q([path for _id, path, role in scope.memberships if role == Role.COORDINATOR])
+    if relation == Relation.ASSIGNED_UNIT:
+        ids = _ids_with_role(scope, _HANDLING_ROLES)
+        assignments = ReportAssignment.objects.filter(unit_id__in=ids, is_active=True).values("report_id")
+        return Q(pk__in=assignments) if ids else None
+    if relation == Relation.COPY_HOLDER:
+        ids = sorted(scope.institution_ids)
+        return Q(pk__in=ReportCopy.objects.filter(institution_id__in=ids).values("report_id")) if ids else None
+    if relation == Relation.OVERSIGHT_REACH:
+        return _subtrees_q(scope.oversight_paths)
+    if relation == Relation.OVERSIGHT_BODY_OWNER:
+        return Q(owner_id__in=sorted(scope.oversight_bodies)) if scope.oversight_bodies else None
+    raise ValueError(f"Unknown relation {relation!r}.")
+
+
+def _flags_q(columns: Collection[tuple[bool, bool]]) -> Q | None:
+    """The reports whose (is_anonymous, is_confidential) is one of ``columns`` (an empty Q: all; None: none)."""
+    wanted = set(columns)
+    if not wanted:
+        return None
+    if len(wanted) == len(PRIVACY_COLUMNS):
+        return Q()
+    for value in (False, True):
+        if wanted == {(anonymous, value) for anonymous in (False, True)}:
+            return Q(is_confidential=value)
+        if wanted == {(value, confidential) for confidential in (False, True)}:
+            return Q(is_anonymous=value)
+    return functools.reduce(
+        operator.or_,
+        (Q(is_anonymous=anonymous, is_confidential=confidential) for anonymous, confidential in sorted(wanted)),
+    )
+
+
+def reach_q(user: Any, scope: StaffScope, at_least: Grant) -> Q:
+    """The reports for which some relation of ``user`` grants ``at_least`` (the table as a filter)."""
+    terms: list[Q] = []
+    for relation, grants in REACH.items():
+        holds = relation_q(relation, user, scope)
+        flags = _flags_q([column for column, given in zip(PRIVACY_COLUMNS, grants, strict=True) if given >= at_least])
+        if holds is None or flags is None:
+            continue
+        term = holds & flags
+        if not term:  # an empty Q: every report (Q() | x would mean x alone)
+            return Q()
+        terms.append(term)
+    return functools.reduce(operator.or_, terms) if terms else Q(pk__in=[])
+
+
+@dataclasses.dataclass(frozen=True)
+class Reach:
+    """What the table grants one viewer on one report."""
+
+    relations: frozenset[Relation]
+    is_anonymous: bool
+    is_confidential: bool
+    authenticated: bool
+
+    def _granted(self) -> list[tuple[Relation, Grant]]:
+        return [
+            (relation, grant(relation, is_anonymous=self.is_anonymous, is_confidential=self.is_confidential))
+            for relation in self.relations
+        ]
+
+    @property
+    def may_see(self) -> bool:
+        return any(given >= Grant.REPORT for _relation, given in self._granted())
+
+    @property
+    def knows_reporter(self) -> bool:
+        return any(given >= Grant.REPORTER for _relation, given in self._granted())
+
+    @property
+    def capacities(self) -> frozenset[Actor]:
+        """The capacities of the relations that let the viewer see the report; none for a visitor who
+        is not signed in (who may read a published report but act on none)."""
+        if not self.authenticated:
+            return frozenset()
+        found: set[Actor] = set()
+        for relation, given in self._granted():
+            if given >= Grant.REPORT:
+                found |= CAPACITIES_OF[relation]
+        return frozenset(found)
+
+
+def _links(report: Report, scope: StaffScope) -> tuple[set[int], set[int]]:
+    """The user's institutions to which the report is actively forwarded, and those holding a copy: one
+    query, none without memberships."""
+    if not scope.memberships:
+        return set(), set()
+    ids = scope.institution_ids
+    assignments = (
+        ReportAssignment.objects.filter(report=report, is_active=True, unit_id__in=ids)
+        .annotate(link=Value(_ASSIGNED, output_field=CharField()))
+        .values_list("unit_id", "link")
+    )
+    copies = (
+        ReportCopy.objects.filter(report=report, institution_id__in=ids)
+        .annotate(link=Value(_COPIED, output_field=CharField()))
+        .values_list("institution_id", "link")
+    )
+    links = list(assignments.union(copies, all=True))
+    return (
+        {institution_id for institution_id, link in links if link == _ASSIGNED},
+        {institution_id for institution_id, link in links if link == _COPIED},
+    )
+
+
+def report_reach(user: Any, report: Report, *, scope: StaffScope | None = None) -> Reach:
+    """What the table grants ``user`` on ``report`` (``report.owner`` is read): no query for a visitor,
+    one for the memberships (unless ``scope`` is given), one more for staff."""
+    authenticated = bool(getattr(user, "is_authenticated", False))
+    if scope is None:
+        scope = staff_scope(user) if authenticated else StaffScope(national=False, memberships=())
+    assigned, copied = _links(report, scope)
+    return Reach(
+        relations=relations(user, report, scope, assigned=assigned, copied=copied),
+        is_anonymous=report.is_anonymous,
+        is_confidential=report.is_confidential,
+        authenticated=authenticated,
+    )
+
+
+def listed_knows_reporter(user: Any, report: Report, scope: StaffScope, *, assigned: Collection[int]) -> bool:
+    """`Reach.knows_reporter` for a report in a list, with no query: ``assigned`` the units of the user's
+    memberships among the report's active forwards (prefetched). A copy, which the list does not read,
+    never lets anyone know the reporter (checked below, at import)."""
+    found = relations(user, report, scope, assigned=assigned, copied=())
+    return Reach(found, report.is_anonymous, report.is_confidential, bool(_user_pk(user))).knows_reporter
+
+
+if any(given >= Grant.REPORTER for given in REACH[Relation.COPY_HOLDER]):
+    raise ImportError("A copy that reveals the reporter needs the copies read in listed_knows_reporter.")
+
+
 def public_reports_q() -> Q:
-    return Q(status__in=PUBLISHED_STATUSES, is_confidential=False)
+    """Published and not confidential: the `Relation.PUBLIC` row of the table as a filter."""
+    return reach_q(AnonymousUser(), StaffScope(national=False, memberships=()), Grant.REPORT)
+
+
+def is_public(report: Report) -> bool:
+    """Whether anyone at all may read ``report`` (`public_reports_q` for one report)."""
+    return report_reach(AnonymousUser(), report, scope=StaffScope(national=False, memberships=())).may_see
 
 
 def visible_reports(user: Any, queryset: QuerySet[Report] | None = None) -> QuerySet[Report]:
+    """The reports ``user`` may see: the table as a filter (one query for the memberships)."""
     reports = Report.objects.all() if queryset is None else queryset
-    if not getattr(user, "is_authenticated", False):
-        return reports.filter(public_reports_q())
-    scope = staff_scope(user)
-    if scope.national:
-        return reports
-    condition = public_reports_q() | Q(reporter=user)
-    if scope.memberships:
-        own_ids = scope.institution_ids
-        condition |= Q(owner_id__in=scope.handling_ids)
-        condition |= Q(pk__in=ReportAssignment.objects.filter(unit_id__in=own_ids, is_active=True).values("report_id"))
-        condition |= Q(pk__in=ReportCopy.objects.filter(institution_id__in=own_ids).values("report_id"))
-        for _institution_id, path, role in scope.memberships:
-            if role == Role.COORDINATOR:
-                condition |= Q(owner__path__startswith=path, is_confidential=False)
-        for path in scope.oversight_paths:
-            condition |= Q(owner__path__startswith=path, is_confidential=False)
-    return reports.filter(condition)
+    scope = (
+        staff_scope(user) if getattr(user, "is_authenticated", False) else StaffScope(national=False, memberships=())
+    )
+    condition = reach_q(user, scope, Grant.REPORT)
+    return reports if not condition else reports.filter(condition)
 
 
 def capacities(user: Any, report: Report, *, scope: StaffScope | None = None) -> frozenset[Actor]:
     """Every capacity in which ``user`` may act on ``report`` (an empty set: none)."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    found: set[Actor] = set()
-    if report.status in PUBLISHED and not report.is_confidential:
-        found.add(Actor.PUBLIC)
-    if report.reporter_id == user.pk:
-        found.add(Actor.REPORTER)
-    scope = scope or staff_scope(user)
-    if scope.national:
-        found.add(Actor.NATIONAL_ADMIN)
-    if scope.memberships:
-        owner_path = report.owner.path
-        ids = scope.institution_ids
-        # The user's institutions to which the report is assigned, and those holding a copy: one query.
-        assignments = (
-            ReportAssignment.objects.filter(report=report, is_active=True, unit_id__in=ids)
-            .annotate(link=Value(_ASSIGNED, output_field=CharField()))
-            .values_list("unit_id", "link")
-        )
-        copies = (
-            ReportCopy.objects.filter(report=report, institution_id__in=ids)
-            .annotate(link=Value(_COPIED, output_field=CharField()))
-            .values_list("institution_id", "link")
-        )
-        links = list(assignments.union(copies, all=True))
-        assigned = {institution_id for institution_id, link in links if link == _ASSIGNED}
-        copied = {institution_id for institution_id, link in links if link == _COPIED}
-        for institution_id, path, role in scope.memberships:
-            above_owner = owner_path.startswith(path)
-            reaches = institution_id == report.owner_id or (above_owner and not report.is_confidential)
-            if role == Role.COORDINATOR and reaches:
-                found.add(Actor.COORDINATOR)
-            if role in (Role.LIAISON_OFFICER, Role.COORDINATOR) and (
-                institution_id in assigned or institution_id == report.owner_id
-            ):
-                found.add(Actor.UNIT_OFFICER)
-            if institution_id in copied:
-                found.add(Actor.COPY_HOLDER)
-        if scope.oversees(report):
-            found.add(Actor.OVERSIGHT)
-    return frozenset(found)
+    return report_reach(user, report, scope=scope).capacities
 
 
 def access_report(user: Any, tracking_id: str, action: Action | None = None) -> Report:
@@ -246,46 +462,42 @@ def acting_capacity(user: Any, report: Report, action: Action) -> Actor:
     )
 
 
-def may_know_reporter(report: Report, viewer_capacities: frozenset[Actor], scope: StaffScope | None) -> bool:
-    """The one rule of who may learn who filed ``report``: the reporter; for a report that is not
-    anonymous, the staff handling it (national admin, the owner's coordinators, the units it was sent
-    to), and oversight only for a case its own oversight body took over (``scope``: the viewer's, read
-    for that case alone). Never copy holders, other oversight, the public."""
-    if Actor.REPORTER in viewer_capacities:
-        return True
-    if report.is_anonymous:
-        return False
-    if viewer_capacities & {Actor.NATIONAL_ADMIN, Actor.COORDINATOR, Actor.UNIT_OFFICER}:
-        return True
-    return Actor.OVERSIGHT in viewer_capacities and scope is not None and report.owner_id in scope.oversight_bodies
+def knows_reporter(user: Any, report: Report, *, scope: StaffScope | None = None) -> bool:
+    """Whether ``user`` may learn who filed ``report`` (the table's answer for one report)."""
+    return report_reach(user, report, scope=scope).knows_reporter
 
 
 def reporter_known_q(user: Any, scope: StaffScope) -> Q:
-    """The reports whose reporter ``user`` may know (`may_know_reporter` as a filter)."""
-    mine = Q(reporter_id=user.pk) if getattr(user, "pk", None) is not None else Q(pk__in=[])
-    if scope.national:
-        return mine | Q(is_anonymous=False)
-    handled = Q(owner_id__in=sorted(scope.oversight_bodies))
-    for institution_id, path, role in scope.memberships:
-        if role == Role.COORDINATOR:
-            handled |= Q(owner_id=institution_id) | (subtree_q(path, field="owner__path") & Q(is_confidential=False))
-        if role in (Role.COORDINATOR, Role.LIAISON_OFFICER):
-            handled |= Q(owner_id=institution_id) | Q(
-                pk__in=ReportAssignment.objects.filter(unit_id=institution_id, is_active=True).values("report_id")
-            )
-    return mine | (Q(is_anonymous=False) & handled)
+    """The reports whose reporter ``user`` may know (`knows_reporter` as a filter)."""
+    return reach_q(user, scope, Grant.REPORTER)
 
 
 def reporter_identity(
     report: Report, viewer_capacities: frozenset[Actor], *, viewer: Any = None
 ) -> dict[str, str] | None:
-    """The reporter's name and contact for a viewer, or None when the viewer must not learn it
-    (`may_know_reporter`). ``viewer``: needed only to tell an oversight body's own case from others."""
-    scope = None
-    if Actor.OVERSIGHT in viewer_capacities and viewer is not None:
-        scope = staff_scope(viewer)
-    if not may_know_reporter(report, viewer_capacities, scope):
-        return None
+    """The reporter's name and contact for a viewer, or None when the viewer must not learn it:
+    `knows_reporter` of ``viewer`` when given; without it, from ``viewer_capacities`` alone, which
+    knows the reporter only where every relation that gives one of them would (so never for oversight,
+    whose own body's case cannot be told from its reach without the viewer)."""
+    known = (
+        knows_reporter(viewer, report) if viewer is not None else _capacities_know_reporter(report, viewer_capacities)
+    )
+    return reporter_contact(report) if known else None
+
+
+def _capacities_know_reporter(report: Report, held: frozenset[Actor]) -> bool:
+    flags = {"is_anonymous": report.is_anonymous, "is_confidential": report.is_confidential}
+    for capacity in held:
+        giving = [grant(relation, **flags) for relation, given in CAPACITIES_OF.items() if capacity in given]
+        seeing = [given for given in giving if given >= Grant.REPORT]
+        if seeing and all(given >= Grant.REPORTER for given in seeing):
+            return True
+    return False
+
+
+def reporter_contact(report: Report) -> dict[str, str]:
+    """Who filed ``report``, name and contacts, whoever asks: only for callers that decided, through
+    `knows_reporter`, that the reader may know it, or that mask it (notifications)."""
     if report.reporter is not None:
         # A guest report claimed by an account keeps the contact the guest gave on it: staff who saw
         # (or called) that number before the claim must still find it, after the account's own.
@@ -295,6 +507,24 @@ def reporter_identity(
             "phone": _both(report.reporter.phone or "", report.guest_phone, same=_same_phone),
         }
     return {"name": report.guest_name, "email": report.guest_email, "phone": report.guest_phone}
+
+
+def reporter_contact_values(report: Report) -> tuple[list[str], list[str], list[str]]:
+    """The names, e-mail addresses and phone numbers of who filed ``report``, the account's and those
+    the guest gave on it, each on its own (`reporter_contact` joins them): what text meant for a
+    reader who may not know the reporter must not contain."""
+    account = report.reporter
+
+    def present(*values: str | None) -> list[str]:
+        return [value.strip() for value in values if value and value.strip()]
+
+    if account is None:
+        return present(report.guest_name), present(report.guest_email), present(report.guest_phone)
+    return (
+        present(account.full_name, report.guest_name),
+        present(account.email, report.guest_email),
+        present(account.phone, report.guest_phone),
+    )
 
 
 def _both(account: str, given: str, *, same: Callable[[str, str], bool]) -> str:

@@ -192,7 +192,7 @@ def mask_for_report(report: Any, text: str) -> str:
 
 def reporter_text(report: Any, field: str, *, known: bool) -> str:
     """One of the fields the reporter writes (``Report.REPORTER_TEXT_FIELDS``) as a viewer reads it:
-    as written for one who may know the reporter (``known``, from `access.reporter_identity`), masked
+    as written for one who may know the reporter (``known``, from `access.report_reach`), masked
     for everyone else. Any other field is refused, so that a caller cannot pass raw text through."""
     if field not in type(report).REPORTER_TEXT_FIELDS:
         raise ValueError(f"{field!r} is not a field the reporter writes.")

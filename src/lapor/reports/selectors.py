@@ -60,7 +60,14 @@ from lapor.institutions.models import Category, Institution
 from lapor.institutions.selectors import category_subtree, institution_subtree
 from lapor.regions.choices import RegionLevel
 from lapor.regions.codes import InvalidRegionCode, parent_code, region_level
-from lapor.reports.access import PUBLISHED_STATUSES, StaffScope, reporter_known_q, staff_scope, visible_reports
+from lapor.reports.access import (
+    PUBLISHED_STATUSES,
+    StaffScope,
+    listed_knows_reporter,
+    reporter_known_q,
+    staff_scope,
+    visible_reports,
+)
 from lapor.reports.choices import OPEN_STATUSES, ClockState, Status
 from lapor.reports.deadlines import clock_state
 from lapor.reports.models import Report, ReportAssignment, ReportClock, ReportCopy, ReportSupport, SavedFilter
@@ -1011,7 +1018,7 @@ def _staff_text_vector() -> Any:
 
 
 def _reporter_known_q(inbox: Inbox) -> Q:
-    """The reports whose reporter the viewer may know (`_may_know_reporter` as a filter)."""
+    """The reports whose reporter the viewer may know (`access.reporter_known_q`)."""
     return reporter_known_q(inbox.user, inbox.scope)
 
 
@@ -1168,23 +1175,9 @@ def _most_urgent(clocks: Iterable[ReportClock], now: datetime) -> tuple[ReportCl
 
 
 def _may_know_reporter(inbox: Inbox, report: Report, unit_ids: set[int]) -> bool:
-    """`access.reporter_identity`'s answer for a report in the viewer's inbox, from their scope alone
-    (no query): the reporter, or staff handling it, may know who filed a report that is not anonymous."""
-    if report.reporter_id is not None and report.reporter_id == getattr(inbox.user, "pk", None):
-        return True
-    if report.is_anonymous:
-        return False
-    if inbox.scope.national:
-        return True
-    for institution_id, path, role in inbox.scope.memberships:
-        owns = institution_id == report.owner_id
-        reaches = owns or (report.owner.path.startswith(path) and not report.is_confidential)
-        if role == Role.COORDINATOR and reaches:
-            return True
-        if role in (Role.COORDINATOR, Role.LIAISON_OFFICER) and (owns or institution_id in unit_ids):
-            return True
-    # Oversight knows the reporter only of a case its own oversight body took over (access.may_know_reporter).
-    return report.owner_id in inbox.scope.oversight_bodies
+    """The access layer's answer for a report in the viewer's inbox, with no query (``unit_ids``: its
+    active forwards, prefetched)."""
+    return listed_knows_reporter(inbox.user, report, inbox.scope, assigned=unit_ids)
 
 
 def _inbox_row(inbox: Inbox, report: Report) -> InboxRow:

@@ -10,7 +10,7 @@ by a template remembering a flag:
 - `reporter_view`: what the reporter sees of their own report: their own text, the events meant for
   the public or for them, the deadlines with their colour, and why it was archived.
 - `staff_view`: what institution staff handling the report see: everything, including internal
-  notes, but the reporter's identity only through `access.reporter_identity`; when it is withheld,
+  notes, but the reporter's identity only where `access.report_reach` says they may know it; when it is withheld,
   the reporter's own words (title, body, messages) are shown masked too, because people write their
   phone number or NIK into the text of an anonymous report as well.
 - `export_rows`: one flat row per report for statistics: no identity and no free text.
@@ -33,14 +33,14 @@ from django.utils.translation import gettext_lazy as _
 from lapor.institutions.models import Category, Institution
 from lapor.regions.choices import RegionLevel
 from lapor.regions.models import Region
-from lapor.reports.access import capacities, reporter_identity
+from lapor.reports.access import is_public, report_reach, reporter_contact
 from lapor.reports.attachments import CONTENT_TYPES, EXTENSIONS, FALLBACK_NAME
 from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, ClockState, Status, Visibility
 from lapor.reports.deadlines import clock_state
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Attachment, Report, ReportClock, ReportEvent
 from lapor.reports.privacy import mask_for_report, mask_personal_data, reporter_texts
-from lapor.reports.workflow import INSTITUTION_CLOCKS, PUBLISHED, allowed_actions
+from lapor.reports.workflow import INSTITUTION_CLOCKS, allowed_actions
 
 # Capacities in which someone works on a report for an institution.
 STAFF_CAPACITIES = frozenset(
@@ -242,7 +242,7 @@ def _shown(events: list[ReportEvent], visibilities: Iterable[str]) -> list[Repor
 
 
 def _published_or_refused(report: Report) -> None:
-    if report.is_confidential or report.status not in PUBLISHED:
+    if not is_public(report):
         raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
 
 
@@ -367,10 +367,11 @@ def _uploaded_by_staff(attachment: Attachment, events_by_id: dict[int, ReportEve
 
 def staff_view(report: Report, *, viewer: Any) -> dict[str, Any]:
     """The report as the institution staff handling it see it; refuses anyone who is not such staff."""
-    held = capacities(viewer, report)
-    if not held & STAFF_CAPACITIES:
+    reach = report_reach(viewer, report) if getattr(viewer, "is_authenticated", False) else None
+    held = reach.capacities if reach is not None else frozenset()
+    if reach is None or not held & STAFF_CAPACITIES:
         raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
-    identity = reporter_identity(report, held, viewer=viewer)
+    identity = reporter_contact(report) if reach.knows_reporter else None
     reveal = identity is not None
     events = _events(report)
     events_by_id = {event.pk: event for event in events}

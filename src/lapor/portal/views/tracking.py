@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from lapor.accounts.models import User
 from lapor.core.ids import format_tracking_id, parse_tracking_id
 from lapor.core.ratelimit import rate_limit
-from lapor.reports.access import access_report_by_link, visible_reports
+from lapor.reports.access import access_report_by_link, is_public, visible_reports
 from lapor.reports.choices import Action, Actor, ClockState, Status, Visibility
 from lapor.reports.deadlines import overall_deadline_passed
 from lapor.reports.errors import ReportError, ReportErrorCode
@@ -48,7 +48,7 @@ from lapor.reports.services import (
     report_rate,
     report_refer,
 )
-from lapor.reports.workflow import PUBLISHED, allowed_actions
+from lapor.reports.workflow import allowed_actions
 
 # A real ID (its last symbol is the check symbol), as core.ids writes it: what people see in their messages.
 EXAMPLE_TRACKING_ID = format_tracking_id("4P26Q5XRK")
@@ -167,7 +167,7 @@ def track_report(request: HttpRequest, tracking_id: str) -> HttpResponse:
         if own is not None:
             return _reporter_page(request, own, link=None)
     published = visible_reports(user).filter(tracking_id=parsed).first()
-    if published is not None and published.status in PUBLISHED and not published.is_confidential:
+    if published is not None and is_public(published):
         return HttpResponseRedirect(reverse("portal:report", args=[parsed]))
     return _not_public(request, parsed)
 

@@ -31,6 +31,7 @@ from lapor.institutions.models import Institution
 from lapor.notifications.choices import Audience, NotificationChannel
 from lapor.notifications.drafts import SUBJECT_LENGTH, one_line, tidy
 from lapor.regions.timezones import ZONE_LABELS
+from lapor.reports.access import knows_reporter, reporter_contact_values
 from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, Status, Visibility
 from lapor.reports.models import Report, ReportClock, ReportEvent
 from lapor.reports.notices.recipients import (
@@ -146,7 +147,10 @@ def _compose(
         else:
             subject = one_line(render_to_string(f"reports/notices/{folder}/subject.txt", context))[:SUBJECT_LENGTH]
             body = tidy(render_to_string(f"reports/notices/{folder}/email.txt", context))
-    if recipient.audience == Audience.STAFF and facts.report.is_anonymous:
+    # Staff who may not know the reporter (an anonymous report, a copy holder) read no trace of them.
+    if recipient.audience == Audience.STAFF and (
+        recipient.user is None or not knows_reporter(recipient.user, facts.report)
+    ):
         subject, body = scrub_identity(subject, facts.report), scrub_identity(body, facts.report)
     return Draft(recipient=recipient, subject=subject, body=body)
 
@@ -601,12 +605,9 @@ def _staff_message(facts: EventFacts) -> tuple[str, str]:
 
 
 def _identity_of(report: Report) -> list[str]:
-    if report.reporter is not None:
-        name, email, phone = report.reporter.full_name, report.reporter.email or "", report.reporter.phone or ""
-    else:
-        name, email, phone = report.guest_name, report.guest_email, report.guest_phone
-    values = {name.strip(), email.strip(), phone.strip()}
-    if phone.strip():
+    names, emails, phones = reporter_contact_values(report)
+    values = {*names, *emails, *phones}
+    for phone in phones:
         digits = re.sub(r"\D", "", phone)
         national = digits[2:] if digits.startswith("62") else digits.lstrip("0")
         values |= {digits, "+62" + national, "62" + national, "0" + national}
