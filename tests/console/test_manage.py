@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -919,3 +920,12 @@ def test_every_write_of_the_console_names_the_acting_user_in_the_trail(scene, co
     promoted = Membership.objects.get(user=world.officer, institution=world.transport, is_active=True)
     assert client.post(url("manage_membership_revoke", promoted.pk)).status_code == 302
     assert trail.filter(action=AdministrativeAction.MEMBERSHIP_REVOKE, subject_id=promoted.pk).exists()
+
+
+def test_the_management_views_find_protected_objects_only_through_the_access_layer():
+    """No manager of a guarded model in the views: a read there would be a door without a guard."""
+    from lapor.console.views import manage
+
+    source = Path(manage.__file__).read_text(encoding="utf-8")
+    for model in ("Institution", "Membership", "FollowUpTemplate", "DeadlineOverride", "User"):
+        assert f"{model}.objects" not in source, model
