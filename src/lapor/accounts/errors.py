@@ -30,6 +30,9 @@ class AccountErrorCode(StrEnum):
     LANGUAGE_INVALID = "language_invalid"
     MEMBERSHIP_INACTIVE = "membership_inactive"
     INVITATION_NOT_FOUND = "invitation_not_found"
+    MEMBERSHIP_NOT_FOUND = "membership_not_found"
+    OWN_MEMBERSHIP = "own_membership"
+    ROLE_NOT_GRANTABLE = "role_not_grantable"
 
 
 DEFAULT_MESSAGES: dict[AccountErrorCode, StrOrPromise] = {
@@ -53,6 +56,9 @@ DEFAULT_MESSAGES: dict[AccountErrorCode, StrOrPromise] = {
     AccountErrorCode.LANGUAGE_INVALID: _("Choose one of the languages offered."),
     AccountErrorCode.MEMBERSHIP_INACTIVE: _("This membership has ended; grant it again instead."),
     AccountErrorCode.INVITATION_NOT_FOUND: _("This invitation is no longer open."),
+    AccountErrorCode.MEMBERSHIP_NOT_FOUND: _("No such membership."),
+    AccountErrorCode.OWN_MEMBERSHIP: _("You cannot change your own membership; ask another coordinator."),
+    AccountErrorCode.ROLE_NOT_GRANTABLE: _("You cannot give this role here."),
 }
 
 # The input each error is about, so that a form or an API can attach the message to it.

@@ -1,7 +1,10 @@
 """Writes to accounts and memberships. Each refuses with an AccountError carrying a stable code.
 
-Services do not decide who may call them: faces ask ``lapor.accounts.permissions`` first (e.g.
-``national:user:manage`` anywhere, or ``subtree:user:manage`` at the institution concerned).
+The membership services take the acting user as ``actor``: it is checked through
+``lapor.accounts.access`` (the same door the faces use) and named in the `AdministrativeEvent` each
+change appends to the trail of the membership's institution, in the same transaction. ``actor=None`` is
+the system itself or the Django admin (which has its own guard): nothing is checked, and the event
+names the ``granted_by``/``revoked_by``/``changed_by`` user given, if any.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from lapor.accounts.access import MembershipAction, access_membership, check_may_grant
 from lapor.accounts.choices import OneTimeCodePurpose, PreferredChannel, Role
 from lapor.accounts.errors import AccountError, AccountErrorCode
 from lapor.accounts.messages import notify_direct
 from lapor.accounts.models import NIK_INDEX_PURPOSE, Membership, OneTimeCode, User
 from lapor.core.crypto import blind_index, decrypt_text, encrypt_text
 from lapor.core.identifiers import looks_like_phone, normalize_email, normalize_nik, normalize_phone
+from lapor.institutions.choices import AdministrativeAction
 from lapor.institutions.models import Institution
 
 
@@ -192,10 +197,44 @@ def user_nik_rotate(*, batch_size: int = 500) -> int:
             last_pk = batch[-1][0]
 
 
+def _membership_event(
+    membership: Membership, actor: User | None, action: AdministrativeAction, **details: object
+) -> None:
+    from lapor.institutions.services import administrative_event_record
+
+    administrative_event_record(
+        institution=Institution(pk=membership.institution_id),
+        actor=actor,
+        action=action,
+        subject_id=membership.pk,
+        details={"user": membership.user_id, "role": membership.role, **details},
+    )
+
+
 @transaction.atomic
-def membership_grant(*, user: User, institution: Institution, role: Role, granted_by: User | None = None) -> Membership:
+def membership_grant(
+    *,
+    user: User,
+    institution: Institution,
+    role: Role,
+    granted_by: User | None = None,
+    actor: User | None = None,
+) -> Membership:
     """Give ``user`` ``role`` at ``institution``. Idempotent: an active membership is returned as it is,
-    a revoked one is reactivated (with the new grantor and time)."""
+    a revoked one is reactivated (with the new grantor and time). An ``actor`` must be allowed to give
+    ``role`` there (ROLE_NOT_GRANTABLE)."""
+    if actor is not None:
+        check_may_grant(actor, institution, role)
+    granted_by = granted_by or actor
+    membership, changed = _membership_grant(user=user, institution=institution, role=role, granted_by=granted_by)
+    if changed:
+        _membership_event(membership, granted_by, AdministrativeAction.MEMBERSHIP_GRANT)
+    return membership
+
+
+def _membership_grant(
+    *, user: User, institution: Institution, role: Role, granted_by: User | None
+) -> tuple[Membership, bool]:
     if not user.is_active:
         raise AccountError(AccountErrorCode.USER_INACTIVE)
     now = timezone.now()
@@ -212,22 +251,37 @@ def membership_grant(*, user: User, institution: Institution, role: Role, grante
         membership.revoked_at = None
         membership.revoked_by = None
         membership.save(update_fields=["is_active", "granted_at", "granted_by", "revoked_at", "revoked_by"])
-    return membership
+        return membership, True
+    return membership, created
 
 
 @transaction.atomic
-def membership_revoke(*, membership: Membership, revoked_by: User | None = None) -> Membership:
-    """End a membership; it stays on record, inactive. Revoking a revoked membership changes nothing."""
+def membership_revoke(
+    *, membership: Membership, revoked_by: User | None = None, actor: User | None = None
+) -> Membership:
+    """End a membership; it stays on record, inactive. Revoking a revoked membership changes nothing.
+    An ``actor`` must manage the membership (`access_membership`, REVOKE)."""
+    if actor is not None:
+        access_membership(actor, membership.pk, MembershipAction.REVOKE)
+    revoked_by = revoked_by or actor
     current = Membership.objects.select_for_update().get(pk=membership.pk)
-    if current.is_active or current.is_pending:  # an invitation not yet accepted is withdrawn the same way
-        current.is_active = False
-        current.is_pending = False
-        current.revoked_at = timezone.now()
-        current.revoked_by = revoked_by
-        current.save(update_fields=["is_active", "is_pending", "revoked_at", "revoked_by"])
+    if _membership_revoke(current, revoked_by):
+        _membership_event(current, revoked_by, AdministrativeAction.MEMBERSHIP_REVOKE)
     # The caller's instance shows the outcome too, as it would after a plain save().
     membership.refresh_from_db()
     return membership
+
+
+def _membership_revoke(current: Membership, revoked_by: User | None) -> bool:
+    """Ends ``current`` (locked by the caller); False when it had already ended."""
+    if not (current.is_active or current.is_pending):  # an invitation not yet accepted is withdrawn the same way
+        return False
+    current.is_active = False
+    current.is_pending = False
+    current.revoked_at = timezone.now()
+    current.revoked_by = revoked_by
+    current.save(update_fields=["is_active", "is_pending", "revoked_at", "revoked_by"])
+    return True
 
 
 # --- one-time codes ---------------------------------------------------------------------------------
@@ -603,6 +657,7 @@ def membership_invite(
     password_url: str,
     console_url: str,
     accept_url: str = "",
+    actor: User | None = None,
 ) -> Invitation:
     """Invite the person at ``address`` (e-mail or phone) to ``role`` at ``institution`` and tell them.
 
@@ -614,8 +669,12 @@ def membership_invite(
     transaction commits: it names the institution, the role and who invited them, and points to
     ``password_url`` (where a code sent to the same address lets them set a password), ``accept_url``
     and ``console_url``, where the first sign-in makes them set up their second factor. Inviting again
-    re-sends it. Raises AccountError for a bad address or name, USER_INACTIVE for a deactivated account.
+    re-sends it. Raises AccountError for a bad address or name, USER_INACTIVE for a deactivated account,
+    ROLE_NOT_GRANTABLE when an ``actor`` may not give ``role`` at ``institution``.
     """
+    if actor is not None:
+        check_may_grant(actor, institution, role)
+    invited_by = invited_by or actor
     address = contact_normalize(address)
     field = contact_field(address)
     user = User.objects.select_for_update().filter(**{field: address}).first()
@@ -629,6 +688,7 @@ def membership_invite(
     membership = _membership_offer(
         user=user, institution=institution, role=role, invited_by=invited_by, address=address
     )
+    _membership_event(membership, invited_by, AdministrativeAction.MEMBERSHIP_INVITE, pending=membership.is_pending)
     sent = notify_direct(
         address=address,
         language=_language(user.preferred_language),
@@ -706,17 +766,40 @@ def membership_decline(*, user: User, membership_id: int) -> Membership:
 
 
 @transaction.atomic
-def membership_change_role(*, membership: Membership, role: Role | str, changed_by: User | None = None) -> Membership:
+def membership_change_role(
+    *, membership: Membership, role: Role | str, changed_by: User | None = None, actor: User | None = None
+) -> Membership:
     """Give the member ``role`` at the same institution instead of the membership's role; returns the
     membership now held. The old one is revoked, not rewritten, so that who held which role when, and
-    who granted it, stays on record. Raises MEMBERSHIP_INACTIVE for a revoked membership."""
-    current = Membership.objects.select_for_update().select_related("user", "institution").get(pk=membership.pk)
+    who granted it, stays on record. Raises MEMBERSHIP_INACTIVE for a revoked membership; an ``actor``
+    must manage the membership (`access_membership`, CHANGE_ROLE) and be allowed to give ``role``."""
     role = Role(role)
+    if actor is not None:
+        access_membership(actor, membership.pk, MembershipAction.CHANGE_ROLE)
+    changed_by = changed_by or actor
+    current = Membership.objects.select_for_update().select_related("user", "institution").get(pk=membership.pk)
     if not current.is_active:
         raise AccountError(AccountErrorCode.MEMBERSHIP_INACTIVE)
+    if actor is not None:
+        check_may_grant(actor, current.institution, role)
     if current.role == role:
         return current
-    granted = membership_grant(user=current.user, institution=current.institution, role=role, granted_by=changed_by)
-    membership_revoke(membership=current, revoked_by=changed_by)
+    granted, _changed = _membership_grant(
+        user=current.user, institution=current.institution, role=role, granted_by=changed_by
+    )
+    _membership_revoke(current, changed_by)
+    _membership_event(granted, changed_by, AdministrativeAction.MEMBERSHIP_ROLE_CHANGE, previous_role=current.role)
     membership.refresh_from_db()
     return granted
+
+
+@transaction.atomic
+def membership_unlock(*, membership: Membership, actor: User) -> Membership:
+    """Lift the console sign-in lock of ``membership``'s holder, as ``actor``, who must manage the
+    membership (`access_membership`, UNLOCK: active, not one's own)."""
+    from lapor.accounts.signin import sign_in_lock_lift
+
+    current = access_membership(actor, membership.pk, MembershipAction.UNLOCK)
+    sign_in_lock_lift(user=current.user, lifted_by=actor)
+    _membership_event(current, actor, AdministrativeAction.MEMBERSHIP_UNLOCK)
+    return current

@@ -29,8 +29,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from lapor.accounts.access import second_factor_proven
 from lapor.accounts.signin import has_confirmed_device
-from lapor.reports.access import StaffScope, second_factor_proven, staff_scope
+from lapor.reports.access import StaffScope, staff_scope
 
 View = Callable[..., HttpResponse]
 

@@ -69,3 +69,25 @@ class DeadlineClock(models.TextChoices):
 class DeadlineUnit(models.TextChoices):
     WORKING_DAYS = "working_days", _("working days")
     HOURS = "hours", _("hours")
+
+
+class AdministrativeAction(models.TextChoices):
+    """The administrative changes recorded in an institution's trail (`AdministrativeEvent`)."""
+
+    UNIT_CREATE = "unit_create", _("Unit created")
+    UNIT_UPDATE = "unit_update", _("Unit changed")
+    UNIT_DEACTIVATE = "unit_deactivate", _("Unit deactivated")
+    UNIT_REACTIVATE = "unit_reactivate", _("Unit reactivated")
+    UNIT_MOVE = "unit_move", _("Unit moved")
+    COVERAGE_SET = "coverage_set", _("Area covered set")
+    CATEGORIES_SET = "categories_set", _("Categories handled set")
+    DEADLINE_SET = "deadline_set", _("Deadline set")
+    DEADLINE_REMOVE = "deadline_remove", _("Deadline removed")
+    TEMPLATE_CREATE = "template_create", _("Follow-up template created")
+    TEMPLATE_UPDATE = "template_update", _("Follow-up template changed")
+    TEMPLATE_DELETE = "template_delete", _("Follow-up template deleted")
+    MEMBERSHIP_INVITE = "membership_invite", _("Invitation sent")
+    MEMBERSHIP_GRANT = "membership_grant", _("Role granted")
+    MEMBERSHIP_REVOKE = "membership_revoke", _("Membership ended")
+    MEMBERSHIP_ROLE_CHANGE = "membership_role_change", _("Role changed")
+    MEMBERSHIP_UNLOCK = "membership_unlock", _("Sign-in lock lifted")

@@ -4,14 +4,23 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from lapor.core.audit import ChainedEvent
 from lapor.core.tree import TreeNode
-from lapor.institutions.choices import DeadlineClock, DeadlineUnit, InstitutionKind, InstitutionTimeZone, Sector
+from lapor.institutions.choices import (
+    AdministrativeAction,
+    DeadlineClock,
+    DeadlineUnit,
+    InstitutionKind,
+    InstitutionTimeZone,
+    Sector,
+)
 
 CODE_MAX_LENGTH = 80
 FOLLOW_UP_TEMPLATE_MAX_LENGTH = 5000
@@ -276,3 +285,42 @@ class FollowUpTemplate(models.Model):
     def render(self, values: Mapping[str, object]) -> str:
         """The body with its placeholders filled from ``values`` (see `fill_placeholders`)."""
         return fill_placeholders(self.body, values)
+
+
+class AdministrativeEvent(ChainedEvent):
+    """The tamper-evident trail of administrative changes: who changed which unit, role, deadline or
+    template, one hash chain per institution (the institution changed, or the one the membership,
+    template or deadline belongs to). Written by the services that make the change, in its transaction;
+    the table is append-only. ``subject_id`` names the membership or template by id (it may since have
+    been deleted); personal data stays out of ``details`` (people are named by their account's id)."""
+
+    CHAIN_FIELD = "institution"
+    HASHED_FIELDS = ("actor", "action", "subject_id", "details")
+
+    # No database constraint: the trail outlives an institution deleted by hand (a mistaken row removed
+    # in the admin or the shell), so that its history is never what stops or disappears with it.
+    institution = models.ForeignKey(
+        Institution,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="administrative_events",
+        verbose_name=_("institution"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    action = models.CharField(_("change"), max_length=32, choices=AdministrativeAction.choices)
+    subject_id = models.PositiveBigIntegerField(_("subject"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict)
+
+    class Meta(ChainedEvent.Meta):
+        verbose_name = _("administrative event")
+        verbose_name_plural = _("administrative events")
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "sequence"], name="administrative_event_sequence")
+        ]

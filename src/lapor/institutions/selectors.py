@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -44,7 +45,9 @@ __all__ = [
     "institution_category_codes",
     "institution_region_codes",
     "institution_subtree",
+    "is_national_institution",
     "national_deadline",
+    "national_institution",
     "region_codes_covering",
     "units_covering",
 ]
@@ -61,6 +64,23 @@ def institution_ancestors(institution: Institution, *, include_self: bool = Fals
     For a root without ``include_self`` the queryset is empty and costs no query.
     """
     return Institution.objects.filter(path__in=institution.ancestor_paths(include_self=include_self)).order_by("path")
+
+
+def national_institution() -> Institution | None:
+    """The national institution: where the national admin verifies and dispatches, and where a report
+    with no target institution starts (``settings.NATIONAL_INSTITUTION_CODE``); None while it is not
+    loaded or not active. The one way to find it. Kept in the reference cache (`lapor.core.reference`):
+    a copy is returned, since the caller may attach it to a report and the cached one is shared."""
+    code = settings.NATIONAL_INSTITUTION_CODE
+    shared = reference.cached(
+        ("national-institution", code), lambda: Institution.objects.filter(code=code, is_active=True).first()
+    )
+    return copy.copy(shared)
+
+
+def is_national_institution(institution: Institution | None) -> bool:
+    """Whether ``institution`` is the national institution (no query)."""
+    return institution is not None and institution.code == settings.NATIONAL_INSTITUTION_CODE
 
 
 def institution_region_codes(institution: Institution) -> list[str]:

@@ -1,7 +1,12 @@
 """Writes to institutions and categories. Every function is keyword-only and atomic.
 
-No event rows yet: the audit trail (core) does not exist at this point of the Foundation work; when it
-lands, each service here records its event in the same transaction.
+The administrative services (units, their area and categories, deadline overrides, follow-up templates)
+take the acting user as ``actor``: it is checked through ``lapor.institutions.access`` (a refusal is the
+access layer's UNKNOWN_* error, as for an object that does not exist) and named in the
+`AdministrativeEvent` each change appends to the institution's hash-chained trail, in the same
+transaction. ``actor=None`` is the system itself (data loaders, the command line, the Django admin,
+which has its own guard): nothing is checked and the event names nobody. The category taxonomy is
+reference data loaded from a file (`categories_load`) and has no trail of its own.
 """
 
 from __future__ import annotations
@@ -19,14 +24,25 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from lapor.accounts.models import User
+from lapor.core.audit import chain_append
 from lapor.core.models import ReferenceDataLoad
 from lapor.core.tree import TreeError, subtree_q, tree_node_create, tree_node_move
-from lapor.institutions.choices import DeadlineClock, DeadlineUnit, InstitutionKind, InstitutionTimeZone, Sector
+from lapor.institutions.access import InstitutionAction, InstitutionGuard, access_follow_up_template, access_institution
+from lapor.institutions.choices import (
+    AdministrativeAction,
+    DeadlineClock,
+    DeadlineUnit,
+    InstitutionKind,
+    InstitutionTimeZone,
+    Sector,
+)
 from lapor.institutions.errors import InstitutionError, InstitutionErrorCode, from_tree_error
 from lapor.institutions.models import (
     CODE_MAX_LENGTH,
     FOLLOW_UP_TEMPLATE_MAX_LENGTH,
     FOLLOW_UP_TEMPLATE_NAME_MAX_LENGTH,
+    AdministrativeEvent,
     Category,
     DeadlineOverride,
     FollowUpTemplate,
@@ -156,6 +172,33 @@ def _locked_institution(institution: Institution) -> Institution:
     return current
 
 
+# --- the administrative trail ---------------------------------------------------------------------
+
+
+def administrative_event_record(
+    *,
+    institution: Institution,
+    actor: User | None,
+    action: AdministrativeAction,
+    subject_id: int | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> AdministrativeEvent:
+    """Append a change to ``institution``'s trail; call it inside the change's own transaction."""
+    return chain_append(
+        AdministrativeEvent,
+        chain_id=institution.pk,
+        actor=actor,
+        action=action,
+        subject_id=subject_id,
+        details=dict(details or {}),
+    )
+
+
+def _check(actor: User | None, institution: Institution, action: InstitutionAction) -> None:
+    if actor is not None:
+        access_institution(actor, institution.pk, action)
+
+
 # --- institutions ---------------------------------------------------------------------------------
 
 
@@ -174,11 +217,14 @@ def institution_create(
     time_zone: str = "",
     region_codes: Iterable[str] = (),
     category_codes: Iterable[str] = (),
+    actor: User | None = None,
 ) -> Institution:
     """Create an institution or unit as the last child of ``parent``.
 
     ``code`` defaults to a slug of the parent's code and the short name (or name). Coverage is not
-    inherited from the parent: a Dinas covers what it is given in ``region_codes``.
+    inherited from the parent: a Dinas covers what it is given in ``region_codes``. An ``actor`` must
+    MANAGE ``parent`` and may create only the kinds it is allowed there (a coordinator: units); only
+    the national admin creates a root.
     """
     name = _clean_name(name)
     short_name = " ".join(short_name.split())
@@ -186,6 +232,20 @@ def institution_create(
     _check_choice(sector, Sector, field="sector")
     _check_choice(time_zone, InstitutionTimeZone, field="time_zone", allow_blank=True)
     parent = _existing_parent(parent)
+    if actor is not None:
+        guard = InstitutionGuard(actor)
+        if parent is None:
+            if not guard.is_national():
+                raise InstitutionError(InstitutionErrorCode.UNKNOWN_PARENT, _("The parent institution does not exist."))
+        else:
+            access_institution(actor, parent.pk, InstitutionAction.MANAGE, guard=guard)
+            if kind not in guard.creatable_kinds(parent):
+                raise InstitutionError(
+                    InstitutionErrorCode.INVALID_CHOICE,
+                    _("%(value)r is not a valid %(field)s.") % {"value": kind, "field": "kind"},
+                    field="kind",
+                    value=kind,
+                )
     if is_active and parent is not None and not parent.is_active:
         raise InstitutionError(
             InstitutionErrorCode.PARENT_INACTIVE, _("An active unit cannot be placed under an inactive institution.")
@@ -215,12 +275,18 @@ def institution_create(
     except TreeError as error:
         raise from_tree_error(error) from error
     _sync_national_coverage(institution)
+    administrative_event_record(
+        institution=institution,
+        actor=actor,
+        action=AdministrativeAction.UNIT_CREATE,
+        details={"parent": parent.pk if parent else None, "name": name, "code": code, "kind": kind},
+    )
     region_codes = list(region_codes)
     if region_codes:
-        institution_set_coverage(institution=institution, region_codes=region_codes)
+        institution_set_coverage(institution=institution, region_codes=region_codes, actor=actor)
     category_codes = list(category_codes)
     if category_codes:
-        institution_set_categories(institution=institution, category_codes=category_codes)
+        institution_set_categories(institution=institution, category_codes=category_codes, actor=actor)
     return institution
 
 
@@ -259,12 +325,19 @@ def institution_update(
     covers_nationally: bool | _Unchanged = UNCHANGED,
     handles_all_categories: bool | _Unchanged = UNCHANGED,
     time_zone: str | _Unchanged = UNCHANGED,
+    actor: User | None = None,
 ) -> Institution:
     """Change an institution's own fields (not its place in the tree: see ``institution_move``).
 
     Deactivating deactivates every unit below it too, in one UPDATE, so that no unit under a closed
-    institution keeps receiving reports; reactivating brings back only the institution itself.
+    institution keeps receiving reports; reactivating brings back only the institution itself. An
+    ``actor`` must EDIT it for its name, short name and activity, and RESHAPE it for anything else.
     """
+    reshaping = any(
+        not isinstance(value, _Unchanged)
+        for value in (code, kind, sector, covers_nationally, handles_all_categories, time_zone)
+    )
+    _check(actor, institution, InstitutionAction.RESHAPE if reshaping else InstitutionAction.EDIT)
     current = _locked_institution(institution)
     requested = {
         "name": name,
@@ -288,10 +361,24 @@ def institution_update(
         else:
             Institution.objects.filter(subtree_q(current.path, include_self=False)).update(is_active=False)
         changes["is_active"] = is_active
+    previous = {field: getattr(current, field) for field in changes}
     for field, value in changes.items():
         setattr(current, field, value)
     if changes:
         current.save(update_fields=list(changes))
+    edited = {field: [previous[field], value] for field, value in changes.items() if field != "is_active"}
+    if edited:
+        administrative_event_record(
+            institution=current, actor=actor, action=AdministrativeAction.UNIT_UPDATE, details=edited
+        )
+    if "is_active" in changes:
+        administrative_event_record(
+            institution=current,
+            actor=actor,
+            action=AdministrativeAction.UNIT_REACTIVATE
+            if changes["is_active"]
+            else AdministrativeAction.UNIT_DEACTIVATE,
+        )
     if "covers_nationally" in changes:
         _sync_national_coverage(current)
     for field in changes:
@@ -300,13 +387,24 @@ def institution_update(
 
 
 @transaction.atomic
-def institution_move(*, institution: Institution, new_parent: Institution | None) -> Institution:
+def institution_move(
+    *, institution: Institution, new_parent: Institution | None, actor: User | None = None
+) -> Institution:
     """Place an institution (with all its units) under ``new_parent``, or make it a root.
 
-    Refuses a move under the institution itself or one of its own units.
+    Refuses a move under the institution itself or one of its own units. An ``actor`` must EDIT the
+    institution and MANAGE its new parent; only the national admin makes a root.
     """
     if new_parent is not None and new_parent.pk is None:
         raise InstitutionError(InstitutionErrorCode.UNKNOWN_PARENT, _("The parent institution does not exist."))
+    if actor is not None:
+        guard = InstitutionGuard(actor)
+        access_institution(actor, institution.pk, InstitutionAction.EDIT, guard=guard)
+        if new_parent is not None:
+            access_institution(actor, new_parent.pk, InstitutionAction.MANAGE, guard=guard)
+        elif not guard.is_national():
+            raise InstitutionError(InstitutionErrorCode.UNKNOWN_PARENT, _("The parent institution does not exist."))
+    old_parent_id = Institution.objects.filter(pk=institution.pk).values_list("parent_id", flat=True).first()
     try:
         moved = tree_node_move(institution, new_parent=new_parent)
     except TreeError as error:
@@ -315,17 +413,33 @@ def institution_move(*, institution: Institution, new_parent: Institution | None
         # A unit moved under a closed institution closes with it, as if it had been there all along.
         Institution.objects.filter(subtree_q(moved.path)).update(is_active=False)
         moved.is_active = False
+    if old_parent_id != moved.parent_id:
+        administrative_event_record(
+            institution=moved,
+            actor=actor,
+            action=AdministrativeAction.UNIT_MOVE,
+            details={"from": old_parent_id, "to": moved.parent_id},
+        )
     return moved
 
 
 @transaction.atomic
-def institution_set_coverage(*, institution: Institution, region_codes: Iterable[str]) -> list[str]:
-    """Replace the regions an institution covers; returns the codes now covered, sorted.
+def institution_set_coverage(
+    *, institution: Institution, region_codes: Iterable[str], actor: User | None = None
+) -> list[str]:
+    """Replace the regions an institution covers; returns the codes now covered, sorted. An ``actor``
+    must EDIT the institution.
 
     The whole-country coverage is set with ``covers_nationally`` instead.
     """
+    _check(actor, institution, InstitutionAction.EDIT)
     current = _locked_institution(institution)
     codes = _region_codes(region_codes)
+    before = set(
+        InstitutionCoverage.objects.filter(institution=current, region__isnull=False).values_list(
+            "region_id", flat=True
+        )
+    )
     InstitutionCoverage.objects.filter(institution=current, region__isnull=False).exclude(region__in=codes).delete()
     present = set(
         InstitutionCoverage.objects.filter(institution=current, region__in=codes).values_list("region_id", flat=True)
@@ -333,13 +447,31 @@ def institution_set_coverage(*, institution: Institution, region_codes: Iterable
     InstitutionCoverage.objects.bulk_create(
         [InstitutionCoverage(institution=current, region_id=code) for code in codes if code not in present]
     )
+    _record_set_change(current, actor, AdministrativeAction.COVERAGE_SET, before=before, after=set(codes))
     return sorted(codes)
 
 
+def _record_set_change(
+    institution: Institution, actor: User | None, action: AdministrativeAction, *, before: set[Any], after: set[Any]
+) -> None:
+    if before != after:
+        administrative_event_record(
+            institution=institution,
+            actor=actor,
+            action=action,
+            details={"added": sorted(after - before), "removed": sorted(before - after)},
+        )
+
+
 @transaction.atomic
-def institution_set_categories(*, institution: Institution, category_codes: Iterable[str]) -> list[str]:
-    """Replace the categories an institution handles; returns the codes now handled, sorted."""
+def institution_set_categories(
+    *, institution: Institution, category_codes: Iterable[str], actor: User | None = None
+) -> list[str]:
+    """Replace the categories an institution handles; returns the codes now handled, sorted. An
+    ``actor`` must EDIT the institution."""
+    _check(actor, institution, InstitutionAction.EDIT)
     current = _locked_institution(institution)
+    before = set(InstitutionCategory.objects.filter(institution=current).values_list("category__code", flat=True))
     codes = list(dict.fromkeys(category_codes))
     categories = dict(Category.objects.filter(code__in=codes).values_list("code", "pk"))
     unknown = [code for code in codes if code not in categories]
@@ -359,15 +491,17 @@ def institution_set_categories(*, institution: Institution, category_codes: Iter
     InstitutionCategory.objects.bulk_create(
         [InstitutionCategory(institution=current, category_id=pk) for pk in wanted if pk not in present]
     )
+    _record_set_change(current, actor, AdministrativeAction.CATEGORIES_SET, before=before, after=set(codes))
     return sorted(codes)
 
 
 @transaction.atomic
 def deadline_override_set(
-    *, institution: Institution, clock: str, amount: int, unit: str, basis: str = ""
+    *, institution: Institution, clock: str, amount: int, unit: str, basis: str = "", actor: User | None = None
 ) -> DeadlineOverride:
     """Set an institution's own deadline for ``clock``; it applies to its units too unless they
-    override it again."""
+    override it again. An ``actor`` must MANAGE_DEADLINES of the institution."""
+    _check(actor, institution, InstitutionAction.MANAGE_DEADLINES)
     _check_choice(clock, DeadlineClock, field="clock")
     _check_choice(unit, DeadlineUnit, field="unit")
     if not 1 <= amount <= 32767:  # noqa: PLR2004 - the column's range
@@ -375,18 +509,41 @@ def deadline_override_set(
             InstitutionErrorCode.INVALID_AMOUNT, _("A deadline is at least 1 and at most 32767."), amount=amount
         )
     current = _locked_institution(institution)
+    previous = (
+        DeadlineOverride.objects.filter(institution=current, clock=clock).values("amount", "unit", "basis").first()
+    )
     override, _created = DeadlineOverride.objects.update_or_create(
         institution=current, clock=clock, defaults={"amount": amount, "unit": unit, "basis": basis.strip()}
     )
+    now = {"amount": override.amount, "unit": override.unit, "basis": override.basis}
+    if previous != now:
+        administrative_event_record(
+            institution=current,
+            actor=actor,
+            action=AdministrativeAction.DEADLINE_SET,
+            details={"clock": clock, **now, "previous": previous},
+        )
     return override
 
 
 @transaction.atomic
-def deadline_override_remove(*, institution: Institution, clock: str) -> bool:
-    """Remove an institution's own deadline for ``clock``; True when there was one."""
+def deadline_override_remove(*, institution: Institution, clock: str, actor: User | None = None) -> bool:
+    """Remove an institution's own deadline for ``clock``; True when there was one. An ``actor`` must
+    MANAGE_DEADLINES of the institution."""
+    _check(actor, institution, InstitutionAction.MANAGE_DEADLINES)
     _check_choice(clock, DeadlineClock, field="clock")
     current = _locked_institution(institution)
+    previous = (
+        DeadlineOverride.objects.filter(institution=current, clock=clock).values("amount", "unit", "basis").first()
+    )
     deleted, _by_model = DeadlineOverride.objects.filter(institution=current, clock=clock).delete()
+    if deleted:
+        administrative_event_record(
+            institution=current,
+            actor=actor,
+            action=AdministrativeAction.DEADLINE_REMOVE,
+            details={"clock": clock, "previous": previous},
+        )
     return deleted > 0
 
 
@@ -436,9 +593,13 @@ def _save_template(template: FollowUpTemplate, **kwargs: Any) -> None:
 
 
 @transaction.atomic
-def follow_up_template_create(*, institution: Institution, name: str, body: str) -> FollowUpTemplate:
+def follow_up_template_create(
+    *, institution: Institution, name: str, body: str, actor: User | None = None
+) -> FollowUpTemplate:
     """A follow-up template of ``institution``, offered to it and every unit below it. The body may use
-    the placeholders of FOLLOW_UP_PLACEHOLDERS; other text in braces is kept as written."""
+    the placeholders of FOLLOW_UP_PLACEHOLDERS; other text in braces is kept as written. An ``actor``
+    must MANAGE the institution."""
+    _check(actor, institution, InstitutionAction.MANAGE)
     name = _template_name(name)
     body = _template_body(body)
     current = _locked_institution(institution)
@@ -447,6 +608,13 @@ def follow_up_template_create(*, institution: Institution, name: str, body: str)
     now = timezone.now()
     template = FollowUpTemplate(institution=current, name=name, body=body, created_at=now, updated_at=now)
     _save_template(template)
+    administrative_event_record(
+        institution=current,
+        actor=actor,
+        action=AdministrativeAction.TEMPLATE_CREATE,
+        subject_id=template.pk,
+        details={"name": name},
+    )
     return template
 
 
@@ -456,8 +624,12 @@ def follow_up_template_update(
     template: FollowUpTemplate,
     name: str | _Unchanged = UNCHANGED,
     body: str | _Unchanged = UNCHANGED,
+    actor: User | None = None,
 ) -> FollowUpTemplate:
-    """Change a template's name or text; it stays with its institution."""
+    """Change a template's name or text; it stays with its institution. An ``actor`` must MANAGE the
+    template's institution."""
+    if actor is not None:
+        access_follow_up_template(actor, template.pk)
     current = FollowUpTemplate.objects.select_for_update().filter(pk=template.pk).first()
     if current is None:
         raise InstitutionError(InstitutionErrorCode.UNKNOWN_TEMPLATE, _("The template does not exist."))
@@ -474,6 +646,13 @@ def follow_up_template_update(
     ):
         raise _duplicate_template_name(changes["name"])
     if changes:
+        administrative_event_record(
+            institution=Institution(pk=current.institution_id),
+            actor=actor,
+            action=AdministrativeAction.TEMPLATE_UPDATE,
+            subject_id=current.pk,
+            details={"name": [current.name, changes.get("name", current.name)], "fields": sorted(changes)},
+        )
         for field, value in changes.items():
             setattr(current, field, value)
         current.updated_at = timezone.now()
@@ -484,10 +663,23 @@ def follow_up_template_update(
 
 
 @transaction.atomic
-def follow_up_template_delete(*, template: FollowUpTemplate) -> bool:
-    """Delete a template; True when it existed. Follow-ups written from it keep their text."""
-    deleted, _by_model = FollowUpTemplate.objects.filter(pk=template.pk).delete()
-    return deleted > 0
+def follow_up_template_delete(*, template: FollowUpTemplate, actor: User | None = None) -> bool:
+    """Delete a template; True when it existed. Follow-ups written from it keep their text. An
+    ``actor`` must MANAGE the template's institution."""
+    if actor is not None:
+        access_follow_up_template(actor, template.pk)
+    current = FollowUpTemplate.objects.select_for_update().filter(pk=template.pk).first()
+    if current is None:
+        return False
+    current.delete()
+    administrative_event_record(
+        institution=Institution(pk=current.institution_id),
+        actor=actor,
+        action=AdministrativeAction.TEMPLATE_DELETE,
+        subject_id=template.pk,
+        details={"name": current.name},
+    )
+    return True
 
 
 # --- categories -----------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import CharField, Q, QuerySet, Value
 from django.utils.translation import gettext_lazy as _
 
+from lapor.accounts.access import second_factor_proven
 from lapor.accounts.choices import Role
 from lapor.accounts.models import Membership
 from lapor.core.identifiers import normalize_phone
@@ -77,21 +78,6 @@ class StaffScope:
     @property
     def institution_ids(self) -> set[int]:
         return {institution_id for institution_id, _path, _role in self.memberships}
-
-
-def second_factor_proven(user: Any) -> bool:
-    """Whether ``user`` may act and read in an institution's capacity: the one check, for portal and console.
-
-    A user of a web request carries django-otp's ``is_verified`` (OTPMiddleware runs on every request),
-    which is true only once the console's sign-in proved the password and then a second factor in this
-    session. A password alone (the portal's sign-in, or the console's first step) is not enough: such a
-    session holds no staff scope and acts only as the private citizen it also is. A user object without
-    that marker did not come from a web session (a task, the command line) and is trusted as its caller
-    decides."""
-    verified = getattr(user, "is_verified", None)
-    if verified is None:
-        return True
-    return bool(callable(verified) and verified())
 
 
 def staff_scope(user: Any, *, require_second_factor: bool = True) -> StaffScope:

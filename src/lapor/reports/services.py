@@ -8,7 +8,6 @@ transaction, so an action and the news of it are never separated.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import secrets
 from collections.abc import Sequence
@@ -24,13 +23,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, override
 
 from lapor.accounts.models import User
-from lapor.core import reference
 from lapor.core.audit import chain_append_owner_locked
 from lapor.core.calendar import WorkingCalendar
 from lapor.core.enqueue import enqueue_within_transaction
 from lapor.core.ids import new_tracking_id
 from lapor.institutions.models import Category, Institution
-from lapor.institutions.selectors import institution_subtree
+from lapor.institutions.selectors import institution_subtree, is_national_institution, national_institution
 from lapor.regions.models import Region
 from lapor.regions.timezones import time_zone_for_region
 from lapor.reports import deadlines
@@ -77,17 +75,13 @@ TRACKING_ID_ATTEMPTS = 5
 
 
 def _national_institution(*, known: Sequence[Institution | None] = ()) -> Institution:
-    """The national institution. ``known``: institutions read in this transaction (the report's owner
-    or dispatcher); when one of them is the active national institution, it is not read again."""
+    """The national institution (`institutions.selectors.national_institution`). ``known``: institutions
+    read in this transaction (the report's owner or dispatcher); when one of them is the active national
+    institution, it is not read again."""
     for candidate in known:
-        if candidate is not None and candidate.code == settings.NATIONAL_INSTITUTION_CODE and candidate.is_active:
+        if candidate is not None and is_national_institution(candidate) and candidate.is_active:
             return candidate
-    code = settings.NATIONAL_INSTITUTION_CODE
-    shared = reference.cached(
-        ("national-institution", code), lambda: Institution.objects.filter(code=code, is_active=True).first()
-    )
-    # A copy: the caller may attach it to a report, and the cached one is shared by the process.
-    institution = copy.copy(shared)
+    institution = national_institution()
     if institution is None:
         raise ReportError(
             ReportErrorCode.INVALID,

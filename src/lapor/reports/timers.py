@@ -50,6 +50,7 @@ from lapor.accounts.models import Membership
 from lapor.core.calendar import WorkingCalendar, working_calendar
 from lapor.core.enqueue import on_commit_enqueue
 from lapor.institutions.models import Institution
+from lapor.institutions.selectors import is_national_institution
 from lapor.reports import services
 from lapor.reports.choices import OPEN_STATUSES, PAUSED_STATUSES, Action, Clock, Status
 from lapor.reports.errors import ReportError, ReportErrorCode
@@ -102,7 +103,7 @@ def handlers(report: Report) -> Audience:
         _active_members().filter(institution_id__in=units, role__in=HANDLING_ROLES).values_list("user_id", flat=True)
     )
     roles: tuple[str, ...] = HANDLING_ROLES
-    if report.owner.code == settings.NATIONAL_INSTITUTION_CODE or not ids:
+    if is_national_institution(report.owner) or not ids:
         ids |= set(national_admins().user_ids)
         roles = (*roles, Role.NATIONAL_ADMIN)
     return Audience(tuple(sorted(ids)), report.owner, roles)

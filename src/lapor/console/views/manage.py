@@ -1,17 +1,10 @@
 """Institution management: units, staff, deadline overrides, follow-up templates and handled
 categories, for coordinators within their own subtree, and for the national admin everywhere.
 
-Who may do what is asked of ``lapor.accounts.permissions`` for the institution concerned, each time:
-
-- reading an institution's pages, its templates and deadlines, and its staff: a ``*:institution:manage``,
-  ``*:deadline:manage`` or ``*:user:manage`` permission that reaches it (a coordinator's reaches the
-  institution it coordinates and everything below it, through the materialised path);
-- renaming, (de)activating a unit and setting its categories: ``subtree:institution:manage`` reaching
-  its *parent* (``subtree:institution:manage`` edits "the institutions below it": a coordinator never
-  closes or reshapes its own institution, which would also lock itself out), or the national admin;
-- memberships: ``grantable_roles`` at the membership's institution must contain both its role and the
-  new one: a coordinator gives and takes coordinator and liaison officer roles, never national admin
-  or oversight; nobody changes their own membership here.
+Every institution, template and membership is found through the access layer (``lapor.institutions.access``
+and ``lapor.accounts.access``, whose docstrings state who may do what), and every write goes through a
+service that is given the acting user, checks it through the same door and records who changed what in
+the institution's administrative trail.
 
 Anything outside that — an institution, a membership or a template id from another subtree, or any
 management page for a liaison officer, oversight or an outsider — is a 404, for GET and POST alike, so
@@ -38,22 +31,32 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from lapor.accounts.access import MembershipAction, access_membership
 from lapor.accounts.choices import Role
-from lapor.accounts.errors import AccountError
+from lapor.accounts.errors import AccountError, AccountErrorCode
 from lapor.accounts.models import Membership, User
-from lapor.accounts.permissions import (
-    ROLE_PERMISSIONS,
-    Permission,
-    Scope,
-    grantable_roles,
-    has_permission,
-    permissions_at,
-)
+from lapor.accounts.permissions import Permission, grantable_roles
 from lapor.accounts.selectors import memberships_within
-from lapor.accounts.services import contact_normalize, membership_change_role, membership_invite, membership_revoke
-from lapor.accounts.signin import locks_of, sign_in_lock_lift
+from lapor.accounts.services import (
+    contact_normalize,
+    membership_change_role,
+    membership_invite,
+    membership_revoke,
+)
+from lapor.accounts.services import (
+    membership_unlock as membership_unlock_service,
+)
+from lapor.accounts.signin import locks_of
 from lapor.console.access import scope_of, staff_required
 from lapor.core.identifiers import mask_contact
+from lapor.institutions.access import (
+    UNIT_KINDS,
+    InstitutionAction,
+    InstitutionGuard,
+    access_follow_up_template,
+    access_institution,
+    visible_institutions,
+)
 from lapor.institutions.choices import DeadlineClock, DeadlineUnit, InstitutionKind, Sector
 from lapor.institutions.errors import InstitutionError, InstitutionErrorCode
 from lapor.institutions.models import FOLLOW_UP_PLACEHOLDERS, FollowUpTemplate, Institution, placeholders_in
@@ -77,24 +80,6 @@ from lapor.institutions.services import (
     institution_update,
 )
 
-# Each group: the national permission and the subtree one that stands for it within a subtree.
-MANAGE_INSTITUTIONS = (Permission.NATIONAL_INSTITUTION_MANAGE, Permission.SUBTREE_INSTITUTION_MANAGE)
-MANAGE_USERS = (Permission.NATIONAL_USER_MANAGE, Permission.SUBTREE_USER_MANAGE)
-MANAGE_DEADLINES = (Permission.NATIONAL_INSTITUTION_MANAGE, Permission.SUBTREE_DEADLINE_MANAGE)
-MANAGE_ANYTHING = (*MANAGE_INSTITUTIONS, *MANAGE_USERS, Permission.SUBTREE_DEADLINE_MANAGE)
-# The roles whose memberships open this area; their subtree permissions say how far it reaches.
-MANAGING_ROLES = frozenset(
-    role
-    for role, granted in ROLE_PERMISSIONS.items()
-    if any(permission.scope is Scope.SUBTREE for permission in granted & set(MANAGE_ANYTHING))
-)
-# The kinds a coordinator creates below its institution; the national admin may create any kind.
-UNIT_KINDS = (
-    InstitutionKind.REGIONAL_UNIT,
-    InstitutionKind.WORK_UNIT,
-    InstitutionKind.DISTRICT,
-    InstitutionKind.VILLAGE,
-)
 # How many levels below an institution its page shows: each row links to its own page for the next.
 TREE_LEVELS = 2
 TREE_MAX_ROWS = 500
@@ -111,59 +96,42 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+def _guard(request: HttpRequest) -> InstitutionGuard:
+    """The access layer's answers for this request's user, asked once per institution."""
+    guard: InstitutionGuard | None = request.__dict__.get("_manage_guard")
+    if guard is None:
+        guard = request.__dict__["_manage_guard"] = InstitutionGuard(
+            request.user, memberships=scope_of(request).memberships
+        )
+    return guard
+
+
 def _reaching(request: HttpRequest, institution: Institution) -> frozenset[Permission]:
-    """The user's permissions that reach ``institution``, asked once per request and institution."""
-    cache: dict[int, frozenset[Permission]] = request.__dict__.setdefault("_manage_permissions", {})
-    if institution.pk not in cache:
-        cache[institution.pk] = permissions_at(request.user, institution)
-    return cache[institution.pk]
+    return _guard(request).permissions(institution)
 
 
-def _may(request: HttpRequest, permissions: Iterable[Permission], institution: Institution) -> bool:
-    return not _reaching(request, institution).isdisjoint(permissions)
-
-
-def _is_national(request: HttpRequest) -> bool:
-    if "_manage_national" not in request.__dict__:
-        request.__dict__["_manage_national"] = has_permission(request.user, Permission.NATIONAL_INSTITUTION_MANAGE)
-    return bool(request.__dict__["_manage_national"])
-
-
-def _institution_or_404(request: HttpRequest, pk: int, permissions: Iterable[Permission]) -> Institution:
-    institution = Institution.objects.select_related("parent").filter(pk=pk).first()
-    if institution is None or not _may(request, permissions, institution):
-        raise Http404
-    return institution
+def _institution_or_404(request: HttpRequest, pk: int, action: InstitutionAction) -> Institution:
+    try:
+        return access_institution(request.user, pk, action, guard=_guard(request))
+    except InstitutionError:
+        raise Http404 from None
 
 
 def _may_edit(request: HttpRequest, institution: Institution) -> bool:
     """Rename, (de)activate, set categories: a unit below one the user manages, or anything nationally."""
-    if Permission.NATIONAL_INSTITUTION_MANAGE in _reaching(request, institution):
-        return True
-    parent = institution.parent
-    return isinstance(parent, Institution) and _may(request, [Permission.SUBTREE_INSTITUTION_MANAGE], parent)
-
-
-def _editable_or_404(request: HttpRequest, pk: int) -> Institution:
-    institution = Institution.objects.select_related("parent").filter(pk=pk).first()
-    if institution is None or not _may_edit(request, institution):
-        raise Http404
-    return institution
-
-
-def _managed_paths(request: HttpRequest) -> list[str]:
-    """The paths of the institutions whose subtree the user manages through a membership."""
-    return sorted({path for _id, path, role in scope_of(request).memberships if role in MANAGING_ROLES})
+    return _guard(request).allows(institution, InstitutionAction.EDIT)
 
 
 def _manage_roots(request: HttpRequest) -> list[Institution]:
     """The institutions at the top of what the user manages: the roots of the tree for the national
     admin; for a coordinator the institutions it coordinates, without those inside another of them."""
-    if _is_national(request):
-        return list(Institution.objects.filter(parent__isnull=True).order_by("path"))
-    paths = _managed_paths(request)
+    guard = _guard(request)
+    visible = visible_institutions(request.user, guard=guard)
+    if guard.is_national():
+        return list(visible.filter(parent__isnull=True).order_by("path"))
+    paths = guard.managed_paths()
     tops = [path for path in paths if not any(path != other and path.startswith(other) for other in paths)]
-    return list(Institution.objects.filter(path__in=tops).order_by("path"))
+    return list(visible.filter(path__in=tops).order_by("path"))
 
 
 def _breadcrumbs(request: HttpRequest, institution: Institution) -> list[Institution]:
@@ -171,26 +139,26 @@ def _breadcrumbs(request: HttpRequest, institution: Institution) -> list[Institu
     ancestors = list(institution_ancestors(institution))
     if Permission.NATIONAL_INSTITUTION_MANAGE in _reaching(request, institution):
         return ancestors
-    roots = _managed_paths(request)
+    roots = _guard(request).managed_paths()
     return [ancestor for ancestor in ancestors if any(ancestor.path.startswith(root) for root in roots)]
 
 
-def _membership_or_404(request: HttpRequest, pk: int) -> tuple[Membership, frozenset[Role]]:
-    """A membership the user may change (its role among those the user grants there), with those roles."""
-    membership = Membership.objects.select_related("user", "institution__parent").filter(pk=pk).first()
-    if membership is None:
-        raise Http404
-    roles = grantable_roles(request.user, membership.institution)
-    if membership.role not in roles:
-        raise Http404
-    return membership, roles
+def _membership_or_404(request: HttpRequest, pk: int, action: MembershipAction) -> tuple[Membership, bool]:
+    """A membership the user may take ``action`` on, and whether it is the user's own (which the access
+    layer refuses: the page says so instead of answering 404)."""
+    try:
+        return access_membership(request.user, pk, action), False
+    except AccountError as error:
+        if error.code != AccountErrorCode.OWN_MEMBERSHIP:
+            raise Http404 from None
+    return access_membership(request.user, pk), True
 
 
 def _template_or_404(request: HttpRequest, pk: int) -> FollowUpTemplate:
-    template = FollowUpTemplate.objects.select_related("institution__parent").filter(pk=pk).first()
-    if template is None or not _may(request, MANAGE_INSTITUTIONS, template.institution):
-        raise Http404
-    return template
+    try:
+        return access_follow_up_template(request.user, pk, guard=_guard(request))
+    except InstitutionError:
+        raise Http404 from None
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -347,9 +315,9 @@ def _institution_context(request: HttpRequest, institution: Institution) -> dict
         "units": below[:TREE_MAX_ROWS],
         "units_cut": len(below) > TREE_MAX_ROWS,
         "may_edit": _may_edit(request, institution),
-        "may_manage_institution": _may(request, MANAGE_INSTITUTIONS, institution),
-        "may_manage_users": _may(request, MANAGE_USERS, institution),
-        "may_manage_deadlines": _may(request, MANAGE_DEADLINES, institution),
+        "may_manage_institution": _guard(request).allows(institution, InstitutionAction.MANAGE),
+        "may_manage_users": _guard(request).allows(institution, InstitutionAction.MANAGE_STAFF),
+        "may_manage_deadlines": _guard(request).allows(institution, InstitutionAction.MANAGE_DEADLINES),
         "national": national,
     }
 
@@ -357,7 +325,7 @@ def _institution_context(request: HttpRequest, institution: Institution) -> dict
 @staff_required
 @require_http_methods(["GET"])
 def institution_page(request: HttpRequest, pk: int) -> HttpResponse:
-    institution = _institution_or_404(request, pk, MANAGE_ANYTHING)
+    institution = _institution_or_404(request, pk, InstitutionAction.VIEW)
     context = _institution_context(request, institution)
     if context["may_manage_institution"] and institution.is_active:
         context["unit_form"] = UnitForm(national=context["national"])
@@ -379,7 +347,7 @@ def _allowed_region_codes(parent: Institution, codes: list[str]) -> list[str]:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def unit_create(request: HttpRequest, pk: int) -> HttpResponse:
-    parent = _institution_or_404(request, pk, MANAGE_INSTITUTIONS)
+    parent = _institution_or_404(request, pk, InstitutionAction.MANAGE)
     national = Permission.NATIONAL_INSTITUTION_MANAGE in _reaching(request, parent)
     form = UnitForm(request.POST or None, national=national)
     if request.method == "POST" and form.is_valid():
@@ -400,6 +368,7 @@ def unit_create(request: HttpRequest, pk: int) -> HttpResponse:
                     sector=data["sector"],
                     parent=parent,
                     region_codes=codes,
+                    actor=_user(request),
                 )
             except InstitutionError as error:
                 _institution_error(form, error)
@@ -414,12 +383,15 @@ def unit_create(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def unit_rename(request: HttpRequest, pk: int) -> HttpResponse:
-    institution = _editable_or_404(request, pk)
+    institution = _institution_or_404(request, pk, InstitutionAction.EDIT)
     form = RenameForm(request.POST or None, initial={"name": institution.name, "short_name": institution.short_name})
     if request.method == "POST" and form.is_valid():
         try:
             institution_update(
-                institution=institution, name=form.cleaned_data["name"], short_name=form.cleaned_data["short_name"]
+                institution=institution,
+                name=form.cleaned_data["name"],
+                short_name=form.cleaned_data["short_name"],
+                actor=_user(request),
             )
         except InstitutionError as error:
             _institution_error(form, error)
@@ -434,10 +406,10 @@ def unit_rename(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_POST
 def unit_activation(request: HttpRequest, pk: int) -> HttpResponse:
-    institution = _editable_or_404(request, pk)
+    institution = _institution_or_404(request, pk, InstitutionAction.EDIT)
     active = request.POST.get("active") == "1"
     try:
-        institution_update(institution=institution, is_active=active)
+        institution_update(institution=institution, is_active=active, actor=_user(request))
     except InstitutionError as error:
         messages.error(request, error.message)
     else:
@@ -468,7 +440,7 @@ class StaffRow:
 @staff_required
 @require_http_methods(["GET"])
 def staff(request: HttpRequest, pk: int) -> HttpResponse:
-    institution = _institution_or_404(request, pk, MANAGE_USERS)
+    institution = _institution_or_404(request, pk, InstitutionAction.MANAGE_STAFF)
     include_inactive = request.GET.get("semua") == "1"
     # A permission that reaches this institution reaches every one below it: one answer for the page.
     roles = grantable_roles(request.user, institution)
@@ -496,7 +468,7 @@ def staff(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def staff_invite(request: HttpRequest, pk: int) -> HttpResponse:
-    institution = _institution_or_404(request, pk, MANAGE_USERS)
+    institution = _institution_or_404(request, pk, InstitutionAction.MANAGE_STAFF)
     roles = grantable_roles(request.user, institution)
     units = list(institution_subtree(institution).filter(is_active=True)[:INVITE_UNIT_CHOICES_MAX])
     form = InviteForm(request.POST or None, roles=roles, units=units, initial={"unit": institution.pk})
@@ -516,6 +488,7 @@ def staff_invite(request: HttpRequest, pk: int) -> HttpResponse:
                 password_url=_absolute(request, "portal:password_reset"),
                 console_url=_absolute(request, "console:login"),
                 accept_url=_absolute(request, "portal:invitations"),
+                actor=_user(request),
             )
         except AccountError as error:
             _field_error(form, "contact" if error.field in ("email", "phone", None) else error.field, error.message)
@@ -538,8 +511,11 @@ def _staff_page_for(request: HttpRequest, membership: Membership) -> str:
     """Back to the staff page the form came from when the user manages it, else the membership's."""
     raw = request.POST.get("from", "")
     if raw.isdigit():
-        origin = Institution.objects.filter(pk=int(raw)).first()
-        if origin is not None and _may(request, MANAGE_USERS, origin):
+        try:
+            origin = access_institution(request.user, int(raw), InstitutionAction.MANAGE_STAFF, guard=_guard(request))
+        except InstitutionError:
+            pass
+        else:
             return reverse("console:manage_staff", kwargs={"pk": origin.pk})
     return reverse("console:manage_staff", kwargs={"pk": membership.institution_id})
 
@@ -547,14 +523,14 @@ def _staff_page_for(request: HttpRequest, membership: Membership) -> str:
 @staff_required
 @require_POST
 def membership_end(request: HttpRequest, pk: int) -> HttpResponse:
-    membership, _roles = _membership_or_404(request, pk)
+    membership, own = _membership_or_404(request, pk, MembershipAction.REVOKE)
     back = _staff_page_for(request, membership)
-    if membership.user_id == request.user.pk:
+    if own:
         messages.error(request, _("You cannot end your own membership; ask another coordinator."))
         return redirect(back)
     # A pending invitation is named by the address typed: withdrawing it reveals no account's name.
     name = membership.invited_as if membership.is_pending else membership.user.full_name
-    membership_revoke(membership=membership, revoked_by=_user(request))
+    membership_revoke(membership=membership, actor=_user(request))
     messages.success(
         request,
         _("%(name)s is no longer %(role)s of %(unit)s.")
@@ -567,11 +543,11 @@ def membership_end(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def membership_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     """A coordinator lifts the console sign-in lock of a member of their subtree (recorded with who did)."""
-    membership, _roles = _membership_or_404(request, pk)
-    back = _staff_page_for(request, membership)
-    if membership.user_id == request.user.pk or not membership.is_active:
+    membership, own = _membership_or_404(request, pk, MembershipAction.UNLOCK)
+    if own:
         raise Http404
-    sign_in_lock_lift(user=membership.user, lifted_by=_user(request))
+    back = _staff_page_for(request, membership)
+    membership_unlock_service(membership=membership, actor=_user(request))
     messages.success(request, _("%(name)s can sign in to the console again.") % {"name": membership.user.full_name})
     return redirect(back)
 
@@ -579,19 +555,18 @@ def membership_unlock(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_POST
 def membership_role(request: HttpRequest, pk: int) -> HttpResponse:
-    membership, roles = _membership_or_404(request, pk)
+    membership, own = _membership_or_404(request, pk, MembershipAction.CHANGE_ROLE)
     back = _staff_page_for(request, membership)
+    roles = grantable_roles(request.user, membership.institution)
     form = RoleForm(request.POST, roles=roles)
-    if not form.is_valid():
+    if not form.is_valid() or Role(membership.role) not in roles:
         # A role the user may not give: as if the page did not exist, like any other write out of scope.
         raise Http404
-    if membership.user_id == request.user.pk:
+    if own:
         messages.error(request, _("You cannot change your own role; ask another coordinator."))
         return redirect(back)
     try:
-        changed = membership_change_role(
-            membership=membership, role=form.cleaned_data["role"], changed_by=_user(request)
-        )
+        changed = membership_change_role(membership=membership, role=form.cleaned_data["role"], actor=_user(request))
     except AccountError as error:
         messages.error(request, error.message)
     else:
@@ -609,7 +584,7 @@ def membership_role(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def deadlines(request: HttpRequest, pk: int) -> HttpResponse:
-    institution = _institution_or_404(request, pk, MANAGE_DEADLINES)
+    institution = _institution_or_404(request, pk, InstitutionAction.MANAGE_DEADLINES)
     form = DeadlineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -620,6 +595,7 @@ def deadlines(request: HttpRequest, pk: int) -> HttpResponse:
                 amount=data["amount"],
                 unit=data["unit"],
                 basis=data["basis"],
+                actor=_user(request),
             )
         except InstitutionError as error:
             _institution_error(form, error)
@@ -636,11 +612,11 @@ def deadlines(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_POST
 def deadline_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    institution = _institution_or_404(request, pk, MANAGE_DEADLINES)
+    institution = _institution_or_404(request, pk, InstitutionAction.MANAGE_DEADLINES)
     clock = request.POST.get("clock", "")
     if clock not in DeadlineClock.values:
         messages.error(request, _("Choose a deadline to remove."))
-    elif deadline_override_remove(institution=institution, clock=clock):
+    elif deadline_override_remove(institution=institution, clock=clock, actor=_user(request)):
         messages.success(request, _("The institution's own deadline is removed; the one above it applies again."))
     return redirect("console:manage_deadlines", pk=institution.pk)
 
@@ -665,12 +641,15 @@ def _unknown_placeholders_notice(request: HttpRequest, body: str) -> None:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def templates(request: HttpRequest, pk: int) -> HttpResponse:
-    institution = _institution_or_404(request, pk, MANAGE_INSTITUTIONS)
+    institution = _institution_or_404(request, pk, InstitutionAction.MANAGE)
     form = TemplateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             template = follow_up_template_create(
-                institution=institution, name=form.cleaned_data["name"], body=form.cleaned_data["body"]
+                institution=institution,
+                name=form.cleaned_data["name"],
+                body=form.cleaned_data["body"],
+                actor=_user(request),
             )
         except InstitutionError as error:
             _institution_error(form, error)
@@ -698,7 +677,12 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = TemplateForm(request.POST or None, initial={"name": template.name, "body": template.body})
     if request.method == "POST" and form.is_valid():
         try:
-            follow_up_template_update(template=template, name=form.cleaned_data["name"], body=form.cleaned_data["body"])
+            follow_up_template_update(
+                template=template,
+                name=form.cleaned_data["name"],
+                body=form.cleaned_data["body"],
+                actor=_user(request),
+            )
         except InstitutionError as error:
             _institution_error(form, error)
         else:
@@ -714,7 +698,7 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def template_delete(request: HttpRequest, pk: int) -> HttpResponse:
     template = _template_or_404(request, pk)
-    follow_up_template_delete(template=template)
+    follow_up_template_delete(template=template, actor=_user(request))
     messages.success(request, _("The template %(name)s is deleted.") % {"name": template.name})
     return redirect("console:manage_templates", pk=template.institution_id)
 
@@ -725,7 +709,7 @@ def template_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def categories(request: HttpRequest, pk: int) -> HttpResponse:
-    institution = _institution_or_404(request, pk, MANAGE_INSTITUTIONS)
+    institution = _institution_or_404(request, pk, InstitutionAction.MANAGE)
     may_edit = _may_edit(request, institution)
     if request.method == "POST" and not may_edit:
         raise Http404
@@ -735,7 +719,9 @@ def categories(request: HttpRequest, pk: int) -> HttpResponse:
     form = CategoriesForm(request.POST or None, choices=choices, initial={"categories": sorted(handled)})
     if request.method == "POST" and form.is_valid():
         try:
-            institution_set_categories(institution=institution, category_codes=form.cleaned_data["categories"])
+            institution_set_categories(
+                institution=institution, category_codes=form.cleaned_data["categories"], actor=_user(request)
+            )
         except InstitutionError as error:
             _institution_error(form, error, fields={"codes": "categories"})
         else:

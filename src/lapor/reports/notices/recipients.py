@@ -11,13 +11,13 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from lapor.accounts.choices import PreferredChannel, Role
 from lapor.accounts.models import Membership, User
 from lapor.core.identifiers import normalize_phone
 from lapor.institutions.models import Institution
+from lapor.institutions.selectors import national_institution
 from lapor.notifications.choices import Audience, NotificationChannel
 from lapor.notifications.drafts import Recipient as OutboxRecipient
 from lapor.reports.choices import Action, Channel
@@ -199,8 +199,8 @@ def _roles(value: Any) -> list[str]:
 
 
 def _national_institution_id() -> int | None:
-    code = getattr(settings, "NATIONAL_INSTITUTION_CODE", "nasional")
-    return Institution.objects.filter(code=code).values_list("pk", flat=True).first()
+    national = national_institution()
+    return national.pk if national is not None else None
 
 
 def _memberships_for(event: ReportEvent, report: Report) -> list[Membership]:
