@@ -121,3 +121,28 @@ def test_imports_of_another_app_inside_a_function_say_why():
 )
 def test_the_check_finds_what_it_should(source, expected):
     assert len(unexplained_imports(SOURCE / "reports" / "example.py", source)) == expected
+
+
+def _lapor_imports(path: Path) -> set[str]:
+    """Every lapor module ``path`` imports, wherever the import stands (top, function, TYPE_CHECKING)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.update(
+                [f"{node.module}.{alias.name}" for alias in node.names] if node.module == "lapor" else [node.module]
+            )
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {module for module in found if module.startswith("lapor.")}
+
+
+def test_institutions_import_nothing_from_accounts():
+    """accounts builds on institutions (memberships point at institutions, permissions reach their
+    subtrees), so the door that reads memberships lives in accounts and institutions never looks up."""
+    importing = {
+        f"{path.relative_to(SOURCE.parent)}: {module}"
+        for path in sorted((SOURCE / "institutions").rglob("*.py"))
+        for module in _lapor_imports(path)
+        if module == "lapor.accounts" or module.startswith("lapor.accounts.")
+    }
+    assert importing == set()

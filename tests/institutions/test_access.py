@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from lapor.institutions.access import (
+from lapor.accounts.institution_access import (
     InstitutionAction,
     access_follow_up_template,
     access_institution,

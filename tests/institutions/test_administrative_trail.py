@@ -1,4 +1,5 @@
-"""Every administrative service checks the acting user through the access layer and names who changed
+"""Every administrative change made by a user is checked through the door (lapor.accounts.administration
+for institutions, templates and deadlines; lapor.accounts.services for memberships) and names who changed
 what in the institution's hash-chained trail (AdministrativeEvent); a refused change records nothing."""
 
 from __future__ import annotations
@@ -8,6 +9,17 @@ from typing import Any
 
 import pytest
 
+from lapor.accounts.administration import (
+    deadline_override_remove,
+    deadline_override_set,
+    follow_up_template_create,
+    follow_up_template_delete,
+    follow_up_template_update,
+    institution_create,
+    institution_move,
+    institution_set_categories,
+    institution_update,
+)
 from lapor.accounts.choices import Role
 from lapor.accounts.errors import AccountError, AccountErrorCode
 from lapor.accounts.models import LoginRecord, Membership
@@ -19,22 +31,12 @@ from lapor.accounts.services import (
     membership_unlock,
 )
 from lapor.core.audit import append_only_installed, chain_verify
+from lapor.institutions import services as institution_services
 from lapor.institutions.choices import AdministrativeAction, DeadlineClock, DeadlineUnit, InstitutionKind
 from lapor.institutions.errors import InstitutionError, InstitutionErrorCode
 from lapor.institutions.models import AdministrativeEvent, Category, FollowUpTemplate, Institution
 from lapor.institutions.selectors import is_national_institution, national_institution
-from lapor.institutions.services import (
-    category_create,
-    deadline_override_remove,
-    deadline_override_set,
-    follow_up_template_create,
-    follow_up_template_delete,
-    follow_up_template_update,
-    institution_create,
-    institution_move,
-    institution_set_categories,
-    institution_update,
-)
+from lapor.institutions.services import category_create
 from tests.reports.conftest import World, build_world
 
 URLS = {"password_url": "https://lapor.example/sandi/", "console_url": "https://lapor.example/konsol/"}
@@ -123,7 +125,9 @@ def test_a_coordinator_never_renames_its_own_institution_nor_reshapes_a_unit(wor
 
 
 def test_unit_move_names_both_parents(world: World):
-    district = institution_create(name="Kecamatan Serpong", kind=InstitutionKind.DISTRICT, parent=world.city)
+    district = institution_services.institution_create(
+        name="Kecamatan Serpong", kind=InstitutionKind.DISTRICT, parent=world.city
+    )
     institution_move(institution=district, new_parent=world.transport, actor=world.coordinator)
     event = _last(district)
     assert (event.actor, event.action) == (world.coordinator, AdministrativeAction.UNIT_MOVE)
@@ -294,7 +298,9 @@ def test_membership_changes_out_of_reach_are_refused_and_record_nothing(world: W
 
 
 def test_the_system_acts_unchecked_and_the_trail_names_nobody(world: World):
-    unit = institution_create(name="Kelurahan Pondok", kind=InstitutionKind.VILLAGE, parent=world.transport)
+    unit = institution_services.institution_create(
+        name="Kelurahan Pondok", kind=InstitutionKind.VILLAGE, parent=world.transport
+    )
     event = _last(unit)
     assert event.actor is None
     assert event.action == AdministrativeAction.UNIT_CREATE
@@ -309,5 +315,5 @@ def test_one_way_to_find_the_national_institution(world: World):
     assert national == world.national_root
     assert is_national_institution(national)
     assert not is_national_institution(world.city)
-    institution_update(institution=world.national_root, is_active=False)
+    institution_services.institution_update(institution=world.national_root, is_active=False)
     assert national_institution() is None

@@ -34,6 +34,7 @@ from lapor.core.crypto import blind_index, decrypt_text, encrypt_text
 from lapor.core.identifiers import looks_like_phone, normalize_email, normalize_nik, normalize_phone
 from lapor.institutions.choices import AdministrativeAction
 from lapor.institutions.models import Institution
+from lapor.institutions.services import administrative_event_record
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,8 +201,6 @@ def user_nik_rotate(*, batch_size: int = 500) -> int:
 def _membership_event(
     membership: Membership, actor: User | None, action: AdministrativeAction, **details: object
 ) -> None:
-    from lapor.institutions.services import administrative_event_record
-
     administrative_event_record(
         institution=Institution(pk=membership.institution_id),
         actor=actor,

@@ -1,11 +1,14 @@
 """Writes to institutions and categories. Every function is keyword-only and atomic.
 
 The administrative services (units, their area and categories, deadline overrides, follow-up templates)
-take the acting user as ``actor``: it is checked through ``lapor.institutions.access`` (a refusal is the
-access layer's UNKNOWN_* error, as for an object that does not exist) and named in the
-`AdministrativeEvent` each change appends to the institution's hash-chained trail, in the same
-transaction. ``actor=None`` is the system itself (data loaders, the command line, the Django admin,
-which has its own guard): nothing is checked and the event names nobody. The category taxonomy is
+name the acting user ``actor`` in the `AdministrativeEvent` each change appends to the institution's
+hash-chained trail, in the same transaction. They do not check it: who may do what is read from
+memberships and permissions, which belong to accounts, and accounts builds on institutions, never the
+other way round. A face acting for a user calls ``lapor.accounts.administration`` instead, which checks
+the user through the door (``lapor.accounts.institution_access``; a refusal is its UNKNOWN_* error, as for
+an object that does not exist) and then calls the service here; faces may not import this module (the
+import contracts in pyproject.toml). ``actor=None`` is the system itself (data loaders, the command
+line, the Django admin, which has its own guard): the event names nobody. The category taxonomy is
 reference data loaded from a file (`categories_load`) and has no trail of its own.
 """
 
@@ -19,16 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from lapor.accounts.models import User
 from lapor.core.audit import chain_append
 from lapor.core.models import ReferenceDataLoad
 from lapor.core.tree import TreeError, subtree_q, tree_node_create, tree_node_move
-from lapor.institutions.access import InstitutionAction, InstitutionGuard, access_follow_up_template, access_institution
 from lapor.institutions.choices import (
     AdministrativeAction,
     DeadlineClock,
@@ -178,7 +180,7 @@ def _locked_institution(institution: Institution) -> Institution:
 def administrative_event_record(
     *,
     institution: Institution,
-    actor: User | None,
+    actor: AbstractBaseUser | None,
     action: AdministrativeAction,
     subject_id: int | None = None,
     details: Mapping[str, Any] | None = None,
@@ -192,11 +194,6 @@ def administrative_event_record(
         subject_id=subject_id,
         details=dict(details or {}),
     )
-
-
-def _check(actor: User | None, institution: Institution, action: InstitutionAction) -> None:
-    if actor is not None:
-        access_institution(actor, institution.pk, action)
 
 
 # --- institutions ---------------------------------------------------------------------------------
@@ -217,14 +214,12 @@ def institution_create(
     time_zone: str = "",
     region_codes: Iterable[str] = (),
     category_codes: Iterable[str] = (),
-    actor: User | None = None,
+    actor: AbstractBaseUser | None = None,
 ) -> Institution:
     """Create an institution or unit as the last child of ``parent``.
 
     ``code`` defaults to a slug of the parent's code and the short name (or name). Coverage is not
-    inherited from the parent: a Dinas covers what it is given in ``region_codes``. An ``actor`` must
-    MANAGE ``parent`` and may create only the kinds it is allowed there (a coordinator: units); only
-    the national admin creates a root.
+    inherited from the parent: a Dinas covers what it is given in ``region_codes``.
     """
     name = _clean_name(name)
     short_name = " ".join(short_name.split())
@@ -232,20 +227,6 @@ def institution_create(
     _check_choice(sector, Sector, field="sector")
     _check_choice(time_zone, InstitutionTimeZone, field="time_zone", allow_blank=True)
     parent = _existing_parent(parent)
-    if actor is not None:
-        guard = InstitutionGuard(actor)
-        if parent is None:
-            if not guard.is_national():
-                raise InstitutionError(InstitutionErrorCode.UNKNOWN_PARENT, _("The parent institution does not exist."))
-        else:
-            access_institution(actor, parent.pk, InstitutionAction.MANAGE, guard=guard)
-            if kind not in guard.creatable_kinds(parent):
-                raise InstitutionError(
-                    InstitutionErrorCode.INVALID_CHOICE,
-                    _("%(value)r is not a valid %(field)s.") % {"value": kind, "field": "kind"},
-                    field="kind",
-                    value=kind,
-                )
     if is_active and parent is not None and not parent.is_active:
         raise InstitutionError(
             InstitutionErrorCode.PARENT_INACTIVE, _("An active unit cannot be placed under an inactive institution.")
@@ -325,19 +306,13 @@ def institution_update(
     covers_nationally: bool | _Unchanged = UNCHANGED,
     handles_all_categories: bool | _Unchanged = UNCHANGED,
     time_zone: str | _Unchanged = UNCHANGED,
-    actor: User | None = None,
+    actor: AbstractBaseUser | None = None,
 ) -> Institution:
     """Change an institution's own fields (not its place in the tree: see ``institution_move``).
 
     Deactivating deactivates every unit below it too, in one UPDATE, so that no unit under a closed
-    institution keeps receiving reports; reactivating brings back only the institution itself. An
-    ``actor`` must EDIT it for its name, short name and activity, and RESHAPE it for anything else.
+    institution keeps receiving reports; reactivating brings back only the institution itself.
     """
-    reshaping = any(
-        not isinstance(value, _Unchanged)
-        for value in (code, kind, sector, covers_nationally, handles_all_categories, time_zone)
-    )
-    _check(actor, institution, InstitutionAction.RESHAPE if reshaping else InstitutionAction.EDIT)
     current = _locked_institution(institution)
     requested = {
         "name": name,
@@ -388,22 +363,14 @@ def institution_update(
 
 @transaction.atomic
 def institution_move(
-    *, institution: Institution, new_parent: Institution | None, actor: User | None = None
+    *, institution: Institution, new_parent: Institution | None, actor: AbstractBaseUser | None = None
 ) -> Institution:
     """Place an institution (with all its units) under ``new_parent``, or make it a root.
 
-    Refuses a move under the institution itself or one of its own units. An ``actor`` must EDIT the
-    institution and MANAGE its new parent; only the national admin makes a root.
+    Refuses a move under the institution itself or one of its own units.
     """
     if new_parent is not None and new_parent.pk is None:
         raise InstitutionError(InstitutionErrorCode.UNKNOWN_PARENT, _("The parent institution does not exist."))
-    if actor is not None:
-        guard = InstitutionGuard(actor)
-        access_institution(actor, institution.pk, InstitutionAction.EDIT, guard=guard)
-        if new_parent is not None:
-            access_institution(actor, new_parent.pk, InstitutionAction.MANAGE, guard=guard)
-        elif not guard.is_national():
-            raise InstitutionError(InstitutionErrorCode.UNKNOWN_PARENT, _("The parent institution does not exist."))
     old_parent_id = Institution.objects.filter(pk=institution.pk).values_list("parent_id", flat=True).first()
     try:
         moved = tree_node_move(institution, new_parent=new_parent)
@@ -425,14 +392,12 @@ def institution_move(
 
 @transaction.atomic
 def institution_set_coverage(
-    *, institution: Institution, region_codes: Iterable[str], actor: User | None = None
+    *, institution: Institution, region_codes: Iterable[str], actor: AbstractBaseUser | None = None
 ) -> list[str]:
-    """Replace the regions an institution covers; returns the codes now covered, sorted. An ``actor``
-    must EDIT the institution.
+    """Replace the regions an institution covers; returns the codes now covered, sorted.
 
     The whole-country coverage is set with ``covers_nationally`` instead.
     """
-    _check(actor, institution, InstitutionAction.EDIT)
     current = _locked_institution(institution)
     codes = _region_codes(region_codes)
     before = set(
@@ -452,7 +417,12 @@ def institution_set_coverage(
 
 
 def _record_set_change(
-    institution: Institution, actor: User | None, action: AdministrativeAction, *, before: set[Any], after: set[Any]
+    institution: Institution,
+    actor: AbstractBaseUser | None,
+    action: AdministrativeAction,
+    *,
+    before: set[Any],
+    after: set[Any],
 ) -> None:
     if before != after:
         administrative_event_record(
@@ -465,11 +435,9 @@ def _record_set_change(
 
 @transaction.atomic
 def institution_set_categories(
-    *, institution: Institution, category_codes: Iterable[str], actor: User | None = None
+    *, institution: Institution, category_codes: Iterable[str], actor: AbstractBaseUser | None = None
 ) -> list[str]:
-    """Replace the categories an institution handles; returns the codes now handled, sorted. An
-    ``actor`` must EDIT the institution."""
-    _check(actor, institution, InstitutionAction.EDIT)
+    """Replace the categories an institution handles; returns the codes now handled, sorted."""
     current = _locked_institution(institution)
     before = set(InstitutionCategory.objects.filter(institution=current).values_list("category__code", flat=True))
     codes = list(dict.fromkeys(category_codes))
@@ -497,11 +465,16 @@ def institution_set_categories(
 
 @transaction.atomic
 def deadline_override_set(
-    *, institution: Institution, clock: str, amount: int, unit: str, basis: str = "", actor: User | None = None
+    *,
+    institution: Institution,
+    clock: str,
+    amount: int,
+    unit: str,
+    basis: str = "",
+    actor: AbstractBaseUser | None = None,
 ) -> DeadlineOverride:
     """Set an institution's own deadline for ``clock``; it applies to its units too unless they
-    override it again. An ``actor`` must MANAGE_DEADLINES of the institution."""
-    _check(actor, institution, InstitutionAction.MANAGE_DEADLINES)
+    override it again."""
     _check_choice(clock, DeadlineClock, field="clock")
     _check_choice(unit, DeadlineUnit, field="unit")
     if not 1 <= amount <= 32767:  # noqa: PLR2004 - the column's range
@@ -527,10 +500,8 @@ def deadline_override_set(
 
 
 @transaction.atomic
-def deadline_override_remove(*, institution: Institution, clock: str, actor: User | None = None) -> bool:
-    """Remove an institution's own deadline for ``clock``; True when there was one. An ``actor`` must
-    MANAGE_DEADLINES of the institution."""
-    _check(actor, institution, InstitutionAction.MANAGE_DEADLINES)
+def deadline_override_remove(*, institution: Institution, clock: str, actor: AbstractBaseUser | None = None) -> bool:
+    """Remove an institution's own deadline for ``clock``; True when there was one."""
     _check_choice(clock, DeadlineClock, field="clock")
     current = _locked_institution(institution)
     previous = (
@@ -594,12 +565,10 @@ def _save_template(template: FollowUpTemplate, **kwargs: Any) -> None:
 
 @transaction.atomic
 def follow_up_template_create(
-    *, institution: Institution, name: str, body: str, actor: User | None = None
+    *, institution: Institution, name: str, body: str, actor: AbstractBaseUser | None = None
 ) -> FollowUpTemplate:
     """A follow-up template of ``institution``, offered to it and every unit below it. The body may use
-    the placeholders of FOLLOW_UP_PLACEHOLDERS; other text in braces is kept as written. An ``actor``
-    must MANAGE the institution."""
-    _check(actor, institution, InstitutionAction.MANAGE)
+    the placeholders of FOLLOW_UP_PLACEHOLDERS; other text in braces is kept as written."""
     name = _template_name(name)
     body = _template_body(body)
     current = _locked_institution(institution)
@@ -624,12 +593,9 @@ def follow_up_template_update(
     template: FollowUpTemplate,
     name: str | _Unchanged = UNCHANGED,
     body: str | _Unchanged = UNCHANGED,
-    actor: User | None = None,
+    actor: AbstractBaseUser | None = None,
 ) -> FollowUpTemplate:
-    """Change a template's name or text; it stays with its institution. An ``actor`` must MANAGE the
-    template's institution."""
-    if actor is not None:
-        access_follow_up_template(actor, template.pk)
+    """Change a template's name or text; it stays with its institution."""
     current = FollowUpTemplate.objects.select_for_update().filter(pk=template.pk).first()
     if current is None:
         raise InstitutionError(InstitutionErrorCode.UNKNOWN_TEMPLATE, _("The template does not exist."))
@@ -663,11 +629,8 @@ def follow_up_template_update(
 
 
 @transaction.atomic
-def follow_up_template_delete(*, template: FollowUpTemplate, actor: User | None = None) -> bool:
-    """Delete a template; True when it existed. Follow-ups written from it keep their text. An
-    ``actor`` must MANAGE the template's institution."""
-    if actor is not None:
-        access_follow_up_template(actor, template.pk)
+def follow_up_template_delete(*, template: FollowUpTemplate, actor: AbstractBaseUser | None = None) -> bool:
+    """Delete a template; True when it existed. Follow-ups written from it keep their text."""
     current = FollowUpTemplate.objects.select_for_update().filter(pk=template.pk).first()
     if current is None:
         return False

@@ -1,10 +1,12 @@
 """Institution management: units, staff, deadline overrides, follow-up templates and handled
 categories, for coordinators within their own subtree, and for the national admin everywhere.
 
-Every institution, template and membership is found through the access layer (``lapor.institutions.access``
-and ``lapor.accounts.access``, whose docstrings state who may do what), and every write goes through a
-service that is given the acting user, checks it through the same door and records who changed what in
-the institution's administrative trail.
+Every institution, template and membership is found through the access layer
+(``lapor.accounts.institution_access`` and ``lapor.accounts.access``, whose docstrings state who may do
+what), and every write goes through a service that is given the acting user, checks it through the same
+door and records who changed what in the institution's administrative trail
+(``lapor.accounts.administration`` for institutions, templates and deadlines, ``lapor.accounts.services``
+for memberships).
 
 Anything outside that — an institution, a membership or a template id from another subtree, or any
 management page for a liaison officer, oversight or an outsider — is a 404, for GET and POST alike, so
@@ -32,8 +34,26 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lapor.accounts.access import MembershipAction, access_membership
+from lapor.accounts.administration import (
+    deadline_override_remove,
+    deadline_override_set,
+    follow_up_template_create,
+    follow_up_template_delete,
+    follow_up_template_update,
+    institution_create,
+    institution_set_categories,
+    institution_update,
+)
 from lapor.accounts.choices import Role
 from lapor.accounts.errors import AccountError, AccountErrorCode
+from lapor.accounts.institution_access import (
+    UNIT_KINDS,
+    InstitutionAction,
+    InstitutionGuard,
+    access_follow_up_template,
+    access_institution,
+    visible_institutions,
+)
 from lapor.accounts.models import Membership, User
 from lapor.accounts.permissions import Permission, grantable_roles
 from lapor.accounts.selectors import memberships_within
@@ -49,14 +69,6 @@ from lapor.accounts.services import (
 from lapor.accounts.signin import locks_of
 from lapor.console.access import scope_of, staff_required
 from lapor.core.identifiers import mask_contact
-from lapor.institutions.access import (
-    UNIT_KINDS,
-    InstitutionAction,
-    InstitutionGuard,
-    access_follow_up_template,
-    access_institution,
-    visible_institutions,
-)
 from lapor.institutions.choices import DeadlineClock, DeadlineUnit, InstitutionKind, Sector
 from lapor.institutions.errors import InstitutionError, InstitutionErrorCode
 from lapor.institutions.models import FOLLOW_UP_PLACEHOLDERS, FollowUpTemplate, Institution, placeholders_in
@@ -68,16 +80,6 @@ from lapor.institutions.selectors import (
     institution_category_codes,
     institution_region_codes,
     institution_subtree,
-)
-from lapor.institutions.services import (
-    deadline_override_remove,
-    deadline_override_set,
-    follow_up_template_create,
-    follow_up_template_delete,
-    follow_up_template_update,
-    institution_create,
-    institution_set_categories,
-    institution_update,
 )
 
 # How many levels below an institution its page shows: each row links to its own page for the next.

@@ -1,9 +1,13 @@
 """The one door to institutions, their follow-up templates and deadline overrides: who manages which.
 
 Faces (the console's management pages, an API) find these objects only through the ``visible_*``
-querysets and the ``access_*`` functions here; the administrative services ask the same question again
-of the acting user (``actor=``). Who may do what is read from ``lapor.accounts.permissions`` for the
-institution concerned, each time:
+querysets and the ``access_*`` functions here, and change them only through
+``lapor.accounts.administration``, which asks the same question again of the acting user (``actor=``)
+before it calls the plain service of ``lapor.institutions.services`` that makes the change and records
+it. The door lives in accounts, not in institutions, because it reads memberships and permissions:
+accounts builds on institutions, and institutions imports nothing from accounts (the import contracts
+in pyproject.toml). Who may do what is read from ``lapor.accounts.permissions`` for the institution
+concerned, each time:
 
 - VIEW (its management pages): any ``*:institution:manage``, ``*:deadline:manage`` or ``*:user:manage``
   permission that reaches it (a coordinator's reaches the institution it coordinates and everything
