@@ -18,6 +18,7 @@ from lapor.accounts.administration import (
     institution_create,
     institution_move,
     institution_set_categories,
+    institution_set_coverage,
     institution_update,
 )
 from lapor.accounts.choices import Role
@@ -147,6 +148,32 @@ def test_categories_set_names_what_was_added_and_removed(world: World):
     assert Category.objects.count() == 2
     with pytest.raises(InstitutionError):
         institution_set_categories(institution=world.transport, category_codes=[], actor=world.outsider)
+
+
+def test_coverage_set_is_checked_and_names_what_was_added_and_removed(world: World):
+    institution_set_coverage(institution=world.transport, region_codes=["36.74.01"], actor=world.coordinator)
+    event = _last(world.transport)
+    assert (event.actor, event.action) == (world.coordinator, AdministrativeAction.COVERAGE_SET)
+    assert "36.74.01" in event.details["added"]
+    before = _count()
+    for actor in (world.outsider, world.officer, world.oversight, world.reporter):
+        with pytest.raises(InstitutionError) as raised:
+            institution_set_coverage(institution=world.transport, region_codes=["36.03"], actor=actor)
+        assert raised.value.code == InstitutionErrorCode.UNKNOWN_INSTITUTION
+    assert _count() == before
+
+
+def test_only_the_national_admin_makes_a_root(world: World):
+    district = institution_services.institution_create(
+        name="Kecamatan Pamulang", kind=InstitutionKind.DISTRICT, parent=world.city
+    )
+    with pytest.raises(InstitutionError) as raised:
+        institution_move(institution=district, new_parent=None, actor=world.coordinator)
+    assert raised.value.code == InstitutionErrorCode.UNKNOWN_PARENT
+    institution_move(institution=district, new_parent=None, actor=world.national_admin)
+    district.refresh_from_db()
+    assert district.parent_id is None
+    assert _last(district).actor == world.national_admin
 
 
 def test_deadline_set_and_remove_name_the_clock_and_the_values(world: World):
