@@ -63,8 +63,9 @@ def run_in_threads(count: int, work: Callable[[int], object]) -> None:
     assert not errors, errors
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_children_and_roots_get_distinct_consecutive_paths():
+# These tests commit, and each institution created appends to its administrative trail, whose
+# append-only table Django's flush cannot empty: committed_rows_purged empties it first.
+def test_concurrent_children_and_roots_get_distinct_consecutive_paths(committed_rows_purged: None):
     parent = institution_create(name="Pemerintah Kabupaten", kind=InstitutionKind.REGENCY_GOVERNMENT)
     run_in_threads(
         12, lambda number: institution_create(name=f"Dinas {number}", kind=InstitutionKind.REGIONAL_UNIT, parent=parent)
@@ -77,9 +78,8 @@ def test_concurrent_children_and_roots_get_distinct_consecutive_paths():
     assert roots == [encode_step(number) for number in range(1, 14)]
 
 
-@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("under_parent", [False, True])
-def test_an_insert_that_loses_a_race_for_its_path_is_retried(under_parent):
+def test_an_insert_that_loses_a_race_for_its_path_is_retried(committed_rows_purged: None, under_parent: bool):
     """A writer that takes no lock (a bulk load, say) holds the next path in an open transaction."""
     parent = institution_create(name="Induk", kind=InstitutionKind.MINISTRY) if under_parent else None
     prefix = parent.path if parent else ""
