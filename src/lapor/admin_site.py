@@ -23,7 +23,7 @@ from typing import Any, TypeVar, cast
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
@@ -45,28 +45,9 @@ def admin_refusal(request: HttpRequest) -> HttpResponse | None:
     """What the admin answers instead of a page (None: serve the page). Raises Http404 for a signed-in
     person who is no active superuser."""
     # The console's access rules are the admin's: imported here, once the apps are loaded.
-    from django.contrib.auth.views import redirect_to_login
+    from lapor.console.access import verified_session_gate
 
-    from lapor.console.access import (
-        end_expired_session,
-        is_verified,
-        now_seconds,
-        second_factor_step,
-        session_expired,
-        session_touch,
-    )
-
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=reverse("console:login"))
-    if not admin_user_allowed(request):
-        raise Http404
-    if not is_verified(request):
-        return second_factor_step(request)
-    now = now_seconds()
-    if session_expired(request, now=now):
-        return end_expired_session(request)
-    session_touch(request, now)
-    return None
+    return verified_session_gate(request, may_enter=admin_user_allowed)
 
 
 class LaporAdminSite(admin.AdminSite):

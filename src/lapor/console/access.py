@@ -120,22 +120,30 @@ def second_factor_step(request: HttpRequest) -> HttpResponse:
     return redirect_to_login(request.get_full_path(), login_url=reverse(target))
 
 
+def verified_session_gate(request: HttpRequest, *, may_enter: Callable[[HttpRequest], bool]) -> HttpResponse | None:
+    """The checks of every page behind the console's sign-in (console and admin alike), in order: signed in,
+    allowed here at all (else 404, as for a page that does not exist), second factor proven, session not
+    expired. Returns the answer that stops the request, or None when it may go on (the session is touched)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), login_url=reverse("console:login"))
+    if not may_enter(request):
+        raise Http404
+    if not is_verified(request):
+        return second_factor_step(request)
+    now = now_seconds()
+    if session_expired(request, now=now):
+        return end_expired_session(request)
+    session_touch(request, now)
+    return None
+
+
 def staff_required(view: View) -> View:
     """The guard of every console view: signed in, staff, second factor proven, session not expired."""
 
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), login_url=reverse("console:login"))
-        if not is_staff_member(request):
-            raise Http404
-        if not is_verified(request):
-            return second_factor_step(request)
-        now = now_seconds()
-        if session_expired(request, now=now):
-            return end_expired_session(request)
-        session_touch(request, now)
-        return view(request, *args, **kwargs)
+        refused = verified_session_gate(request, may_enter=is_staff_member)
+        return refused if refused is not None else view(request, *args, **kwargs)
 
     return guarded
 
@@ -147,17 +155,8 @@ def own_account_required(view: View) -> View:
 
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), login_url=reverse("console:login"))
-        if not signs_in_here(request):
-            raise Http404
-        if not is_verified(request):
-            return second_factor_step(request)
-        now = now_seconds()
-        if session_expired(request, now=now):
-            return end_expired_session(request)
-        session_touch(request, now)
-        return view(request, *args, **kwargs)
+        refused = verified_session_gate(request, may_enter=signs_in_here)
+        return refused if refused is not None else view(request, *args, **kwargs)
 
     return guarded
 
