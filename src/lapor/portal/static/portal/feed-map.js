@@ -61,7 +61,9 @@
     }).bindPopup(popup(marker)).addTo(map);
   });
   if (points.length) {
-    map.fitBounds(points, { maxZoom: 12, padding: [24, 24] });
+    // The shipped outlines (1:50m) say nothing closer than a province: without tiles, stop where the
+    // coast and the neighbouring islands still show where the circles are.
+    map.fitBounds(points, { maxZoom: data.tile_url ? 12 : 7, padding: [24, 24] });
   } else {
     map.setView([-2.5, 118], 4);  // Indonesia
   }
