@@ -19,16 +19,20 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, reverse
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from lapor.accounts import signin
 from lapor.accounts.models import User
+from lapor.console import access
 from lapor.console.access import SESSION_LAST_SEEN, SESSION_SIGNED_IN_AT
 from lapor.reports.models import Report
 from lapor.reports.services import report_attach, report_dispatch, report_forward
@@ -261,3 +265,21 @@ def console_url_cases_for(objects: ConsoleObjects, *, include_auth: bool = False
 def console_url_cases(console_objects: ConsoleObjects) -> list[UrlCase]:
     """Every console URL behind the staff guard (all but sign-in, second factor and sign-out), filled."""
     return console_url_cases_for(console_objects)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch):
+    """Moves the clocks of lockout and session expiry: ``clock.advance(minutes=16)``."""
+
+    class Clock:
+        offset = timedelta()
+
+        def advance(self, **delta: float) -> None:
+            self.offset += timedelta(**delta)
+
+    moving = Clock()
+    real_now = timezone.now
+    real_seconds = access.now_seconds
+    monkeypatch.setattr(signin, "clock", lambda: real_now() + moving.offset)
+    monkeypatch.setattr(access, "now_seconds", lambda: real_seconds() + moving.offset.total_seconds())
+    return moving

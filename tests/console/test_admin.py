@@ -5,19 +5,15 @@ the permission matrix's business (tests/console/test_matrix.py); this module wal
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from lapor.accounts import signin
 from lapor.accounts.models import User
-from lapor.console import access
 from tests.accounts.factories import UserFactory
 from tests.console.conftest import confirmed_device, totp_code, verified_login
 
@@ -33,24 +29,6 @@ def superuser() -> User:
     user.set_password(PASSWORD)
     user.save(update_fields=["password"])
     return user
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch):
-    """Moves the clocks of lockout and session expiry."""
-
-    class Clock:
-        offset = timedelta()
-
-        def advance(self, **delta: float) -> None:
-            self.offset += timedelta(**delta)
-
-    moving = Clock()
-    real_now = timezone.now
-    real_seconds = access.now_seconds
-    monkeypatch.setattr(signin, "clock", lambda: real_now() + moving.offset)
-    monkeypatch.setattr(access, "now_seconds", lambda: real_seconds() + moving.offset.total_seconds())
-    return moving
 
 
 def _next_of(location: str) -> str:

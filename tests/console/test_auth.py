@@ -39,24 +39,6 @@ def staff_passwords(world):
     return PASSWORD
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """Moves the clocks of lockout and session expiry: ``clock.advance(minutes=16)``."""
-
-    class Clock:
-        offset = timedelta()
-
-        def advance(self, **delta: float) -> None:
-            self.offset += timedelta(**delta)
-
-    moving = Clock()
-    real_now = timezone.now
-    real_seconds = access.now_seconds
-    monkeypatch.setattr(signin, "clock", lambda: real_now() + moving.offset)
-    monkeypatch.setattr(access, "now_seconds", lambda: real_seconds() + moving.offset.total_seconds())
-    return moving
-
-
 def _client() -> Client:
     return Client(HTTP_USER_AGENT=BROWSER)
 

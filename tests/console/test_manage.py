@@ -695,6 +695,15 @@ def test_the_return_page_is_never_outside_the_coordinators_scope(scene, console_
     assert response["Location"] == url("manage_staff", scene.world.transport.pk)
 
 
+@pytest.mark.parametrize("origin", ["²", "٣", "9" * 5000, "-1", ""])
+def test_a_return_page_that_is_no_id_goes_back_to_the_membership_s_page(scene, console_client, origin):
+    response = console_client(scene.world.coordinator).post(
+        url("manage_membership_revoke", scene.officer_membership.pk), {"from": origin}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == url("manage_staff", scene.world.transport.pk)
+
+
 # --- deadlines -----------------------------------------------------------------------------------------
 
 

@@ -19,7 +19,8 @@ from lapor.config import MINIMUM_SECRET_KEY_LENGTH, ConfigError, load_config
 ROOT = Path(__file__).resolve().parents[2]
 MAKE = shutil.which("make")
 
-needs_make = pytest.mark.skipif(MAKE is None, reason="GNU make is not installed")
+# A laptop without GNU make skips these with the reason; CI (which runs `make test`) never may.
+needs_make = pytest.mark.skipif(MAKE is None and not os.environ.get("CI"), reason="GNU make is not installed")
 
 
 def _make(*arguments: str, port: int | str, tmp_path: Path) -> subprocess.Popen[str]:

@@ -163,3 +163,15 @@ def test_templates_and_deadlines_are_reached_through_their_institution(
             with pytest.raises(InstitutionError) as raised:
                 access_follow_up_template(user, templates[place].pk)
             assert raised.value.code == InstitutionErrorCode.UNKNOWN_TEMPLATE
+
+
+def test_a_membership_at_a_deactivated_institution_manages_nothing(world: World):
+    from lapor.accounts.access import managed_institutions_q
+    from lapor.institutions.models import Institution
+
+    assert access_institution(world.coordinator, world.transport.pk, InstitutionAction.MANAGE_STAFF)
+    Institution.objects.filter(pk=world.city.pk).update(is_active=False)
+    with pytest.raises(InstitutionError):
+        access_institution(world.coordinator, world.transport.pk, InstitutionAction.MANAGE_STAFF)
+    assert not visible_institutions(world.coordinator).exists()
+    assert managed_institutions_q(world.coordinator) is None

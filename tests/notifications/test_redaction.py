@@ -12,7 +12,7 @@ from lapor.accounts.choices import OneTimeCodePurpose
 from lapor.accounts.services import one_time_code_send
 from lapor.notifications.choices import DeliveryStatus
 from lapor.notifications.models import Notification
-from lapor.notifications.services import notification_deliver
+from lapor.notifications.services import notification_deliver, notification_retry
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +48,10 @@ def test_a_code_message_given_up_is_redacted_too(sms_gateway, django_capture_on_
     sent = sms_gateway.messages[-1]
     assert CODE.search(str(sent)), sent
     assert not CODE.search(row.body)
+    # "Retry now" would send the masked copy, no code at all: such a row is not retried.
+    assert notification_retry(notification_ids=[row.pk]) == 0
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.DEAD
 
 
 def test_other_messages_keep_their_numbers(django_capture_on_commit_callbacks):

@@ -140,7 +140,7 @@ def test_only_the_reporter_learns_who_filed_an_anonymous_report(world, reports, 
         elif kind == "anonymous":
             expected = False
         else:
-            # Oversight reads the report but not who filed it (docs/adr/0007-oversight-reach.md).
+            # Oversight reads the report but not who filed it (docs/adr/0008-oversight-reach.md).
             expected = viewer in ("officer", "coordinator", "national_admin")
         assert (identity is not None) is expected, (viewer, kind)
 

@@ -60,3 +60,33 @@ def test_an_anonymous_report_claimed_by_an_account_keeps_the_guest_s_name_out_of
     for text in texts:
         assert "sentinela" not in text.lower(), text
         assert "rahasiawati" not in text.lower(), text
+
+
+def test_a_copy_holder_reads_a_staff_note_about_a_named_report_without_its_reporter_on_screen_too(
+    world: World,
+) -> None:
+    from lapor.reports.serializers import staff_view
+
+    copy_coordinator = user_create(full_name="Kosi Salinan", email="salinan@example.id")
+    membership_grant(user=copy_coordinator, institution=world.social_ministry, role=Role.COORDINATOR)
+    reporter = user_create(full_name=NAME, email=EMAIL)
+    report = world.submit(reporter=reporter)
+    office_note = f"{NOTE} Kantor kami: 021-5551234."
+    report_dispatch(
+        user=world.national_admin,
+        report=report,
+        institution=world.city,
+        copies=[world.social_ministry],
+        note=office_note,
+    )
+    report.refresh_from_db()
+
+    def shown(viewer) -> str:
+        return "\n".join(str(event["text"]) for event in staff_view(report, viewer=viewer)["events"])
+
+    copy_screen = shown(copy_coordinator)
+    assert "Sentinela" not in copy_screen
+    assert "Rahasiawati" not in copy_screen
+    # Only the reporter's identity is masked: the office's own number stays for staff to use.
+    assert "021-5551234" in copy_screen
+    assert NAME in shown(world.coordinator)

@@ -1,4 +1,4 @@
-"""Oversight's reach (docs/adr/0007-oversight-reach.md), as a matrix: every oversight seat against
+"""Oversight's reach (docs/adr/0008-oversight-reach.md), as a matrix: every oversight seat against
 every kind of report, for what it reads (the access layer, the staff shape, the console inbox) and
 whether it learns who filed the report.
 

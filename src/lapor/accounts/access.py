@@ -86,7 +86,11 @@ def managed_institutions_q(user: Any, *, field: str = "path") -> Q | None:
     staff = acting_staff(user)
     if staff is None:
         return None
-    rows = list(Membership.objects.filter(user=staff, is_active=True).values_list("role", "institution__path"))
+    rows = list(
+        Membership.objects.filter(user=staff, is_active=True, institution__is_active=True).values_list(
+            "role", "institution__path"
+        )
+    )
     if any(role in _USER_MANAGING_ROLES[Permission.NATIONAL_USER_MANAGE] for role, _path in rows):
         return Q()
     paths = sorted({path for role, path in rows if role in _USER_MANAGING_ROLES[Permission.SUBTREE_USER_MANAGE]})

@@ -128,7 +128,7 @@ class InstitutionGuard:
             self._national = (
                 self.staff is not None
                 and Membership.objects.filter(
-                    user=self.staff, is_active=True, role__in=sorted(_NATIONAL_ROLES)
+                    user=self.staff, is_active=True, institution__is_active=True, role__in=sorted(_NATIONAL_ROLES)
                 ).exists()
             )
         return self._national
@@ -142,7 +142,10 @@ class InstitutionGuard:
                 else sorted(
                     set(
                         Membership.objects.filter(
-                            user=self.staff, is_active=True, role__in=sorted(MANAGING_ROLES)
+                            user=self.staff,
+                            is_active=True,
+                            institution__is_active=True,
+                            role__in=sorted(MANAGING_ROLES),
                         ).values_list("institution__path", flat=True)
                     )
                 )
@@ -215,8 +218,3 @@ def access_follow_up_template(
     if template is None or not guard.allows(template.institution, InstitutionAction.MANAGE):
         raise InstitutionError(InstitutionErrorCode.UNKNOWN_TEMPLATE, _("The template does not exist."))
     return template
-
-
-def check_institution_action(user: Any, institution: Institution, action: InstitutionAction) -> Institution:
-    """`access_institution` for a service that already holds the institution: refuses as it does."""
-    return access_institution(user, institution.pk, action)

@@ -165,7 +165,11 @@ def has_any_permission(
     active = _active_user(user)
     if active is None:
         return False
-    return Membership.objects.filter(user_id=active.pk, is_active=True).filter(condition).exists()
+    return (
+        Membership.objects.filter(user_id=active.pk, is_active=True, institution__is_active=True)
+        .filter(condition)
+        .exists()
+    )
 
 
 def has_permission(
@@ -184,7 +188,9 @@ def roles_for(user: AbstractBaseUser | AnonymousUser, institution: Institution) 
     active = _active_user(user)
     if active is None:
         return frozenset()
-    memberships = Membership.objects.filter(user_id=active.pk, is_active=True).filter(condition)
+    memberships = Membership.objects.filter(user_id=active.pk, is_active=True, institution__is_active=True).filter(
+        condition
+    )
     return frozenset(Role(role) for role in memberships.values_list("role", flat=True))
 
 
@@ -196,7 +202,9 @@ def permissions_of(user: AbstractBaseUser | AnonymousUser) -> set[tuple[Permissi
     active = _active_user(user)
     if active is None:
         return set()
-    memberships = Membership.objects.filter(user_id=active.pk, is_active=True).values_list("role", "institution_id")
+    memberships = Membership.objects.filter(user_id=active.pk, is_active=True, institution__is_active=True).values_list(
+        "role", "institution_id"
+    )
     return {
         (permission, institution_id)
         for role, institution_id in memberships
@@ -212,7 +220,7 @@ def permissions_at(user: AbstractBaseUser | AnonymousUser, institution: Institut
         return frozenset()
     condition = _reach(_grants(Permission), institution)
     memberships = (
-        Membership.objects.filter(user_id=active.pk, is_active=True)
+        Membership.objects.filter(user_id=active.pk, is_active=True, institution__is_active=True)
         .filter(condition)
         .values_list("role", "institution_id")
     )

@@ -116,7 +116,10 @@ def notification_retry(*, notification_ids: Iterable[int], now: datetime | None 
             Notification.objects.filter(
                 pk__in=list(notification_ids),
                 status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED, DeliveryStatus.DEAD],
-            ).values_list("pk", flat=True)
+            )
+            # A code message given up on has its code masked: sending it again would deliver no code.
+            .exclude(status=DeliveryStatus.DEAD, redact_on_delivery=True)
+            .values_list("pk", flat=True)
         )
         Notification.objects.filter(pk__in=ids).update(status=DeliveryStatus.PENDING, next_attempt_at=now)
         _deliver_after_commit(ids)

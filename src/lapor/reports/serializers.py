@@ -39,7 +39,7 @@ from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, ClockStat
 from lapor.reports.deadlines import clock_state
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Attachment, Report, ReportClock, ReportEvent
-from lapor.reports.privacy import mask_for_report, mask_personal_data, reporter_texts
+from lapor.reports.privacy import mask_for_report, mask_personal_data, mask_reporter_identity, reporter_texts
 from lapor.reports.workflow import INSTITUTION_CLOCKS, allowed_actions
 
 # Capacities in which someone works on a report for an institution.
@@ -347,7 +347,12 @@ def _added_by(event: ReportEvent | None) -> dict[str, Any]:
 
 def _staff_event(event: ReportEvent, report: Report, *, reveal_reporter: bool) -> dict[str, Any]:
     by_reporter = event.actor_role == Actor.REPORTER
-    text = mask_for_report(report, event.message) if by_reporter and not reveal_reporter else event.message
+    if reveal_reporter:
+        text = event.message
+    else:
+        # The reporter's own words fully masked; what staff wrote keeps an office's contact but never the
+        # reporter's name or contact (a note saying who filed it must not reach a copy holder or oversight).
+        text = mask_for_report(report, event.message) if by_reporter else mask_reporter_identity(report, event.message)
     named = event.actor_role in _STAFF_ROLES and event.actor is not None
     details = event.details if isinstance(event.details, dict) else {}
     return {

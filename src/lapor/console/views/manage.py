@@ -509,10 +509,14 @@ def staff_invite(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "console/manage/invite.html", context, status=400 if form.errors else 200)
 
 
+# A database id has at most 18 digits; "²" is a digit to str.isdigit() but not to int().
+MAX_ID_DIGITS = 18
+
+
 def _staff_page_for(request: HttpRequest, membership: Membership) -> str:
     """Back to the staff page the form came from when the user manages it, else the membership's."""
     raw = request.POST.get("from", "")
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS:
         try:
             origin = access_institution(request.user, int(raw), InstitutionAction.MANAGE_STAFF, guard=_guard(request))
         except InstitutionError:
