@@ -112,11 +112,11 @@ def test_a_step_updates_only_the_columns_it_changed():
 
 
 def test_a_report_not_read_under_its_lock_is_saved_whole(world) -> None:
-    from lapor.reports import services
     from lapor.reports.models import Report
+    from lapor.reports.services import kernel
 
     report = world.submit()
     stored = Report.objects.get(pk=report.pk)
     stored.title = "Lampu jalan padam di Jalan Merpati"
-    services._save(stored)
+    kernel.save_changes(stored)
     assert Report.objects.get(pk=report.pk).title == "Lampu jalan padam di Jalan Merpati"

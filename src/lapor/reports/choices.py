@@ -135,3 +135,7 @@ class Visibility(models.TextChoices):
     PUBLIC = "public", _("Everyone who may see the report")
     REPORTER = "reporter", _("The reporter and staff")
     STAFF = "staff", _("Staff only")
+
+
+# The detail of a dispatch or forward that names (by sequence) the staff-only note written with it.
+INTERNAL_NOTE_KEY = "internal_note"

@@ -1,7 +1,7 @@
 """Indexes of the public feed (lapor.reports.selectors), on PostgreSQL only; nothing on SQLite.
 
 - the Indonesian full-text search over the public (masked) text: a GIN index of exactly the
-  expression `selectors.public_text_vector()` compiles to, or the planner would not use it;
+  expression `selectors.public.public_text_vector()` compiles to, or the planner would not use it;
 - keyset pages of published reports, newest or most supported first;
 - region filters, which match village codes by prefix (LIKE '36.74.%' needs pattern operators
   under a linguistic collation).

@@ -1,7 +1,7 @@
 """Saved inbox filters of the console, and the index of the staff's search (PostgreSQL only).
 
-Staff search the reporters' own title and body (`selectors._staff_searched`): a GIN index of exactly
-the expression `selectors._staff_text_vector()` compiles to, or the planner would not use it. Built
+Staff search the reporters' own title and body (`selectors.inbox._staff_searched`): a GIN index of exactly
+the expression `selectors.inbox._staff_text_vector()` compiles to, or the planner would not use it. Built
 CONCURRENTLY, so the migration is not atomic: the reports table keeps taking writes meanwhile.
 """
 

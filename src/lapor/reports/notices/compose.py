@@ -32,7 +32,7 @@ from lapor.notifications.choices import Audience, NotificationChannel
 from lapor.notifications.drafts import SUBJECT_LENGTH, one_line, tidy
 from lapor.regions.timezones import ZONE_LABELS
 from lapor.reports.access import knows_reporter, reporter_contact_values
-from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, Status, Visibility
+from lapor.reports.choices import INTERNAL_NOTE_KEY, Action, Actor, ArchiveReason, Clock, Status, Visibility
 from lapor.reports.models import Report, ReportClock, ReportEvent
 from lapor.reports.notices.recipients import (
     Recipient,
@@ -44,7 +44,6 @@ from lapor.reports.notices.recipients import (
     staff_recipients,
 )
 from lapor.reports.privacy import MASK, mask_personal_data
-from lapor.reports.services import INTERNAL_NOTE_KEY
 
 SMS_LENGTH = 160
 # Below this many characters a cut message says nothing; better to send a longer (multi-part) SMS.

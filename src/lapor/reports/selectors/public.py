@@ -1,0 +1,511 @@
+"""What the public reads: the feed with its filters, search and keyset pages, the headline statistics,
+the public map, and the similar open reports shown before a new report is filed.
+
+Every selector here starts from the access layer, with what the *public* may see
+(`access.visible_reports` of an anonymous visitor, which is `access.public_reports_q()`), whoever
+asks: a public list never shows a confidential or unpublished report, not even to the national
+admin, who reads those in the console. The ``user`` the selectors take is the viewer, for the
+record; the answer does not depend on it.
+
+Lists are paged by keyset (an opaque cursor naming the last row shown), never by OFFSET, and
+nothing counts rows per page view: at a million reports both cost a scan of everything before
+the page.
+
+Search reads only the public text (``public_title`` and ``public_body``, where personal data is
+masked), never the reporter's own words. On PostgreSQL it is full-text search with the
+``indonesian`` configuration (stems "jalanan" to "jalan"), answered from the GIN index of
+migration 0003; on SQLite every word must appear, in any case, in the public title or body.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import operator
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from functools import reduce
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+)
+from django.utils import timezone
+
+from lapor.core import reference
+from lapor.institutions.models import Category, Institution
+from lapor.institutions.selectors import category_subtree, institution_subtree
+from lapor.regions.choices import RegionLevel
+from lapor.regions.codes import InvalidRegionCode, parent_code, region_level
+from lapor.reports.access import PUBLISHED_STATUSES, visible_reports
+from lapor.reports.choices import OPEN_STATUSES
+from lapor.reports.models import Report, ReportSupport
+
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+SEARCH_CONFIG = "indonesian"
+MAX_SEARCH_LENGTH = 200
+MAX_SEARCH_WORDS = 8
+# What a list card, the map and RSS read with each report (public_report_summary): one query in all.
+SUMMARY_RELATIONS = ("category", "owner", "village__parent__parent__parent")
+# Statistics other than this month's count look at the published reports filed in this window.
+STATS_WINDOW_DAYS = 365
+# Open reports the public sees: after dispatch and before the end.
+OPEN_PUBLISHED_STATUSES = tuple(sorted(OPEN_STATUSES & PUBLISHED_STATUSES))
+# Only the newest open reports nearby are compared with a new report's text.
+SIMILAR_CANDIDATES = 200
+# Words too common in Indonesian reports to tell one from another.
+STOPWORDS = frozenset(
+    {
+        "ada", "adalah", "agar", "akan", "aku", "atau", "bagi", "bahwa", "banyak", "belum", "bisa", "dan",
+        "dari", "dengan", "di", "ini", "itu", "ke", "kami", "kita", "lagi", "mohon", "pada", "para", "saja",
+        "saya", "sejak", "sudah", "tadi", "tapi", "telah", "tersebut", "tidak", "untuk", "yang",
+    }
+)  # fmt: skip
+WORD = re.compile(r"\w+")
+
+
+class FeedSort(StrEnum):
+    NEWEST = "terbaru"
+    MOST_SUPPORTED = "dukungan"
+
+
+@dataclasses.dataclass(frozen=True)
+class FeedFilters:
+    """What a visitor narrows the feed to; every part is optional."""
+
+    region_code: str = ""  # a region at any level: "36", "36.74", "36.74.01" or "36.74.01.1001"
+    institution: Institution | None = None  # the owner, with every unit below it
+    category: Category | None = None  # with its subcategories
+    status: str = ""  # one of the published statuses
+    kind: str = ""
+    date_from: date | None = None  # filed on or after this day (local time)
+    date_to: date | None = None  # filed on or before this day
+    text: str = ""  # searched in the public title and body
+
+
+@dataclasses.dataclass(frozen=True)
+class FeedPage:
+    reports: list[Report]
+    next_cursor: str | None  # None on the last page
+
+
+# --- the public's reports ---------------------------------------------------------------------------
+
+
+def public_reports(user: Any = None) -> QuerySet[Report]:
+    """Every published, non-confidential report: what the public sees, whoever ``user`` is."""
+    return visible_reports(AnonymousUser())
+
+
+def public_report_detail(tracking_id: str, user: Any = None) -> Report | None:
+    """One published report with what `serializers.public_report` reads (its public events with their
+    institutions, files and clocks) in four queries; None when the public may not see it or it does
+    not exist, which a face answers alike."""
+
+    from lapor.reports.models import ReportEvent
+
+    return (
+        public_reports(user)
+        .filter(tracking_id=tracking_id)
+        .select_related(*SUMMARY_RELATIONS)
+        .prefetch_related(
+            Prefetch("events", queryset=ReportEvent.objects.select_related("actor_institution").order_by("sequence")),
+            "attachments",
+            "clocks",
+        )
+        .first()
+    )
+
+
+def tracking_id_received(tracking_id: str) -> bool:
+    """Whether any report carries ``tracking_id``, whatever its status or privacy: the one fact the
+    portal tells whoever types an ID of a report that is not public (nothing of the report itself)."""
+    return Report.objects.filter(tracking_id=tracking_id).exists()
+
+
+def report_supported_by(report: Report, user: Any) -> bool:
+    """Whether ``user`` supports ``report`` already (False for a visitor who is not signed in)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return ReportSupport.objects.filter(report=report, user=user).exists()
+
+
+def region_q(code: str, *, field: str = "village__code") -> Q:
+    """Reports located in the region ``code`` at any level; a region code is the path of its
+    ancestors, so a district's reports are those whose village code starts with "36.74.01.".
+    Raises InvalidRegionCode for anything else."""
+    if region_level(code) == RegionLevel.VILLAGE:
+        return Q(**{field: code})
+    return Q(**{f"{field}__startswith": f"{code}."})
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def filed_between(reports: QuerySet[Report], first: date | None, last: date | None) -> QuerySet[Report]:
+    """Reports filed from the local day ``first`` through the local day ``last`` (either may be None)."""
+    if first is not None:
+        reports = reports.filter(created_at__gte=_local_midnight(first))
+    if last is not None:
+        reports = reports.filter(created_at__lt=_local_midnight(last + timedelta(days=1)))
+    return reports
+
+
+def _filtered(reports: QuerySet[Report], filters: FeedFilters) -> QuerySet[Report]:
+    if filters.region_code:
+        reports = reports.filter(region_q(filters.region_code))
+    if filters.institution is not None:
+        reports = reports.filter(owner_id__in=institution_subtree(filters.institution).order_by().values("pk"))
+    if filters.category is not None:
+        reports = reports.filter(category_id__in=category_subtree(filters.category).order_by().values("pk"))
+    if filters.status:
+        if filters.status not in PUBLISHED_STATUSES:
+            return reports.none()
+        reports = reports.filter(status=filters.status)
+    if filters.kind:
+        reports = reports.filter(kind=filters.kind)
+    reports = filed_between(reports, filters.date_from, filters.date_to)
+    if filters.text.strip():
+        reports = _searched(reports, filters.text)
+    return reports
+
+
+# --- search -----------------------------------------------------------------------------------------
+
+
+def search_words(text: str, *, drop_common: bool = False) -> list[str]:
+    """The distinct lower-case words of ``text`` (at most MAX_SEARCH_WORDS), in order.
+    ``drop_common``: without the STOPWORDS and words of fewer than three letters."""
+    words: list[str] = []
+    for word in WORD.findall(text[:MAX_SEARCH_LENGTH].lower()):
+        if drop_common and (len(word) < 3 or word in STOPWORDS):  # noqa: PLR2004
+            continue
+        if word not in words:
+            words.append(word)
+    return words[:MAX_SEARCH_WORDS]
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def public_text_vector() -> Any:
+    """The search vector of a report's public text. Migration 0003 indexes exactly this expression
+    (the planner uses the GIN index only for the same expression): change both together."""
+    from django.contrib.postgres.search import SearchVector
+
+    return SearchVector("public_title", "public_body", config=SEARCH_CONFIG)
+
+
+def _searched(reports: QuerySet[Report], text: str) -> QuerySet[Report]:
+    text = text.strip()[:MAX_SEARCH_LENGTH]
+    if is_postgresql():
+        from django.contrib.postgres.search import SearchQuery
+
+        # Web search syntax: every word must match (stemmed); "quoted phrases", -excluded, or.
+        query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+        return reports.alias(public_text=public_text_vector()).filter(public_text=query)
+    words = search_words(text)
+    for word in words:
+        reports = reports.filter(Q(public_title__icontains=word) | Q(public_body__icontains=word))
+    return reports
+
+
+# --- keyset pages -----------------------------------------------------------------------------------
+
+
+def _ordering(sort: FeedSort) -> tuple[str, ...]:
+    if sort == FeedSort.MOST_SUPPORTED:
+        return ("-support_count", "-id")
+    return ("-created_at", "-id")
+
+
+def _encode_cursor(sort: FeedSort, report: Report) -> str:
+    if sort == FeedSort.MOST_SUPPORTED:
+        raw = f"s|{report.support_count}|{report.pk}"
+    else:
+        raw = f"n|{report.created_at.isoformat()}|{report.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _after_cursor(sort: FeedSort, cursor: str) -> Q | None:
+    """The rows after the one ``cursor`` names in ``sort`` order; None for a cursor that is not one
+    of ours (or was made for the other order): the first page is shown then."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, key, last_id = raw.split("|")
+        pk = int(last_id)
+        if sort == FeedSort.MOST_SUPPORTED and kind == "s":
+            supports = int(key)
+            return Q(support_count__lt=supports) | Q(support_count=supports, pk__lt=pk)
+        if sort == FeedSort.NEWEST and kind == "n":
+            created = datetime.fromisoformat(key)
+            if timezone.is_naive(created):
+                return None
+            return Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        return None
+    return None
+
+
+def public_feed(
+    user: Any,
+    filters: FeedFilters,
+    sort: FeedSort = FeedSort.NEWEST,
+    cursor: str = "",
+    *,
+    page_size: int = PAGE_SIZE,
+) -> FeedPage:
+    """One page of the public feed, newest or most supported first, in one query: the rows after
+    ``cursor`` (from the previous page's ``next_cursor``; empty for the first page), with what
+    `serializers.public_report_summary` reads. Raises InvalidRegionCode for a malformed region."""
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    reports = _filtered(public_reports(user), filters)
+    after = _after_cursor(sort, cursor) if cursor else None
+    if after is not None:
+        reports = reports.filter(after)
+    rows = list(reports.select_related(*SUMMARY_RELATIONS).order_by(*_ordering(sort))[: page_size + 1])
+    next_cursor = _encode_cursor(sort, rows[page_size - 1]) if len(rows) > page_size else None
+    return FeedPage(reports=rows[:page_size], next_cursor=next_cursor)
+
+
+# --- headline statistics ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class HeadlineStats:
+    reports_this_month: int  # published reports filed since the first of this month (local time)
+    dispatched: int  # published reports filed in the last STATS_WINDOW_DAYS days (all were dispatched)
+    followed_up: int  # of those, the ones that got a first follow-up
+    # Median of the time from dispatch to the first follow-up, in elapsed hours (calendar time, not
+    # working days: what a citizen waits), over those followed up; None without any.
+    median_hours_to_first_follow_up: float | None
+    window_days: int = STATS_WINDOW_DAYS
+
+    @property
+    def followed_up_share(self) -> float | None:
+        """From 0 to 1; None when nothing was dispatched in the window."""
+        return self.followed_up / self.dispatched if self.dispatched else None
+
+    @property
+    def followed_up_percent(self) -> int | None:
+        share = self.followed_up_share
+        return None if share is None else round(share * 100)
+
+    @property
+    def median_whole_hours(self) -> int | None:
+        hours = self.median_hours_to_first_follow_up
+        return None if hours is None else round(hours)
+
+    @property
+    def median_days_to_first_follow_up(self) -> float | None:
+        hours = self.median_hours_to_first_follow_up
+        return None if hours is None else round(hours / 24, 1)
+
+
+class _Median(Aggregate):
+    """PostgreSQL's median of a number."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def _wait() -> ExpressionWrapper[Any]:
+    return ExpressionWrapper(F("first_follow_up_at") - F("dispatched_at"), output_field=DurationField())
+
+
+def headline_stats(now: datetime | None = None) -> HeadlineStats:
+    """The home page's figures, from published reports only, in two aggregate queries."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    window_start = now - timedelta(days=STATS_WINDOW_DAYS)
+    in_window = Q(created_at__gte=window_start, dispatched_at__isnull=False)
+    # A report re-dispatched after its first follow-up has no meaningful wait: it is left out.
+    answered = in_window & Q(first_follow_up_at__isnull=False, first_follow_up_at__gte=F("dispatched_at"))
+    reports = public_reports().filter(created_at__gte=min(month_start, window_start), created_at__lte=now)
+    counts = reports.aggregate(
+        this_month=Count("pk", filter=Q(created_at__gte=month_start)),
+        dispatched=Count("pk", filter=in_window),
+        followed_up=Count("pk", filter=in_window & Q(first_follow_up_at__isnull=False)),
+        answered=Count("pk", filter=answered),
+    )
+    median_seconds: float | None = None
+    waits = reports.filter(answered)
+    if counts["answered"]:
+        if is_postgresql():
+            seconds = Func(_wait(), template="EXTRACT(EPOCH FROM %(expressions)s)", output_field=FloatField())
+            median_seconds = waits.aggregate(median=_Median(seconds))["median"]
+        else:
+            # SQLite has no median: the middle one or two of the sorted waits (a small deployment's data).
+            middle = counts["answered"]
+            values = list(
+                waits.annotate(wait=_wait())
+                .order_by("wait")
+                .values_list("wait", flat=True)[(middle - 1) // 2 : middle // 2 + 1]
+            )
+            median_seconds = sum(value.total_seconds() for value in values) / len(values)
+    return HeadlineStats(
+        reports_this_month=counts["this_month"],
+        dispatched=counts["dispatched"],
+        followed_up=counts["followed_up"],
+        median_hours_to_first_follow_up=None if median_seconds is None else float(median_seconds) / 3600,
+    )
+
+
+def cached_headline_stats() -> HeadlineStats:
+    """`headline_stats` as of now, kept by the process for REFERENCE_CACHE_SECONDS (lapor.core.reference):
+    every home page view would otherwise aggregate a year of reports."""
+    now = timezone.now()
+    # "This month" starts at local midnight on the first: in the viewer's zone (WIB, WITA or WIT).
+    key = ("portal-headline-stats", timezone.get_current_timezone_name(), timezone.localtime(now).strftime("%Y-%m"))
+    return reference.cached(key, lambda: headline_stats(now))
+
+
+# --- similar open reports ---------------------------------------------------------------------------
+
+
+def _nearby_area(village_code: str) -> str | None:
+    """The region in which reports count as nearby: a village's district; a higher region itself."""
+    try:
+        level = region_level(village_code)
+    except InvalidRegionCode:
+        return None
+    if level == RegionLevel.VILLAGE:
+        return parent_code(village_code)
+    return village_code
+
+
+def _shared_words(report: Report, words: Iterable[str]) -> int:
+    found = set(WORD.findall(f"{report.public_title} {report.public_body}".lower()))
+    return sum(1 for word in words if word in found)
+
+
+def similar_open_reports(
+    category: Category | None,
+    village_code: str,
+    text: str,
+    limit: int = 5,
+    user: Any = None,
+) -> list[Report]:
+    """Open published reports near ``village_code`` (its district, the village included) in the same
+    ``category`` (any category when None), most similar to ``text`` first, then newest. Shown before
+    a new report is submitted, so that the citizen may support one instead. Similarity: on PostgreSQL
+    the ts_rank of the text's words in the public text, on SQLite the number of words shared; only
+    the SIMILAR_CANDIDATES newest open reports nearby are compared. With what
+    `serializers.public_report_summary` reads; an empty list without a valid region."""
+    area = _nearby_area(village_code)
+    if area is None or limit <= 0:
+        return []
+    nearby = public_reports(user).filter(region_q(area), status__in=OPEN_PUBLISHED_STATUSES)
+    if category is not None:
+        nearby = nearby.filter(category=category)
+    newest = ("-created_at", "-id")
+    candidates = nearby.order_by(*newest)
+    words = search_words(text, drop_common=True)
+    if not words:
+        return list(candidates.select_related(*SUMMARY_RELATIONS)[:limit])
+    if is_postgresql():
+        from django.contrib.postgres.search import SearchQuery, SearchRank
+
+        query = reduce(operator.or_, (SearchQuery(word, config=SEARCH_CONFIG) for word in words))
+        newest_ids = candidates.values("pk")[:SIMILAR_CANDIDATES]
+        ranked = (
+            nearby.filter(pk__in=newest_ids)
+            .annotate(similarity=SearchRank(public_text_vector(), query))
+            .select_related(*SUMMARY_RELATIONS)
+            .order_by("-similarity", *newest)
+        )
+        return list(ranked[:limit])
+    rows = list(candidates.select_related(*SUMMARY_RELATIONS)[:SIMILAR_CANDIDATES])
+    # sorted() keeps the newest first among reports that share as many words.
+    return sorted(rows, key=lambda report: -_shared_words(report, words))[:limit]
+
+
+# --- the public map ---------------------------------------------------------------------------------
+
+# A district is placed on the public map only when at least this many people put map points on its
+# published reports (docs/adr/0004-public-map.md): the position is their mean, so that no one
+# reporter's point can be read back from it.
+MAP_MIN_SOURCES = 5
+# Decimal places of a published position: 0.01 degree is about 1.1 km.
+MAP_PRECISION = 2
+DISTRICT_CODE_LENGTH = len("36.74.01")
+
+
+@dataclasses.dataclass(frozen=True)
+class MapPosition:
+    district_code: str
+    latitude: float
+    longitude: float
+
+
+def district_code_of(village_code: str | None) -> str | None:
+    """The district ("36.74.01") of a village code, from the code alone; None for anything else."""
+    if not village_code:
+        return None
+    try:
+        level = region_level(village_code)
+    except InvalidRegionCode:
+        return None
+    return parent_code(village_code) if level == RegionLevel.VILLAGE else None
+
+
+def district_map_positions(district_codes: Iterable[str]) -> dict[str, MapPosition]:
+    """A coarse public position for each district that has one, in one query: the mean of the map
+    points of its published reports, where each person (an account, or a guest's contact) counts
+    once with the mean of their own points, rounded to MAP_PRECISION; only districts with points
+    from at least MAP_MIN_SOURCES people are placed. A report's own point is never published."""
+    codes = sorted({code for code in district_codes if code and region_level(code) == RegionLevel.DISTRICT})
+    if not codes:
+        return {}
+    from django.db.models import Avg
+    from django.db.models.functions import Substr
+
+    per_person = (
+        public_reports()
+        .filter(
+            reduce(operator.or_, (region_q(code) for code in codes)), latitude__isnull=False, longitude__isnull=False
+        )
+        .annotate(district=Substr("village_id", 1, DISTRICT_CODE_LENGTH))
+        # Accounts' reports carry no guest contact, guests' reports no account: one group per person
+        # (guests by the keyed hashes of their contacts, which are stored encrypted).
+        .values("district", "reporter_id", "guest_email_index", "guest_phone_index")
+        .annotate(person_latitude=Avg("latitude"), person_longitude=Avg("longitude"))
+        .order_by()
+    )
+    sql, params = per_person.query.sql_with_params()
+    quote = connection.ops.quote_name
+    query = (
+        f"SELECT {quote('district')}, AVG({quote('person_latitude')}), AVG({quote('person_longitude')}), COUNT(*) "  # noqa: S608 - the ORM's SQL
+        f"FROM ({sql}) AS per_person GROUP BY {quote('district')}"
+    )
+    positions: dict[str, MapPosition] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        for district, latitude, longitude, people in cursor.fetchall():
+            if people < MAP_MIN_SOURCES or district not in codes:
+                continue
+            positions[district] = MapPosition(
+                district_code=district,
+                latitude=round(float(latitude), MAP_PRECISION),
+                longitude=round(float(longitude), MAP_PRECISION),
+            )
+    return positions
