@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lapor.core.ids import format_tracking_id, parse_tracking_id
+from lapor.reports.access import reporter_proof_by_link
 from lapor.reports.choices import ArchiveReason, ReportWeight, Status, Visibility
 from lapor.reports.models import Report
 from lapor.reports.services import (
@@ -284,10 +285,11 @@ def test_each_file_says_who_added_it_without_naming_staff(world: World, client: 
 
 @pytest.mark.django_db
 def test_the_rating_is_published_without_the_reporters_comment_or_identity(world: World, client: Client):
-    report, _secret = guest_report(world, is_anonymous=True)
+    report, secret = guest_report(world, is_anonymous=True)
     report = completed(world, report)
-    report_confirm(user=None, report=report, via_reporter_link=True)
-    report_rate(user=None, report=report, rating=4, comment="Terima kasih, Sari di sini", via_reporter_link=True)
+    _report, proof = reporter_proof_by_link(report.tracking_id, secret)
+    report_confirm(user=None, report=report, proof=proof)
+    report_rate(user=None, report=report, rating=4, comment="Terima kasih, Sari di sini", proof=proof)
     html = client.get(reverse("portal:report", args=[report.tracking_id])).content.decode()
     assert "The reporter's rating" in html
     assert "★★★★☆" in html

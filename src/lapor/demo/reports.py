@@ -38,6 +38,7 @@ from lapor.core.models import AuditAnchor
 from lapor.demo.clock import DemoClock, demo_clock
 from lapor.institutions.models import Category, Institution
 from lapor.regions.models import Region
+from lapor.reports.access import ReporterProof, reporter_proof_by_link
 from lapor.reports.choices import ArchiveReason, Channel, Clock, ReportKind, ReportWeight, Status
 from lapor.reports.models import Report, ReportClock, guest_email_key
 from lapor.reports.services import (
@@ -613,6 +614,7 @@ class _Filed:
     topic: Topic
     village: Region
     reporter: User | None  # None: a guest, who acts through the private link
+    proof: ReporterProof | None = None  # a guest's, from the private link given at filing
 
 
 class _Seeder:
@@ -771,7 +773,6 @@ class _Seeder:
     def closed_confirmed(self) -> None:
         self.begin(days=(10, 56))
         filed, unit = self.answered()
-        link = filed.reporter is None
         if self.chance(0.15):
             # The reporter disputes the first answer; the unit finishes the work and answers again.
             self.later(24, 96)
@@ -779,11 +780,11 @@ class _Seeder:
                 user=filed.reporter,
                 report=filed.report,
                 reason=self.rng.choice(DISPUTE_REASONS),
-                via_reporter_link=link,
+                proof=filed.proof,
             )
             self.follow_up(filed, unit, self.rng.choice(filed.topic.final), final=True)
         self.later(24, 96)
-        filed.report = report_confirm(user=filed.reporter, report=filed.report, via_reporter_link=link)
+        filed.report = report_confirm(user=filed.reporter, report=filed.report, proof=filed.proof)
         self.later(0.05, 2)
         rating = self.rng.choices((5, 4, 3, 2, 1), weights=(45, 30, 13, 7, 5))[0]
         filed.report = report_rate(
@@ -791,7 +792,7 @@ class _Seeder:
             report=filed.report,
             rating=rating,
             comment=self.rng.choice(RATING_COMMENTS[rating]) if self.chance(0.7) else "",
-            via_reporter_link=link,
+            proof=filed.proof,
         )
 
     def closed_deemed_complete(self) -> None:
@@ -827,7 +828,7 @@ class _Seeder:
         if self.chance(0.5):
             self.follow_up(filed, unit, self.rng.choice(filed.topic.progress))
         self.let_clock_pass(filed.report, Clock.OVERALL)
-        filed.report = report_refer(user=filed.reporter, report=filed.report, via_reporter_link=filed.reporter is None)
+        filed.report = report_refer(user=filed.reporter, report=filed.report, proof=filed.proof)
 
     # --- steps ----------------------------------------------------------------------------------
 
@@ -905,7 +906,7 @@ class _Seeder:
             latitude = centre[0] + Decimal(rng.randint(-400, 400)) / 10000
             longitude = centre[1] + Decimal(rng.randint(-600, 600)) / 10000
         government = self.institutions["kota-tangsel" if in_city else "kab-tangerang"]
-        report, _secret = report_submit(
+        report, secret = report_submit(
             title=(title or rng.choice(topic.titles).format(**words))[:200],
             body=body or rng.choice(topic.bodies).format(**words),
             incident_date=submitted_on - timedelta(days=rng.randint(0, 40)),
@@ -925,7 +926,8 @@ class _Seeder:
             is_confidential=private and (topic.category == "pungutan-sekolah" or self.chance(0.06)),
             idempotency_key=f"{IDEMPOTENCY_PREFIX}{self.number:04d}",
         )
-        return _Filed(report=report, topic=topic, village=village, reporter=reporter)
+        proof = reporter_proof_by_link(report.tracking_id, secret)[1] if reporter is None and secret else None
+        return _Filed(report=report, topic=topic, village=village, reporter=reporter, proof=proof)
 
     def government(self, filed: _Filed) -> Institution:
         return self.institutions["kota-tangsel" if filed.village.code.startswith(CITY_PREFIX) else "kab-tangerang"]

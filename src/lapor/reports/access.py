@@ -48,7 +48,7 @@ from lapor.core.tree import STEP_LENGTH, subtree_q
 from lapor.institutions.choices import InstitutionKind
 from lapor.reports.choices import Action, Actor, Status
 from lapor.reports.errors import ReportError, ReportErrorCode
-from lapor.reports.models import Report, ReportAssignment, ReportCopy
+from lapor.reports.models import Report, ReportAssignment, ReportCopy, guest_email_key, guest_phone_key
 from lapor.reports.workflow import PUBLISHED, is_allowed
 
 PUBLISHED_STATUSES = PUBLISHED
@@ -415,16 +415,80 @@ def link_secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def access_report_by_link(tracking_id: str, secret: str) -> Report:
+class ProofKind(StrEnum):
+    """How someone acting as a report's reporter, without being signed in as them, showed it."""
+
+    PRIVATE_LINK = "private_link"  # the tracking ID and the secret given at filing
+    CONTACT = "contact"  # a message from the contact the report was filed with, as its channel vouches
+
+
+# Only this module issues proofs: a face cannot make one by saying so.
+_ISSUER = object()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReporterProof:
+    """That whoever acts now is the reporter of one report, shown without an account (a guest, or a
+    reporter who follows their private link). Issued by `reporter_proof_by_link` and
+    `reporter_proof_by_contact`; services take it instead of a signed-in reporter, and accept it
+    for that report only."""
+
+    report_id: int
+    kind: ProofKind
+    issuer: object = dataclasses.field(repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.issuer is not _ISSUER:
+            raise TypeError("A reporter's proof is issued by lapor.reports.access only.")
+
+    def covers(self, report: Report) -> bool:
+        return report.pk == self.report_id
+
+
+def _proof(report: Report, kind: ProofKind) -> ReporterProof:
+    return ReporterProof(report_id=report.pk, kind=kind, issuer=_ISSUER)
+
+
+def reporter_proof_by_link(tracking_id: str, secret: str) -> tuple[Report, ReporterProof]:
     """The report behind a reporter's private link (the tracking ID and the secret given at
-    submission); NOT_FOUND, exactly as for an unknown report, when the secret does not match."""
+    submission) and the proof that its holder acts as the reporter; NOT_FOUND, exactly as for an
+    unknown report, when the secret does not match."""
     report = Report.objects.select_related("owner", "category", "village").filter(tracking_id=tracking_id).first()
     expected = report.access_secret_hash if report is not None else ""
     given = link_secret_hash(secret)
     # Compared even without a report, so that the time taken does not tell whether it exists.
     if not secrets.compare_digest(expected or "0" * 64, given) or report is None:
         raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
-    return report
+    return report, _proof(report, ProofKind.PRIVATE_LINK)
+
+
+def reporter_proof_by_contact(tracking_id: str, *, email: str = "", phone: str = "") -> tuple[Report, ReporterProof]:
+    """The report and the proof that a message comes from its reporter, when the e-mail address or
+    phone number it came from (as the channel's gateway vouches for it) is the one the report was
+    filed with: the guest's contact, or the reporter's account's. NOT_FOUND, exactly as for an
+    unknown report, otherwise."""
+    report = (
+        Report.objects.select_related("owner", "reporter").filter(tracking_id=tracking_id).first()
+        if (email.strip() or phone.strip())
+        else None
+    )
+    if report is None or not _filed_from(report, email=email, phone=phone):
+        raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
+    return report, _proof(report, ProofKind.CONTACT)
+
+
+def _filed_from(report: Report, *, email: str, phone: str) -> bool:
+    reporter = report.reporter
+    if reporter is not None:
+        same_email = bool(email.strip() and reporter.email and reporter.email.lower() == email.strip().lower())
+        return same_email or bool(phone.strip() and reporter.phone and _same_phone(reporter.phone, phone))
+    return _same_key(report.guest_email_index, guest_email_key(email)) or _same_key(
+        report.guest_phone_index, guest_phone_key(phone)
+    )
+
+
+def _same_key(stored: str, given: str) -> bool:
+    return bool(stored and given) and secrets.compare_digest(stored, given)
 
 
 def acting_capacity(user: Any, report: Report, action: Action) -> Actor:

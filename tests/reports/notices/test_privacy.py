@@ -10,6 +10,7 @@ from lapor.accounts.services import user_create
 from lapor.core.audit import chain_append
 from lapor.notifications.choices import Audience
 from lapor.notifications.models import Notification
+from lapor.reports.access import reporter_proof_by_contact
 from lapor.reports.choices import Action, Actor, Clock
 from lapor.reports.models import Report, ReportEvent
 from lapor.reports.notices.services import notify_for_event
@@ -42,7 +43,12 @@ def whole_life(world: World, report: Report) -> Report:
     """Every staff-facing event, with staff writing the reporter's identity into their own notes."""
     leaky_note = f"Pelapor {SENTINEL_NAME} ({SENTINEL_EMAIL}, 0812-9988-7766) minta dihubungi."
     report = report_request_information(user=world.national_admin, report=report, question="Lokasi tepatnya?")
-    report = report_provide_information(user=None, report=report, answer="Depan pasar.", via_reporter_link=True)
+    if report.reporter is None:
+        # A guest answers as the e-mail channel would: from the address the report was filed with.
+        _report, proof = reporter_proof_by_contact(report.tracking_id, email=SENTINEL_EMAIL)
+        report = report_provide_information(user=None, report=report, answer="Depan pasar.", proof=proof)
+    else:
+        report = report_provide_information(user=report.reporter, report=report, answer="Depan pasar.")
     report = report_dispatch(user=world.national_admin, report=report, institution=world.city, note=leaky_note)
     report = report_forward(
         user=world.coordinator, report=report, units=[world.transport, world.environment], note=leaky_note

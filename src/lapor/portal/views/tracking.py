@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from lapor.accounts.models import User
 from lapor.core.ids import format_tracking_id, parse_tracking_id
 from lapor.core.ratelimit import rate_limit
-from lapor.reports.access import access_report_by_link, is_public, visible_reports
+from lapor.reports.access import ReporterProof, is_public, reporter_proof_by_link, visible_reports
 from lapor.reports.choices import Action, Actor, ClockState, Status, Visibility
 from lapor.reports.deadlines import overall_deadline_passed
 from lapor.reports.errors import ReportError, ReportErrorCode
@@ -165,7 +165,7 @@ def track_report(request: HttpRequest, tracking_id: str) -> HttpResponse:
     if user.is_authenticated:
         own = visible_reports(user).filter(tracking_id=parsed, reporter=user).first()
         if own is not None:
-            return _reporter_page(request, own, link=None)
+            return _reporter_page(request, own, link=None, proof=None)
     published = visible_reports(user).filter(tracking_id=parsed).first()
     if published is not None and is_public(published):
         return HttpResponseRedirect(reverse("portal:report", args=[parsed]))
@@ -198,10 +198,10 @@ def _not_public(request: HttpRequest, tracking_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def track_private(request: HttpRequest, tracking_id: str, secret: str) -> HttpResponse:
     rate_limit(request, "track")
-    report = _by_link(tracking_id, secret)
+    report, proof = _by_link(tracking_id, secret)
     remember_link(request, report.tracking_id, secret)
     if request.method == "POST":  # a page of an older version posted here: act, then land on the new page
-        return _reporter_page(request, report, link=secret)
+        return _reporter_page(request, report, link=secret, proof=proof)
     query = request.GET.urlencode()
     return HttpResponseRedirect(_page_url(report, secret) + (f"?{query}" if query else ""), status=303)
 
@@ -212,20 +212,20 @@ def track_reporter(request: HttpRequest, tracking_id: str) -> HttpResponse:
         # Another browser, or the session ended: the tracking-ID page says what to do (open the link,
         # or sign in), and shows the reporter's page to its signed-in reporter.
         return HttpResponseRedirect(reverse("portal:track_report", args=[tracking_id]))
-    report, secret = _by_session(request, tracking_id)
-    return _reporter_page(request, report, link=secret)
+    report, secret, proof = _by_session(request, tracking_id)
+    return _reporter_page(request, report, link=secret, proof=proof)
 
 
 @require_GET
 def private_attachment(request: HttpRequest, tracking_id: str, secret: str, attachment_id: int) -> FileResponse:
     rate_limit(request, "track")
-    report = _by_link(tracking_id, secret)
+    report, _proof = _by_link(tracking_id, secret)
     return _attachment_response(report, attachment_id)
 
 
 @require_GET
 def reporter_attachment(request: HttpRequest, tracking_id: str, attachment_id: int) -> FileResponse:
-    report, _secret = _by_session(request, tracking_id)
+    report, _secret, _proof = _by_session(request, tracking_id)
     return _attachment_response(report, attachment_id)
 
 
@@ -243,11 +243,12 @@ def _session_secret(request: HttpRequest, tracking_id: str) -> str | None:
     return secret if isinstance(secret, str) else None
 
 
-def _by_session(request: HttpRequest, tracking_id: str) -> tuple[Report, str]:
+def _by_session(request: HttpRequest, tracking_id: str) -> tuple[Report, str, ReporterProof]:
     secret = _session_secret(request, tracking_id)
     if secret is None:
         raise Http404
-    return _by_link(tracking_id, secret), secret
+    report, proof = _by_link(tracking_id, secret)
+    return report, secret, proof
 
 
 @require_GET
@@ -260,9 +261,9 @@ def own_attachment(request: HttpRequest, tracking_id: str, attachment_id: int) -
     return _attachment_response(report, attachment_id)
 
 
-def _by_link(tracking_id: str, secret: str) -> Report:
+def _by_link(tracking_id: str, secret: str) -> tuple[Report, ReporterProof]:
     try:
-        return access_report_by_link(tracking_id, secret)
+        return reporter_proof_by_link(tracking_id, secret)
     except ReportError as error:
         raise Http404 from error
 
@@ -290,7 +291,9 @@ def _page_url(report: Report, link: str | None) -> str:
     return reverse("portal:track_report", args=[report.tracking_id])
 
 
-def _reporter_page(request: HttpRequest, report: Report, *, link: str | None) -> HttpResponse:
+def _reporter_page(
+    request: HttpRequest, report: Report, *, link: str | None, proof: ReporterProof | None
+) -> HttpResponse:
     offered = [
         action
         for action in allowed_actions(Status(report.status), frozenset({Actor.REPORTER}))
@@ -309,7 +312,7 @@ def _reporter_page(request: HttpRequest, report: Report, *, link: str | None) ->
         form = form_class(request.POST, request.FILES) if form_class else None
         if form is None or form.is_valid():
             try:
-                done = _act(request, report, Action(action), form.cleaned_data if form else {}, link)
+                done = _act(request, report, Action(action), form.cleaned_data if form else {}, proof)
             except ReportError as error:
                 if form is None:
                     messages.error(request, str(error.message))
@@ -352,26 +355,25 @@ def _reporter_page(request: HttpRequest, report: Report, *, link: str | None) ->
     return response
 
 
-def _act(request: HttpRequest, report: Report, action: Action, data: dict[str, Any], link: str | None) -> str:
-    """Call the action's service as the reporter (signed in, or through the private link)."""
-    user = request.user if link is None and isinstance(request.user, User) else None
-    via_link = link is not None
+def _act(
+    request: HttpRequest, report: Report, action: Action, data: dict[str, Any], proof: ReporterProof | None
+) -> str:
+    """Call the action's service as the reporter (signed in, or with the proof of the private link)."""
+    user = request.user if proof is None and isinstance(request.user, User) else None
     if action == Action.PROVIDE_INFORMATION:
-        report_provide_information(user=user, report=report, answer=data["answer"], via_reporter_link=via_link)
+        report_provide_information(user=user, report=report, answer=data["answer"], proof=proof)
         return str(_("Thank you: your answer was sent and the report goes on."))
     if action == Action.CONFIRM:
-        report_confirm(user=user, report=report, via_reporter_link=via_link)
+        report_confirm(user=user, report=report, proof=proof)
         return str(_("Thank you: you confirmed that the problem is solved. You can still rate the handling."))
     if action == Action.DISPUTE:
-        report_dispute(user=user, report=report, reason=data["reason"], via_reporter_link=via_link)
+        report_dispute(user=user, report=report, reason=data["reason"], proof=proof)
         return str(_("Your objection was sent: the institution must follow up again."))
     if action == Action.RATE:
-        report_rate(
-            user=user, report=report, rating=data["rating"], comment=data.get("comment", ""), via_reporter_link=via_link
-        )
+        report_rate(user=user, report=report, rating=data["rating"], comment=data.get("comment", ""), proof=proof)
         return str(_("Thank you for your rating."))
     if action == Action.REFER:
-        report_refer(user=user, report=report, via_reporter_link=via_link)
+        report_refer(user=user, report=report, proof=proof)
         return str(_("The Ombudsman has been asked to take over your report."))
     if action == Action.APPEAL:
         report_appeal(
@@ -380,7 +382,7 @@ def _act(request: HttpRequest, report: Report, action: Action, data: dict[str, A
             message=data["message"],
             title=data.get("title", ""),
             body=data.get("body", ""),
-            via_reporter_link=via_link,
+            proof=proof,
         )
         return str(_("Your appeal was sent: the report will be verified again."))
     raise ReportError(ReportErrorCode.ACTION_NOT_ALLOWED, _("This cannot be done to the report in its current state."))

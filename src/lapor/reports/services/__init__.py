@@ -32,7 +32,6 @@ from lapor.reports.services.intake import (
     report_guest_contacts_rotate,
     report_submit,
     reporter_link,
-    reporter_link_matches,
 )
 from lapor.reports.services.kernel import MAX_BODY, MAX_TITLE
 from lapor.reports.services.privacy import change_privacy, report_set_privacy
@@ -117,7 +116,6 @@ __all__ = [
     "report_support",
     "report_warn",
     "reporter_link",
-    "reporter_link_matches",
     "saved_filter_delete",
     "saved_filter_save",
 ]

@@ -232,11 +232,6 @@ def _move_submit(report: Report, *, at: datetime, calendar: WorkingCalendar) -> 
     )
 
 
-def reporter_link_matches(report: Report, secret: str) -> bool:
-    stored = report.access_secret_hash
-    return bool(stored) and secrets.compare_digest(stored, link_secret_hash(secret))
-
-
 def report_guest_contacts_rotate(*, batch_size: int = 500) -> int:
     """Re-encrypt every guest e-mail address and phone number under the newest FIELD_ENCRYPTION_KEYS key
     and recompute their keyed hashes (which follow SECRET_KEY); returns how many values. Batches commit

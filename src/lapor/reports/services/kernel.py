@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -18,12 +18,15 @@ from lapor.core.enqueue import enqueue_within_transaction
 from lapor.institutions.models import Institution
 from lapor.institutions.selectors import is_national_institution, national_institution
 from lapor.reports import deadlines
-from lapor.reports.access import acting_capacity
+from lapor.reports.access import ReporterProof, acting_capacity
 from lapor.reports.choices import PAUSED_STATUSES, Action, Actor, Status, Visibility
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report, ReportAssignment, ReportClock, ReportCopy, ReportEvent, ReportPause
 from lapor.reports.notices.services import notify_for_event
 from lapor.reports.workflow import is_allowed, transition_for
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
@@ -221,14 +224,21 @@ def act(user: User | None, report: Report, action: Action) -> Actor:
     return acting_capacity(user, report, action)
 
 
-def reporter_capacity(user: User | None, report: Report, action: Action, via_reporter_link: bool) -> Actor:
-    if via_reporter_link:
-        if not is_allowed(action, Status(report.status), Actor.REPORTER):
-            raise ReportError(
-                ReportErrorCode.ACTION_NOT_ALLOWED, _("You cannot do this to a report in its current state.")
-            )
-        return Actor.REPORTER
-    return act(user, report, action)
+def reporter_capacity(
+    user: User | None, report: Report, action: Action, proof: ReporterProof | None, *, refused: StrOrPromise = ""
+) -> Actor:
+    """The capacity of whoever takes one of the reporter's actions: the reporter, when ``proof`` (from
+    the access layer) covers this report; else whatever ``user`` is to it. ``refused``: what to say
+    when the report's state allows no such action."""
+    if proof is None:
+        return act(user, report, action)
+    if not proof.covers(report):
+        raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
+    if not is_allowed(action, Status(report.status), Actor.REPORTER):
+        raise ReportError(
+            ReportErrorCode.ACTION_NOT_ALLOWED, refused or _("You cannot do this to a report in its current state.")
+        )
+    return Actor.REPORTER
 
 
 def clock_details(clock: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from lapor.accounts.models import User
 from lapor.core.identifiers import normalize_phone
 from lapor.institutions.models import Institution
 from lapor.reports import deadlines
+from lapor.reports.access import ReporterProof
 from lapor.reports.choices import Action, Actor, ClosureReason, Status, Visibility
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report, ReportCopy, guest_email_key, guest_phone_key
@@ -21,7 +22,6 @@ from lapor.reports.privacy import mask_for_report
 from lapor.reports.services.kernel import (
     MAX_BODY,
     MAX_TITLE,
-    act,
     locked,
     move,
     reason_text,
@@ -36,16 +36,13 @@ from lapor.reports.workflow import is_allowed
 
 @transaction.atomic
 def report_provide_information(
-    *, user: User | None, report: Report, answer: str, via_reporter_link: bool = False
+    *, user: User | None, report: Report, answer: str, proof: ReporterProof | None = None
 ) -> Report:
-    """The reporter answers a request for missing details (signed in, or through the private link)."""
+    """The reporter answers a request for missing details (signed in, or with the proof of their private link)."""
     report = locked(report)
-    if via_reporter_link:
-        if report.status != Status.AWAITING_INFORMATION:
-            raise ReportError(ReportErrorCode.ACTION_NOT_ALLOWED, _("No details were asked for."))
-        capacity = Actor.REPORTER
-    else:
-        capacity = act(user, report, Action.PROVIDE_INFORMATION)
+    capacity = reporter_capacity(
+        user, report, Action.PROVIDE_INFORMATION, proof, refused=_("No details were asked for.")
+    )
     answer = required_text(answer, field="answer", maximum=MAX_BODY)
     now = timezone.now()
     before = move(report, Action.PROVIDE_INFORMATION, capacity, at=now, calendar=deadlines.new_calendar())
@@ -64,18 +61,19 @@ def report_provide_information(
 
 @transaction.atomic
 def report_appeal(
-    *, user: User | None, report: Report, message: str, title: str = "", body: str = "", via_reporter_link: bool = False
+    *,
+    user: User | None,
+    report: Report,
+    message: str,
+    title: str = "",
+    body: str = "",
+    proof: ReporterProof | None = None,
 ) -> Report:
     """The reporter contests an archive, or resubmits it corrected (when a new title or body is given).
     The report returns to the national queue for a fresh verification."""
     report = locked(report)
     action = Action.RESUBMIT if (title or body) else Action.APPEAL
-    if via_reporter_link:
-        if report.status != Status.ARCHIVED:
-            raise ReportError(ReportErrorCode.ACTION_NOT_ALLOWED, _("Only an archived report can be appealed."))
-        capacity = Actor.REPORTER
-    else:
-        capacity = act(user, report, action)
+    capacity = reporter_capacity(user, report, action, proof, refused=_("Only an archived report can be appealed."))
     message = reason_text(message, field="message")
     if action == Action.RESUBMIT:
         if title:
@@ -94,9 +92,9 @@ def report_appeal(
 
 
 @transaction.atomic
-def report_confirm(*, user: User | None, report: Report, via_reporter_link: bool = False) -> Report:
+def report_confirm(*, user: User | None, report: Report, proof: ReporterProof | None = None) -> Report:
     report = locked(report)
-    capacity = reporter_capacity(user, report, Action.CONFIRM, via_reporter_link)
+    capacity = reporter_capacity(user, report, Action.CONFIRM, proof)
     now = timezone.now()
     before = move(report, Action.CONFIRM, capacity, at=now, calendar=deadlines.new_calendar())
     report.closure_reason = ClosureReason.CONFIRMED
@@ -107,9 +105,9 @@ def report_confirm(*, user: User | None, report: Report, via_reporter_link: bool
 
 
 @transaction.atomic
-def report_dispute(*, user: User | None, report: Report, reason: str, via_reporter_link: bool = False) -> Report:
+def report_dispute(*, user: User | None, report: Report, reason: str, proof: ReporterProof | None = None) -> Report:
     report = locked(report)
-    capacity = reporter_capacity(user, report, Action.DISPUTE, via_reporter_link)
+    capacity = reporter_capacity(user, report, Action.DISPUTE, proof)
     reason = reason_text(reason)
     now = timezone.now()
     before = move(report, Action.DISPUTE, capacity, at=now, calendar=deadlines.new_calendar())
@@ -121,10 +119,10 @@ def report_dispute(*, user: User | None, report: Report, reason: str, via_report
 
 @transaction.atomic
 def report_rate(
-    *, user: User | None, report: Report, rating: int, comment: str = "", via_reporter_link: bool = False
+    *, user: User | None, report: Report, rating: int, comment: str = "", proof: ReporterProof | None = None
 ) -> Report:
     report = locked(report)
-    capacity = reporter_capacity(user, report, Action.RATE, via_reporter_link)
+    capacity = reporter_capacity(user, report, Action.RATE, proof)
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:  # noqa: PLR2004
         raise ReportError(ReportErrorCode.INVALID, _("Give 1 to 5 stars."), field="rating")
     if report.rating is not None:
@@ -145,10 +143,10 @@ def report_rate(
 
 
 @transaction.atomic
-def report_refer(*, user: User | None, report: Report, via_reporter_link: bool = False) -> Report:
+def report_refer(*, user: User | None, report: Report, proof: ReporterProof | None = None) -> Report:
     """With the reporter's consent, an unresolved report past the overall deadline goes to the Ombudsman."""
     report = locked(report)
-    capacity = reporter_capacity(user, report, Action.REFER, via_reporter_link)
+    capacity = reporter_capacity(user, report, Action.REFER, proof)
     now = timezone.now()
     if not deadlines.overall_deadline_passed(report, now=now):
         raise ReportError(
