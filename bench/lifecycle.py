@@ -352,31 +352,40 @@ def lifecycle(
     steps: list[tuple[str, Callable[[Any], Any]]] = [
         (
             "submit",
-            lambda _report: report_submit(
-                title=f"Lampu PJU mati di Jl. Raya Serpong nomor {number}",
-                body="Sudah seminggu lampu penerangan jalan di depan pasar mati; malam hari jalan gelap dan rawan.",
-                incident_date=timezone.localdate() - timedelta(days=2),
-                reporter=reporter,
-                category=actors.category,
-                village_code=village,
-                idempotency_key=key,
-            )[0],
+            lambda _report: (
+                report_submit(
+                    title=f"Lampu PJU mati di Jl. Raya Serpong nomor {number}",
+                    body="Sudah seminggu lampu penerangan jalan di depan pasar mati; malam hari jalan gelap dan rawan.",
+                    incident_date=timezone.localdate() - timedelta(days=2),
+                    reporter=reporter,
+                    category=actors.category,
+                    village_code=village,
+                    idempotency_key=key,
+                ).report
+            ),
         ),
         (
             "dispatch",
-            lambda report: report_dispatch(
-                user=actors.national_admin, report=report, institution=actors.city, weight=ReportWeight.LIGHT
+            lambda report: (
+                report_dispatch(
+                    user=actors.national_admin, report=report, institution=actors.city, weight=ReportWeight.LIGHT
+                ).report
             ),
         ),
-        ("forward", lambda report: report_forward(user=actors.coordinator, report=report, units=[actors.unit])),
+        ("forward", lambda report: report_forward(user=actors.coordinator, report=report, units=[actors.unit]).report),
         (
             "follow_up",
-            lambda report: report_follow_up(
-                user=actors.officer, report=report, message="Lampu sudah diganti dan menyala kembali.", final=True
+            lambda report: (
+                report_follow_up(
+                    user=actors.officer, report=report, message="Lampu sudah diganti dan menyala kembali.", final=True
+                ).report
             ),
         ),
-        ("confirm", lambda report: report_confirm(user=reporter, report=report)),
-        ("rate", lambda report: report_rate(user=reporter, report=report, rating=5, comment="Cepat, terima kasih.")),
+        ("confirm", lambda report: report_confirm(user=reporter, report=report).report),
+        (
+            "rate",
+            lambda report: report_rate(user=reporter, report=report, rating=5, comment="Cepat, terima kasih.").report,
+        ),
     ]
     report = None
     for name, step in steps:

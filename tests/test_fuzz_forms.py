@@ -229,8 +229,8 @@ def world(db: None, settings: Any, tmp_path: Any) -> World:
 
 def _published(world: World) -> tuple[Report, str]:
     report, secret = world.submit_with_link(reporter=None, guest_email="sari@example.id")
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
-    return report_forward(user=world.coordinator, report=report, units=[world.transport]), secret
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
+    return report_forward(user=world.coordinator, report=report, units=[world.transport]).report, secret
 
 
 @pytest.fixture(autouse=True)
@@ -270,7 +270,7 @@ def test_no_portal_form_or_filter_answers_5xx_to_a_guest(world: World) -> None:
         form for language in ("id", "en") for page in _portal_pages(report, language) for form in forms_on(client, page)
     ]
     # The reporter's page through the private link, with its actions (confirm, dispute, rate).
-    done = report_follow_up(user=world.officer, report=report, message="Sudah diperbaiki.", final=True)
+    done = report_follow_up(user=world.officer, report=report, message="Sudah diperbaiki.", final=True).report
     client.get(url("portal:track_private", done.tracking_id, secret))
     reporter_forms = forms_on(client, url("portal:track_reporter", done.tracking_id))
     assert any("rating" in form.names for form in reporter_forms)

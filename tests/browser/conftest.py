@@ -319,9 +319,9 @@ def published_report(world: World, **overrides: Any) -> tuple[Report, str]:
     """Submit a report as the world's reporter and move it to in progress through the services.
     Returns the report and the secret of the reporter's private link."""
     report, secret = world.submit_with_link(**overrides)
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
-    report = report_follow_up(user=world.officer, report=report, message="Petugas kami memeriksa lokasi besok.")
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
+    report = report_follow_up(user=world.officer, report=report, message="Petugas kami memeriksa lokasi besok.").report
     return report, secret
 
 
@@ -336,8 +336,10 @@ def portal_world(world: World) -> PortalWorld:
     report, secret = published_report(world)
     [attachment] = report_attach(
         user=world.reporter, report=report, files=[photo_upload("lampu.jpg")], visibility=Visibility.PUBLIC
-    )
-    comment = report_comment(user=world.member_of_public, report=report, message="Di depan rumah saya juga gelap.")
+    ).attachments
+    comment = report_comment(
+        user=world.member_of_public, report=report, message="Di depan rumah saya juga gelap."
+    ).event
     return PortalWorld(world=world, report=report, secret=secret, photo=attachment, comment=comment)
 
 

@@ -151,7 +151,7 @@ def test_not_our_authority_returns_the_report_to_the_dispatcher_who_routes_it_ag
 ) -> None:
     _staff(world, world.national_admin, world.outsider)
     report = world.submit(title="Jalan berlubang di Ciater")
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.regency)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.regency).report
 
     regency = sign_in(browsing, world.outsider)
     open_report(regency, report, queue="baru")
@@ -181,12 +181,12 @@ def test_an_overdue_report_shows_red_in_the_coordinators_overdue_queue(browsing:
         user=world.coordinator,
         report=report_dispatch(
             user=world.national_admin, report=world.submit(title="Sampah menumpuk di pasar"), institution=world.city
-        ),
+        ).report,
         units=[world.transport],
-    )
+    ).report
     on_time = report_dispatch(
         user=world.national_admin, report=world.submit(title="Trotoar retak"), institution=world.city
-    )
+    ).report
     # Time passes: the first report's running deadlines ended yesterday.
     now = timezone.now()
     ReportClock.objects.filter(report=late, stopped_at__isnull=True).update(

@@ -115,8 +115,8 @@ def test_a_guest_files_a_report_with_a_photo_follows_it_confirms_and_rates(
 
     # Later, from the link the guest kept: the report moves along.
     page = browsing.page()
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
     page.goto(private_link)
     expect(page.locator("main h1")).to_have_text("Trotoar rusak di depan SDN Ciater 1")
     expect(page.locator("main")).to_contain_text(world.city.name)

@@ -182,8 +182,8 @@ def _report_in_city(world: World, *, confidential: bool = False, copies: bool = 
         report=report,
         institution=world.city,
         copies=[world.social_ministry] if copies else [],
-    )
-    return report_forward(user=world.coordinator, report=report, units=[world.transport])
+    ).report
+    return report_forward(user=world.coordinator, report=report, units=[world.transport]).report
 
 
 def build_console_objects(world: World) -> ConsoleObjects:
@@ -208,7 +208,7 @@ def build_console_objects(world: World) -> ConsoleObjects:
     }
     (objects["forwarded_attachment"],) = report_attach(
         user=world.reporter, report=objects["forwarded"], files=[photo_upload("bukti.jpg")]
-    )
+    ).attachments
     return ConsoleObjects(world=world, objects=objects)
 
 

@@ -97,7 +97,7 @@ def test_the_inbox_answers_only_get(world, console_client):
 
 def test_the_national_admin_sees_its_queues_with_counts(world, console_client):
     unverified = world.submit(title="Belum diverifikasi")
-    returned = report_return(user=world.coordinator, report=dispatched(world), reason="Bukan wewenang kota.")
+    returned = report_return(user=world.coordinator, report=dispatched(world), reason="Bukan wewenang kota.").report
     late = make_overdue(dispatched(world, institution=world.regency))
     client = console_client(world.national_admin)
 
@@ -119,9 +119,9 @@ def test_the_coordinator_sees_new_returned_overdue_and_its_subtree(world, consol
     new = dispatched(world, title="Baru")
     handed_back = report_return(
         user=world.officer,
-        report=report_forward(user=world.coordinator, report=dispatched(world), units=[world.transport]),
+        report=report_forward(user=world.coordinator, report=dispatched(world), units=[world.transport]).report,
         reason="Bukan urusan Dishub.",
-    )
+    ).report
     late = make_overdue(dispatched(world, institution=world.transport))
     dispatched(world, institution=world.regency, title=SENTINEL)
     client = console_client(world.coordinator)
@@ -140,8 +140,10 @@ def test_the_coordinator_sees_new_returned_overdue_and_its_subtree(world, consol
 
 
 def test_the_liaison_officer_sees_its_units_reports(world, console_client):
-    mine = report_forward(user=world.coordinator, report=dispatched(world), units=[world.transport])
-    late = make_overdue(report_forward(user=world.coordinator, report=dispatched(world), units=[world.transport]))
+    mine = report_forward(user=world.coordinator, report=dispatched(world), units=[world.transport]).report
+    late = make_overdue(
+        report_forward(user=world.coordinator, report=dispatched(world), units=[world.transport]).report
+    )
     report_forward(user=world.coordinator, report=dispatched(world, title=SENTINEL), units=[world.environment])
     client = console_client(world.officer)
 
@@ -211,7 +213,7 @@ def test_every_filter_works_as_a_get_form(world, console_client):
         report=dispatched(world),
         reason="Tunggu",
         resume_on=timezone.localdate() + timedelta(days=3),
-    )
+    ).report
     nowhere = dispatched(world, village_code="", title="Tanpa lokasi")
     old = dispatched(world, title="Lama")
     Report.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))

@@ -606,7 +606,7 @@ def test_portal_comment_hiding_needs_the_second_factor(db, role, second_factor):
 
     objects = build_console_objects(build_world())
     report = objects.forwarded
-    comment = report_comment(user=objects.world.member_of_public, report=report, message="Dasar malas semua!")
+    comment = report_comment(user=objects.world.member_of_public, report=report, message="Dasar malas semua!").event
     client = _portal_client(role, objects.world, second_factor=second_factor)
     page = client.get(reverse("portal:report", args=[report.tracking_id])).content.decode()
     hide_url = reverse("portal:report_comment_hide", args=[report.tracking_id, comment.sequence])

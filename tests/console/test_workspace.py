@@ -94,13 +94,13 @@ def submitted(setting: Setting, **overrides: object) -> Report:
 def dispatched_to_city(setting: Setting, **overrides: object) -> Report:
     world = setting.world
     report = submitted(setting, **overrides)
-    return report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    return report_dispatch(user=world.national_admin, report=report, institution=world.city).report
 
 
 def forwarded_to_transport(setting: Setting, **overrides: object) -> Report:
     world = setting.world
     report = dispatched_to_city(setting, **overrides)
-    return report_forward(user=world.coordinator, report=report, units=[world.transport])
+    return report_forward(user=world.coordinator, report=report, units=[world.transport]).report
 
 
 def text_of(response: object) -> str:
@@ -155,7 +155,7 @@ def test_the_outsider_gets_404_on_the_page_and_every_post_url(setting: Setting, 
         report=published,
         files=[SimpleUploadedFile("surat.txt", b"Surat dari warga.", content_type="text/plain")],
         visibility=Visibility.PUBLIC,
-    )
+    ).attachments
     unverified = submitted(setting)
     client = console_client(world.outsider)
     for report in (published, unverified):
@@ -585,7 +585,7 @@ def test_duplicate_candidates_say_why_and_one_click_merges(setting: Setting, con
         user=world.national_admin,
         report=submitted(setting, village_code=FAR_VILLAGE),
         institution=world.regency,
-    )
+    ).report
     confidential = dispatched_to_city(setting, is_confidential=True)
     unverified = submitted(setting)
     duplicate = submitted(setting, title="Lampu jalan pasar Ciater mati lagi")
@@ -627,7 +627,7 @@ def test_merge_into_a_report_one_may_not_see_is_a_field_error(setting: Setting, 
     # The regency's published report: the coordinator reads it as the public does, but does not own it.
     published = report_dispatch(
         user=world.national_admin, report=submitted(setting, village_code=FAR_VILLAGE), institution=world.regency
-    )
+    ).report
     duplicate = submitted(setting, target_institution=world.city)
     client = console_client(world.coordinator)
     response = client.post(action_url(duplicate, "merge"), {"merge-other_into": hidden.tracking_id})
@@ -996,13 +996,13 @@ def test_files_are_downloads_through_the_access_layer(setting: Setting, console_
         report=report,
         files=[SimpleUploadedFile("hasil survei.txt", b"Hasil survei lapangan.", content_type="text/plain")],
         visibility=Visibility.STAFF,
-    )
+    ).attachments
     other = forwarded_to_transport(setting)
     (other_file,) = report_attach(
         user=world.reporter,
         report=other,
         files=[SimpleUploadedFile("lain.txt", b"Laporan lain.", content_type="text/plain")],
-    )
+    ).attachments
     client = console_client(world.coordinator)
     html = text_of(client.get(page(report)))
     url = reverse("console:report_attachment", args=[report.tracking_id, staff_file.pk])

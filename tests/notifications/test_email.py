@@ -21,11 +21,11 @@ def test_a_report_life_reaches_reporter_and_staff_over_smtp(
     with django_capture_on_commit_callbacks(execute=True):
         report = world.submit()
     with django_capture_on_commit_callbacks(execute=True):
-        report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+        report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
     with django_capture_on_commit_callbacks(execute=True):
-        report = report_forward(user=world.coordinator, report=report, units=[world.transport])
+        report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
     with django_capture_on_commit_callbacks(execute=True):
-        report = report_follow_up(user=world.officer, report=report, message="Lampu sudah diganti.", final=True)
+        report = report_follow_up(user=world.officer, report=report, message="Lampu sudah diganti.", final=True).report
 
     tracking_id = format_tracking_id(report.tracking_id)
     to_reporter = smtp_server.by_recipient("rina@example.id")

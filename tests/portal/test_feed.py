@@ -45,7 +45,7 @@ def media(settings, tmp_path):
 
 def publish(world, institution=None, **overrides) -> Report:
     report = world.submit(**overrides)
-    return report_dispatch(user=world.national_admin, report=report, institution=institution or world.city)
+    return report_dispatch(user=world.national_admin, report=report, institution=institution or world.city).report
 
 
 def text_of(response) -> str:
@@ -99,7 +99,7 @@ def test_the_feed_filters_by_every_field(client, world):
     suggestion = publish(world, title="Taman kota", body=body, kind=ReportKind.SUGGESTION, institution=world.transport)
     progressing = report_follow_up(
         user=world.coordinator, report=publish(world, title="Sampah", body=body), message="Dicek."
-    )
+    ).report
     old = publish(world, title="Laporan lama", body=body)
     Report.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
     regency = publish(world, title="Jalan desa rusak", body=body, institution=world.regency, village_code="")
@@ -366,7 +366,7 @@ def test_the_feed_page_links_the_feeds_of_its_region(client, world):
 
 def test_the_report_page_shows_the_public_report(client, world):
     report = publish(world, title="Lampu jalan mati", body=f"Hubungi saya di {SECRET_PHONE}.")
-    report = report_follow_up(user=world.coordinator, report=report, message="Teknisi dikirim besok pagi.")
+    report = report_follow_up(user=world.coordinator, report=report, message="Teknisi dikirim besok pagi.").report
     report_comment(user=world.member_of_public, report=report, message="Saya juga, WA 0813-1111-2222.")
     response = client.get(reverse("portal:report", args=[report.tracking_id]))
     assert response.status_code == 200
@@ -416,13 +416,13 @@ def test_public_files_are_listed_and_served_under_their_public_name(client, worl
         report=report,
         files=[SimpleUploadedFile("surat Rina.txt", b"Surat balasan dinas.", content_type="text/plain")],
         visibility=Visibility.PUBLIC,
-    )
+    ).attachments
     (private_file,) = report_attach(
         user=world.reporter,
         report=report,
         files=[SimpleUploadedFile("KTP Rina.txt", b"NIK saya.", content_type="text/plain")],
         visibility=Visibility.REPORTER,
-    )
+    ).attachments
     page = text_of(client.get(reverse("portal:report", args=[report.tracking_id])))
     assert "Rina" not in page
     download = reverse("portal:report_attachment", args=[report.tracking_id, public_file.pk])
@@ -527,7 +527,7 @@ def test_comments_are_rate_limited(client, world, settings):
 
 def test_staff_hide_a_comment_from_the_report_page(client, world):
     report = publish(world)
-    rude = report_comment(user=world.member_of_public, report=report, message="Dasar malas semua!")
+    rude = report_comment(user=world.member_of_public, report=report, message="Dasar malas semua!").event
     page_url = reverse("portal:report", args=[report.tracking_id])
     hide_url = reverse("portal:report_comment_hide", args=[report.tracking_id, rude.sequence])
     client.force_login(world.member_of_public)

@@ -48,14 +48,14 @@ NOT_PAGES = {
 def _published(world: World, report: Report) -> Report:
     report = report_dispatch(
         user=world.national_admin, report=report, institution=world.city, weight=ReportWeight.LIGHT
-    )
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
-    return report_follow_up(user=world.officer, report=report, message="Sedang kami tangani.")
+    ).report
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
+    return report_follow_up(user=world.officer, report=report, message="Sedang kami tangani.").report
 
 
 @pytest.fixture
 def planted(world: World) -> dict[str, Any]:
-    anonymous, anonymous_secret = report_submit(
+    filed = report_submit(
         title="Pungutan liar di kantor kelurahan",
         body=f"Saya {SENTINEL_NAME}, hubungi {SENTINEL_PHONE} atau {SENTINEL_EMAIL}. Petugas minta uang.",
         incident_date=Report._meta.get_field("incident_date").to_python("2026-11-20"),
@@ -65,7 +65,8 @@ def planted(world: World) -> dict[str, Any]:
         village_code=VILLAGE,
         is_anonymous=True,
     )
-    confidential, _secret = report_submit(
+    anonymous, anonymous_secret = filed.report, filed.secret
+    filed = report_submit(
         title=f"Laporan {SECRET_WORD} {UNSEEN_WORD} tentang pelayanan",
         body=f"Isi {SECRET_WORD} {UNSEEN_WORD} yang tidak boleh terbit.",
         incident_date=Report._meta.get_field("incident_date").to_python("2026-11-20"),
@@ -73,6 +74,7 @@ def planted(world: World) -> dict[str, Any]:
         village_code=VILLAGE,
         is_confidential=True,
     )
+    confidential, _secret = filed.report, filed.secret
     return {
         "anonymous": _published(world, anonymous),
         "anonymous_secret": anonymous_secret,

@@ -40,15 +40,16 @@ def guest_report(world: World, **overrides: object) -> tuple[Report, str]:
         "village_code": VILLAGE,
     }
     fields.update(overrides)
-    return report_submit(**fields)  # type: ignore[arg-type]
+    filed = report_submit(**fields)  # type: ignore[arg-type]
+    return filed.report, filed.secret
 
 
 def completed(world: World, report: Report) -> Report:
     report = report_dispatch(
         user=world.national_admin, report=report, institution=world.city, weight=ReportWeight.LIGHT
-    )
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
-    return report_follow_up(user=world.officer, report=report, message="Lubang sudah ditambal.", final=True)
+    ).report
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
+    return report_follow_up(user=world.officer, report=report, message="Lubang sudah ditambal.", final=True).report
 
 
 def private_url(report: Report, secret: str) -> str:
@@ -268,8 +269,7 @@ def test_the_answer_comes_before_the_block_that_asks_about_it(world: World, clie
 
 @pytest.mark.django_db
 def test_each_file_says_who_added_it_without_naming_staff(world: World, client: Client):
-    report, secret = guest_report(world)
-    report_attach(user=None, report=report, files=[photo_upload("dari-saya.jpg")], via_submission=True)
+    report, secret = guest_report(world, files=[photo_upload("dari-saya.jpg")])
     report = completed(world, report)
     report_attach(
         user=world.officer, report=report, files=[photo_upload("hasil-perbaikan.jpg")], visibility=Visibility.REPORTER
@@ -337,12 +337,11 @@ def test_attachments_of_the_private_page_open_without_a_secret_in_their_url(
     world: World, client: Client, settings, tmp_path
 ):
     from lapor.reports.choices import Visibility
-    from lapor.reports.services import report_attach
     from tests.images import photo_upload
 
     settings.MEDIA_ROOT = tmp_path
-    report, secret = guest_report(world)
-    [attachment] = report_attach(user=None, report=report, files=[photo_upload("lubang.jpg")], via_submission=True)
+    report, secret = guest_report(world, files=[photo_upload("lubang.jpg")])
+    [attachment] = report.attachments.all()
     url = reverse("portal:track_reporter_attachment", args=[report.tracking_id, attachment.pk])
     assert Client().get(url).status_code == 404
     page = client.get(open_private(client, report, secret)).content.decode()

@@ -18,7 +18,7 @@ from lapor.institutions.services import institution_create
 from lapor.regions.choices import RegionKind, RegionLevel
 from lapor.regions.models import Region
 from lapor.reports.models import Report
-from lapor.reports.services import report_submit
+from lapor.reports.services import Filed, report_submit
 
 VILLAGE = "36.74.01.1001"
 
@@ -49,6 +49,11 @@ class World:
 
     def submit_with_link(self, **overrides: object) -> tuple[Report, str]:
         """`submit`, also returning the secret of the reporter's private link."""
+        filed = self.file(**overrides)
+        return filed.report, filed.secret
+
+    def file(self, **overrides: object) -> Filed:
+        """What `report_submit` answers: the report, its submission event, its files and the secret."""
         fields: dict[str, object] = {
             "title": "Lampu jalan mati di Jalan Ciater Raya",
             "body": "Sudah dua minggu lampu jalan di depan pasar mati, jalan gelap dan rawan.",

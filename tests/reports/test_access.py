@@ -81,11 +81,11 @@ def _make(world, kind: str) -> Report:
     if kind == "submitted":
         return report
     if kind == "archived":
-        return report_archive(user=world.national_admin, report=report, reason=ArchiveReason.DUPLICATE)
+        return report_archive(user=world.national_admin, report=report, reason=ArchiveReason.DUPLICATE).report
     report = report_dispatch(
         user=world.national_admin, report=report, institution=world.city, copies=[world.social_ministry]
-    )
-    return report_forward(user=world.coordinator, report=report, units=[world.transport])
+    ).report
+    return report_forward(user=world.coordinator, report=report, units=[world.transport]).report
 
 
 @pytest.fixture
@@ -172,7 +172,7 @@ def _more_reports(world, count: int) -> None:
         if number % 2:
             report = report_dispatch(
                 user=world.national_admin, report=report, institution=world.city, copies=[world.social_ministry]
-            )
+            ).report
             report_forward(user=world.coordinator, report=report, units=[world.transport])
 
 

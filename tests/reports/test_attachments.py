@@ -7,7 +7,6 @@ import hashlib
 import io
 import struct
 import zlib
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ from pypdf.generic import (
 
 from lapor.reports import attachments
 from lapor.reports.attachments import MAX_NAME_LENGTH, clean_name, prepare_upload, prepare_uploads, sniff
-from lapor.reports.choices import Action, Actor, Visibility
+from lapor.reports.choices import Action, Actor, Status, Visibility
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Attachment, Report, ReportEvent
 from lapor.reports.services import (
@@ -650,21 +649,18 @@ def test_no_file_is_refused():
 
 def _published(world) -> Report:
     report = world.submit()
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
-    return report_forward(user=world.coordinator, report=report, units=[world.transport])
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
+    return report_forward(user=world.coordinator, report=report, units=[world.transport]).report
 
 
 def test_files_sent_with_a_report_join_its_submission(world, media):
-    report = world.submit()
-    stored = report_attach(
-        user=world.reporter,
-        report=report,
-        files=[upload("bukti.jpg", jpeg()), upload("surat.pdf", pdf())],
-        via_submission=True,
-    )
+    filed = world.file(files=[upload("bukti.jpg", jpeg()), upload("surat.pdf", pdf())])
+    report, stored = filed.report, filed.attachments
     submission = ReportEvent.objects.get(report=report)
+    assert filed.event == submission
     assert [item.event_id for item in stored] == [submission.pk, submission.pk]
     rows = list(Attachment.objects.filter(report=report).order_by("pk"))
+    assert rows == list(stored)
     assert [row.original_name for row in rows] == ["bukti.jpg", "surat.pdf"]
     assert [row.visibility for row in rows] == [Visibility.REPORTER, Visibility.REPORTER]
     for row in rows:
@@ -681,68 +677,104 @@ def test_files_sent_with_a_report_join_its_submission(world, media):
 
 
 def test_a_guest_sends_files_with_their_report(world, media):
-    report = world.submit(reporter=None, guest_email="tamu@example.id")
-    report_attach(user=None, report=report, files=[upload("bukti.png", png())], via_submission=True)
-    assert Attachment.objects.filter(report=report).count() == 1
+    filed = world.file(reporter=None, guest_email="tamu@example.id", files=[upload("bukti.png", png())])
+    assert Attachment.objects.filter(report=filed.report, event=filed.event).count() == 1
 
 
-def test_the_submission_path_is_closed_once_the_report_has_moved_on(world, media):
-    report = _published(world)
-    with pytest.raises(ReportError) as refused:
-        report_attach(user=world.reporter, report=report, files=[upload("a.txt", b"isi")], via_submission=True)
-    assert refused.value.code == ReportErrorCode.ACTION_NOT_ALLOWED
+def test_a_retried_filing_stores_its_files_once(world, media):
+    first = world.file(idempotency_key="sekali-saja", files=[upload("bukti.png", png())])
+    again = world.file(idempotency_key="sekali-saja", files=[upload("bukti.png", png())])
+    assert (again.repeated, again.report.pk, again.event.pk, again.secret) == (
+        True,
+        first.report.pk,
+        first.event.pk,
+        "",
+    )
+    assert [item.pk for item in again.attachments] == [item.pk for item in first.attachments]
+    assert Attachment.objects.count() == 1
+    assert len(_stored_files(media)) == 1
+
+
+def test_nobody_without_an_account_adds_files_after_filing(world, media):
     guest_report = world.submit(reporter=None, guest_email="tamu@example.id")
-    Report.objects.filter(pk=guest_report.pk).update(created_at=guest_report.created_at - timedelta(hours=1))
-    with pytest.raises(ReportError):
-        report_attach(user=None, report=guest_report, files=[upload("a.txt", b"isi")], via_submission=True)
-    assert _stored_files(media) == []
-
-
-def test_nobody_else_can_use_the_submission_path(world, media):
-    report = world.submit()
     for someone in (world.member_of_public, None):
         with pytest.raises(ReportError) as refused:
-            report_attach(user=someone, report=report, files=[upload("a.txt", b"isi")], via_submission=True)
+            report_attach(user=someone, report=guest_report, files=[upload("a.txt", b"isi")])
         assert refused.value.code == ReportErrorCode.ACTION_NOT_ALLOWED
-    assert not Attachment.objects.exists()
-
-
-def test_one_bad_file_stores_nothing(world, media):
-    report = world.submit()
-    with pytest.raises(ReportError) as refused:
-        report_attach(
-            user=world.reporter,
-            report=report,
-            files=[upload("bukti.jpg", jpeg()), upload("virus.jpg", b"MZ\x90\x00" + b"\x00" * 100)],
-            via_submission=True,
-        )
-    assert "virus.jpg" in str(refused.value.message)
     assert not Attachment.objects.exists()
     assert _stored_files(media) == []
 
 
-def test_a_database_failure_removes_the_files_already_stored(world, media, monkeypatch):
-    report = world.submit()
+def test_one_bad_file_files_nothing(world, media):
+    with pytest.raises(ReportError) as refused:
+        world.file(files=[upload("bukti.jpg", jpeg()), upload("virus.jpg", b"MZ\x90\x00" + b"\x00" * 100)])
+    assert "virus.jpg" in str(refused.value.message)
+    assert refused.value.field == "attachments"
+    assert not Report.objects.exists()
+    assert not Attachment.objects.exists()
+    assert _stored_files(media) == []
+
+
+def test_a_database_failure_removes_the_report_and_the_files_already_stored(world, media, monkeypatch):
+    def fail(*args, **kwargs):
+        raise DatabaseError("disk full")
+
+    # The failure is injected; what is tested is that the files written before it are removed, and
+    # the report with them.
+    monkeypatch.setattr(Attachment.objects, "bulk_create", fail)
+    with pytest.raises(DatabaseError):
+        world.file(files=[upload("a.jpg", jpeg()), upload("b.pdf", pdf())])
+    assert _stored_files(media) == []
+    assert not Report.objects.exists()
+
+
+def test_a_database_failure_after_a_follow_up_removes_its_files(world, media, monkeypatch):
+    report = _published(world)
 
     def fail(*args, **kwargs):
         raise DatabaseError("disk full")
 
-    # The failure is injected; what is tested is that the files written before it are removed.
     monkeypatch.setattr(Attachment.objects, "bulk_create", fail)
     with pytest.raises(DatabaseError):
-        report_attach(
-            user=world.reporter,
-            report=report,
-            files=[upload("a.jpg", jpeg()), upload("b.pdf", pdf())],
-            via_submission=True,
+        report_follow_up(user=world.officer, report=report, message="Foto terlampir.", files=[upload("a.jpg", jpeg())])
+    assert _stored_files(media) == []
+    assert not ReportEvent.objects.filter(report=report, action=Action.FOLLOW_UP).exists()
+
+
+def test_a_follow_up_stores_its_files_with_it(world, media):
+    report = _published(world)
+    done = report_follow_up(
+        user=world.officer,
+        report=report,
+        message="Lampu sudah diganti, foto terlampir.",
+        final=True,
+        files=[upload("sesudah.jpg", jpeg())],
+        file_visibility=Visibility.PUBLIC,
+    )
+    assert done.event.action == Action.FOLLOW_UP_FINAL
+    assert [(item.event_id, item.visibility) for item in done.attachments] == [(done.event.pk, Visibility.PUBLIC)]
+    assert done.report.status == Status.COMPLETED
+
+
+def test_a_refused_file_refuses_the_follow_up(world, media):
+    report = _published(world)
+    with pytest.raises(ReportError) as refused:
+        report_follow_up(
+            user=world.officer, report=report, message="Foto terlampir.", files=[upload("x.exe", b"MZ\x90\x00")]
         )
+    assert refused.value.field == "attachments"
+    assert not ReportEvent.objects.filter(report=report, action=Action.FOLLOW_UP).exists()
+    with pytest.raises(ReportError) as unknown:
+        report_follow_up(
+            user=world.officer, report=report, message="Foto.", files=[upload("a.txt", b"a")], file_visibility="semua"
+        )
+    assert (unknown.value.code, unknown.value.field) == (ReportErrorCode.INVALID, "visibility")
     assert _stored_files(media) == []
 
 
 def test_the_report_total_counts_the_files_it_has(world, media, settings):
     settings.REPORT_ATTACHMENT_MAX_BYTES = 5000
-    report = world.submit()
-    report_attach(user=world.reporter, report=report, files=[upload("a.txt", b"a" * 3000)], via_submission=True)
+    report = world.file(files=[upload("a.txt", b"a" * 3000)]).report
     error = _rejected(report_attach, user=world.reporter, report=report, files=[upload("b.txt", b"b" * 3000)])
     assert filesizeformat(2000) in str(error.message)  # what is left
     assert Attachment.objects.filter(report=report).count() == 1
@@ -750,8 +782,7 @@ def test_the_report_total_counts_the_files_it_has(world, media, settings):
 
 def test_the_report_count_counts_the_files_it_has(world, media, settings):
     settings.REPORT_ATTACHMENT_MAX_COUNT = 2
-    report = world.submit()
-    report_attach(user=world.reporter, report=report, files=[upload("a.txt", b"a")], via_submission=True)
+    report = world.file(files=[upload("a.txt", b"a")]).report
     report_attach(user=world.reporter, report=report, files=[upload("b.txt", b"b")])
     error = _rejected(report_attach, user=world.reporter, report=report, files=[upload("c.txt", b"c")])
     assert "has 2 already" in str(error.message)
@@ -761,7 +792,7 @@ def test_the_reporter_adds_files_while_the_report_is_open(world, media):
     report = _published(world)
     stored = report_attach(
         user=world.reporter, report=report, files=[upload("susulan.jpg", jpeg())], visibility=Visibility.PUBLIC
-    )
+    ).attachments
     assert stored[0].visibility == Visibility.PUBLIC
     with pytest.raises(ReportError) as refused:
         report_attach(user=world.reporter, report=report, files=[upload("x.txt", b"x")], visibility=Visibility.STAFF)
@@ -770,8 +801,8 @@ def test_the_reporter_adds_files_while_the_report_is_open(world, media):
 
 def test_the_reporter_cannot_add_files_to_a_closed_report(world, media):
     report = _published(world)
-    report = report_follow_up(user=world.officer, report=report, message="Selesai.", final=True)
-    report = report_confirm(user=world.reporter, report=report)
+    report = report_follow_up(user=world.officer, report=report, message="Selesai.", final=True).report
+    report = report_confirm(user=world.reporter, report=report).report
     with pytest.raises(ReportError) as refused:
         report_attach(user=world.reporter, report=report, files=[upload("x.txt", b"x")])
     assert refused.value.code == ReportErrorCode.ACTION_NOT_ALLOWED
@@ -790,7 +821,7 @@ def test_staff_files_are_recorded_in_the_trail(world, media):
     report = _published(world)
     stored = report_attach(
         user=world.officer, report=report, files=[upload("cctv.jpg", jpeg())], visibility=Visibility.STAFF
-    )
+    ).attachments
     assert stored[0].event_id is not None
     event = ReportEvent.objects.get(pk=stored[0].event_id)
     assert event.action == Action.NOTE
@@ -803,8 +834,10 @@ def test_staff_files_are_recorded_in_the_trail(world, media):
 
 def test_files_join_an_entry_their_author_wrote(world, media):
     report = _published(world)
-    note = report_note(user=world.officer, report=report, message="Foto lokasi terlampir.")
-    stored = report_attach(user=world.officer, report=report, files=[upload("lokasi.png", png())], event=note)
+    note = report_note(user=world.officer, report=report, message="Foto lokasi terlampir.").event
+    stored = report_attach(
+        user=world.officer, report=report, files=[upload("lokasi.png", png())], event=note
+    ).attachments
     assert stored[0].event_id == note.pk
     assert ReportEvent.objects.filter(report=report, action=Action.NOTE).count() == 1
     with pytest.raises(ReportError) as refused:
@@ -820,6 +853,5 @@ def test_an_unknown_visibility_is_refused(world, media):
             report=report,
             files=[upload("x.txt", b"x")],
             visibility="everyone",
-            via_submission=True,
         )
     assert refused.value.code == ReportErrorCode.INVALID

@@ -58,7 +58,7 @@ def test_claims_the_guest_reports_of_the_verified_email_only(world):
 
 def test_the_claim_is_an_event_of_each_report_and_changes_nothing_else(world):
     report = guest_report(world, guest_email=EMAIL)
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
     user = verified(user_create(full_name="Tamu Terdaftar", email=EMAIL, password=None), EMAIL)
     notifications_before = Notification.objects.count()
 
@@ -93,7 +93,7 @@ def test_claimed_reports_are_the_accounts_own(world):
 
 def test_staff_never_learn_who_claimed_an_anonymous_report(world):
     report = guest_report(world, guest_email=EMAIL, is_anonymous=True)
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
     user = verified(user_create(full_name="Tamu Rahasia", email=EMAIL, password=None), EMAIL)
     report_claim_by_contact(user=user)
     report.refresh_from_db()
@@ -176,7 +176,7 @@ def test_a_deactivated_or_anonymous_user_cannot_claim(world):
 
 def test_staff_still_see_the_phone_the_guest_gave_after_an_email_claim(world):
     report = guest_report(world, guest_email=EMAIL, guest_phone="0812-3456-7000")
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
     before = staff_view(report, viewer=world.coordinator)["reporter"]
     user = verified(user_create(full_name="Tamu Terdaftar", email=EMAIL, password=None), EMAIL)
 
@@ -190,7 +190,7 @@ def test_staff_still_see_the_phone_the_guest_gave_after_an_email_claim(world):
 
 def test_an_account_phone_comes_first_and_a_different_one_given_on_the_report_stays(world):
     report = guest_report(world, guest_email=EMAIL, guest_phone="0812-3456-7000")
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
     user = user_create(full_name="Tamu Terdaftar", email=EMAIL, phone="0813 9999 0000", password=None)
     verified(user, EMAIL)
 

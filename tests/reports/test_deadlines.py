@@ -43,7 +43,7 @@ def test_a_dispatched_reports_clocks_carry_the_overrides_in_force(world):
     )
     report = services.report_dispatch(
         user=world.national_admin, report=world.submit(), institution=world.transport, weight=ReportWeight.LIGHT
-    )
+    ).report
     running = {
         clock.clock: (clock.budget, clock.budget_unit)
         for clock in ReportClock.objects.filter(report=report, stopped_at__isnull=True)

@@ -25,8 +25,10 @@ def _fields(world, **extra):
 
 
 def test_same_key_returns_the_first_report(world):
-    first, secret = report_submit(**_fields(world), idempotency_key="form-token-1")
-    again, second_secret = report_submit(**_fields(world), idempotency_key="form-token-1")
+    filed = report_submit(**_fields(world), idempotency_key="form-token-1")
+    first, secret = filed.report, filed.secret
+    filed = report_submit(**_fields(world), idempotency_key="form-token-1")
+    again, second_secret = filed.report, filed.secret
     assert again.pk == first.pk
     assert secret
     assert second_secret == ""
@@ -35,9 +37,12 @@ def test_same_key_returns_the_first_report(world):
 
 
 def test_keys_are_scoped_to_the_reporter_and_channel(world):
-    mine, _ = report_submit(**_fields(world), idempotency_key="k")
-    theirs, _ = report_submit(**_fields(world, reporter=world.member_of_public), idempotency_key="k")
-    by_api, _ = report_submit(**_fields(world, channel="api"), idempotency_key="k")
+    filed = report_submit(**_fields(world), idempotency_key="k")
+    mine, _ = filed.report, filed.secret
+    filed = report_submit(**_fields(world, reporter=world.member_of_public), idempotency_key="k")
+    theirs, _ = filed.report, filed.secret
+    filed = report_submit(**_fields(world, channel="api"), idempotency_key="k")
+    by_api, _ = filed.report, filed.secret
     assert len({mine.pk, theirs.pk, by_api.pk}) == 3
 
 
@@ -57,7 +62,8 @@ def test_concurrent_retries_never_create_two(committed_rows_purged):
     def submit() -> None:
         try:
             barrier.wait()
-            report, _secret = report_submit(**_fields(world), idempotency_key="retry-storm")
+            filed = report_submit(**_fields(world), idempotency_key="retry-storm")
+            report, _secret = filed.report, filed.secret
             results.append(report.pk)
         except BaseException as error:  # reported by the assertion below
             errors.append(error)

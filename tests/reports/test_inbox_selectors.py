@@ -49,7 +49,7 @@ from tests.reports.conftest import World
 
 def dispatched(world: World, institution: Institution | None = None, **fields: object) -> Report:
     report = world.submit(**fields)
-    return report_dispatch(user=world.national_admin, report=report, institution=institution or world.city)
+    return report_dispatch(user=world.national_admin, report=report, institution=institution or world.city).report
 
 
 def make_overdue(report: Report) -> Report:
@@ -127,7 +127,7 @@ def ombudsman_member(world: World) -> object:
 def referred(world: World) -> Report:
     report = dispatched(world, title="Tidak ada tanggapan enam puluh hari")
     ReportClock.objects.filter(report=report, clock=Clock.OVERALL).update(due_at=timezone.now() - timedelta(days=1))
-    return report_refer(user=world.reporter, report=report)
+    return report_refer(user=world.reporter, report=report).report
 
 
 # --- queues by role ---------------------------------------------------------------------------------
@@ -135,9 +135,9 @@ def referred(world: World) -> Report:
 
 def test_national_admin_queues(world):
     unverified = world.submit(title="Belum diverifikasi")
-    waiting = report_request_information(user=world.national_admin, report=world.submit(), question="Di mana?")
+    waiting = report_request_information(user=world.national_admin, report=world.submit(), question="Di mana?").report
     to_city = dispatched(world)
-    returned = report_return(user=world.coordinator, report=dispatched(world), reason="Bukan wewenang kota.")
+    returned = report_return(user=world.coordinator, report=dispatched(world), reason="Bukan wewenang kota.").report
     late = make_overdue(dispatched(world, institution=world.regency))
     sent_to_city = world.submit(target_institution=world.city)  # the city verifies it, not the national admin
 
@@ -158,17 +158,17 @@ def test_national_admin_queues(world):
 def test_coordinator_queues(world):
     new = dispatched(world, title="Baru didisposisikan")
     direct = world.submit(target_institution=world.city, title="Langsung ke kota")
-    forwarded = report_forward(user=world.coordinator, report=dispatched(world), units=[world.transport])
+    forwarded = report_forward(user=world.coordinator, report=dispatched(world), units=[world.transport]).report
     handed_back = report_return(
         user=world.officer,
-        report=report_forward(user=world.coordinator, report=dispatched(world), units=[world.transport]),
+        report=report_forward(user=world.coordinator, report=dispatched(world), units=[world.transport]).report,
         reason="Bukan urusan Dishub.",
-    )
+    ).report
     # The city dispatched a report sent to it directly to its transport office, which returned it.
     routed = report_dispatch(
         user=world.coordinator, report=world.submit(target_institution=world.city), institution=world.transport
-    )
-    returned = report_return(user=world.officer, report=routed, reason="Bukan wewenang Dishub.")
+    ).report
+    returned = report_return(user=world.officer, report=routed, reason="Bukan wewenang Dishub.").report
     late_unit = make_overdue(dispatched(world, institution=world.transport))
     elsewhere = make_overdue(dispatched(world, institution=world.regency))
     national = world.submit()
@@ -201,10 +201,12 @@ def test_a_forwarded_report_leaves_new_and_a_follow_up_keeps_it_out_of_returned(
 
 
 def test_liaison_officer_queues(world):
-    forwarded = report_forward(user=world.coordinator, report=dispatched(world), units=[world.transport])
+    forwarded = report_forward(user=world.coordinator, report=dispatched(world), units=[world.transport]).report
     owned = dispatched(world, institution=world.transport)
-    late = make_overdue(report_forward(user=world.coordinator, report=dispatched(world), units=[world.transport]))
-    other_unit = report_forward(user=world.coordinator, report=dispatched(world), units=[world.environment])
+    late = make_overdue(
+        report_forward(user=world.coordinator, report=dispatched(world), units=[world.transport]).report
+    )
+    other_unit = report_forward(user=world.coordinator, report=dispatched(world), units=[world.environment]).report
     not_forwarded = dispatched(world)
 
     assert queue_ids(world.officer, InboxQueue.UNIT) == ids(forwarded, owned, late)
@@ -218,7 +220,7 @@ def test_copies_queue_and_masked_titles_for_copy_holders(world):
     report = world.submit(title="Bantuan sosial untuk Rina Pelapor belum cair")
     report = report_dispatch(
         user=world.national_admin, report=report, institution=world.city, copies=[world.social_ministry]
-    )
+    ).report
     page = inbox_page(staff_inbox(world.copy_officer), InboxQueue.COPIES)
     assert [row.report.tracking_id for row in page.rows] == [report.tracking_id]
     # A copy holder may not know who filed it: the reporter's name is masked in the title.
@@ -288,7 +290,7 @@ def test_deadline_states(world):
         report=dispatched(world),
         reason="Menunggu",
         resume_on=timezone.localdate() + timedelta(days=5),
-    )
+    ).report
     now = timezone.now()
 
     def state(name: str) -> set[str]:

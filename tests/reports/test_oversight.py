@@ -108,7 +108,7 @@ def _make(world: World, kind: str) -> Report:
     )
     if kind.startswith("unverified"):
         return report
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
     if kind == "taken_over":
         # What services.report_refer leaves once the overall deadline passed and the reporter consented
         # (the deadline itself is that service's test); the access rule reads only the owner.

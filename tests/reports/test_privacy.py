@@ -257,22 +257,26 @@ def _live_an_anonymous_life(world, reporter) -> Report:
     """Submit anonymously with personal data in the text and a photo full of metadata, then go
     through verification, a question, dispatch with a copy, forwarding, follow-ups, comments, notes,
     a dispute, completion, confirmation and rating."""
-    report = world.submit(
+    photo = SimpleUploadedFile(f"KTP {SENTINEL_NAME}.jpg", _photo_with_metadata(), content_type="image/jpeg")
+    report = world.file(
         reporter=reporter,
         is_anonymous=True,
         target_institution=None,
         title=f"Pungli KTP, hubungi {BODY_PHONE}",
         body=f"Saya diminta Rp 150.000. Hubungi saya: {BODY_EMAIL}, {BODY_PHONE}. NIK saya {BODY_NIK}.",
-    )
-    photo = SimpleUploadedFile(f"KTP {SENTINEL_NAME}.jpg", _photo_with_metadata(), content_type="image/jpeg")
-    report_attach(user=reporter, report=report, files=[photo], visibility=Visibility.PUBLIC, via_submission=True)
-    report = report_request_information(user=world.national_admin, report=report, question="Di kelurahan mana?")
-    report = report_provide_information(user=reporter, report=report, answer=f"Ciater. Kantor saya {ANSWER_PHONE}.")
+        files=[photo],
+    ).report
+    # Filed with the report, the photo is for the reporter; they publish it, as they may.
+    Attachment.objects.filter(report=report).update(visibility=Visibility.PUBLIC)
+    report = report_request_information(user=world.national_admin, report=report, question="Di kelurahan mana?").report
+    report = report_provide_information(
+        user=reporter, report=report, answer=f"Ciater. Kantor saya {ANSWER_PHONE}."
+    ).report
     report = report_dispatch(
         user=world.national_admin, report=report, institution=world.city, copies=[world.social_ministry]
-    )
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
-    report = report_follow_up(user=world.officer, report=report, message="Kami sedang memeriksa loket.")
+    ).report
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
+    report = report_follow_up(user=world.officer, report=report, message="Kami sedang memeriksa loket.").report
     report_comment(user=reporter, report=report, message=f"Terima kasih. Kabari saya di {BODY_EMAIL}.")
     report_comment(user=world.member_of_public, report=report, message="Saya juga mengalami hal yang sama.")
     report_comment(user=world.copy_officer, report=report, message="Kemensos memantau.")
@@ -283,11 +287,13 @@ def _live_an_anonymous_life(world, reporter) -> Report:
         files=[SimpleUploadedFile("loket.jpg", _photo_with_metadata())],
         visibility=Visibility.STAFF,
     )
-    report = report_follow_up(user=world.officer, report=report, message="Petugas diberi sanksi.", final=True)
-    report = report_dispute(user=reporter, report=report, reason=f"Belum ada pengembalian uang. NIK {BODY_NIK}")
-    report = report_follow_up(user=world.officer, report=report, message="Uang dikembalikan.", final=True)
-    report = report_confirm(user=reporter, report=report)
-    return report_rate(user=reporter, report=report, rating=4, comment=f"Telepon saya {ANSWER_PHONE} tidak dijawab")
+    report = report_follow_up(user=world.officer, report=report, message="Petugas diberi sanksi.", final=True).report
+    report = report_dispute(user=reporter, report=report, reason=f"Belum ada pengembalian uang. NIK {BODY_NIK}").report
+    report = report_follow_up(user=world.officer, report=report, message="Uang dikembalikan.", final=True).report
+    report = report_confirm(user=reporter, report=report).report
+    return report_rate(
+        user=reporter, report=report, rating=4, comment=f"Telepon saya {ANSWER_PHONE} tidak dijawab"
+    ).report
 
 
 STAFF_WHO_HANDLE = ("national_admin", "coordinator", "officer", "oversight", "copy_officer")
@@ -356,7 +362,7 @@ def test_the_reporter_still_sees_everything_they_wrote(world, sentinel, media):
 
 def test_staff_see_a_named_reporter_and_the_original_text(world, sentinel, media):
     report = world.submit(reporter=sentinel, body=f"Hubungi saya di {BODY_PHONE}.")
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
     view = staff_view(report, viewer=world.coordinator)
     assert view["reporter"] == {"name": SENTINEL_NAME, "email": SENTINEL_EMAIL, "phone": "+6281299887766"}
     assert view["body"] == f"Hubungi saya di {BODY_PHONE}."
@@ -389,7 +395,7 @@ def test_the_event_trail_as_staff_read_it_names_no_anonymous_reporter(world, sen
 
 
 def test_a_merged_anonymous_report_does_not_hand_over_its_reporter(world, sentinel, media):
-    survivor = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city)
+    survivor = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city).report
     duplicate = world.submit(reporter=sentinel, is_anonymous=True, body=f"Sama. Hubungi {BODY_PHONE}.")
     report_merge(user=world.national_admin, report=duplicate, into=survivor)
     merged = access_report(world.national_admin, duplicate.tracking_id)
@@ -407,7 +413,7 @@ def test_a_merged_anonymous_report_does_not_hand_over_its_reporter(world, sentin
 
 def test_public_output_names_no_person(world, media):
     report = world.submit()
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
     report_comment(user=world.member_of_public, report=report, message="Setuju, mohon segera.")
     report_follow_up(user=world.coordinator, report=report, message="Kami tindak lanjuti.")
     text = json.dumps(public_report(report), ensure_ascii=False)
@@ -424,14 +430,14 @@ def test_staff_redact_more_and_the_original_stays_for_those_allowed(world, media
     report = world.submit(body="Pak Joko di loket 3 meminta uang. Hubungi 0812-1111-2222.")
     report = report_dispatch(
         user=world.national_admin, report=report, institution=world.city, copies=[world.social_ministry]
-    )
+    ).report
     assert report.public_body == f"Pak Joko di loket 3 meminta uang. Hubungi {MASK}."
     report = report_redact(
         user=world.coordinator,
         report=report,
         public_title=report.public_title,
         public_body="Petugas di loket meminta uang. Hubungi 0812-1111-2222.",
-    )
+    ).report
     public = public_report(report)
     assert public["body"] == f"Petugas di loket meminta uang. Hubungi {MASK}."
     coordinator = staff_view(report, viewer=world.coordinator)
@@ -453,12 +459,12 @@ def _confidential(world) -> tuple[Report, Report]:
     by_city = world.submit(is_confidential=True)
     by_city = report_dispatch(
         user=world.national_admin, report=by_city, institution=world.city, copies=[world.social_ministry]
-    )
-    by_city = report_forward(user=world.coordinator, report=by_city, units=[world.transport])
+    ).report
+    by_city = report_forward(user=world.coordinator, report=by_city, units=[world.transport]).report
     by_unit = world.submit(is_confidential=True)
     by_unit = report_dispatch(
         user=world.national_admin, report=by_unit, institution=world.transport, copies=[world.social_ministry]
-    )
+    ).report
     return by_city, by_unit
 
 
@@ -520,7 +526,7 @@ def test_an_unpublished_report_has_no_public_shape(world):
 
 def test_making_a_published_report_confidential_hides_it_at_once(world):
     report = world.submit()
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
     assert access_report(AnonymousUser(), report.tracking_id)
     Report.objects.filter(pk=report.pk).update(is_confidential=True)
     _assert_looks_missing(AnonymousUser(), report.tracking_id)
@@ -543,7 +549,7 @@ def test_exports_carry_no_identity_and_no_free_text(world, sentinel):
 
 
 def test_internal_notes_reach_staff_only(world, media):
-    report = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city).report
     report_note(user=world.coordinator, report=report, message="Catatan internal: cek CCTV.")
     report_follow_up(user=world.coordinator, report=report, message="Petugas dijadwalkan, hubungi 0812-1111-2222.")
     staff = staff_view(report, viewer=world.coordinator)
@@ -568,7 +574,7 @@ def test_the_reporter_sees_why_the_report_was_archived(world):
         report=report,
         reason=ArchiveReason.OUT_OF_SCOPE,
         explanation="Dugaan pidana: silakan lapor ke kepolisian.",
-    )
+    ).report
     archive = reporter_view(report)["archive"]
     assert archive["reason"] == ArchiveReason.OUT_OF_SCOPE
     assert archive["label"] == str(ArchiveReason.OUT_OF_SCOPE.label)
@@ -590,7 +596,7 @@ def test_public_shape_has_no_address_or_map_point(world):
     report = world.submit(
         address="Jl. Melati No. 5, rumah pagar hijau", latitude=Decimal("-6.300000"), longitude=Decimal("106.700000")
     )
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
     public = public_report(report)
     assert "Melati" not in json.dumps(public)
     assert "106.7" not in json.dumps(public)

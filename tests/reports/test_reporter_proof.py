@@ -31,9 +31,9 @@ GUEST = {
 
 
 def answered(world: World, report):
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
-    return report_follow_up(user=world.officer, report=report, message="Lampu sudah diganti.", final=True)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
+    return report_follow_up(user=world.officer, report=report, message="Lampu sudah diganti.", final=True).report
 
 
 def test_a_proof_is_made_by_the_access_layer_only(world: World) -> None:
@@ -46,7 +46,7 @@ def test_the_private_link_gives_a_proof_that_the_reporters_actions_accept(world:
     report, secret = world.submit_with_link(**GUEST)
     found, proof = reporter_proof_by_link(report.tracking_id, secret)
     assert (found.pk, proof.kind, proof.report_id) == (report.pk, ProofKind.PRIVATE_LINK, report.pk)
-    confirmed = report_confirm(user=None, report=answered(world, report), proof=proof)
+    confirmed = report_confirm(user=None, report=answered(world, report), proof=proof).report
     assert confirmed.status == Status.CLOSED
     last = confirmed.events.order_by("-sequence").first()
     assert last is not None
@@ -122,6 +122,6 @@ def test_the_state_still_decides_what_a_proven_reporter_may_do(world: World) -> 
         report_provide_information(user=None, report=report, answer="Depan pasar.", proof=proof)
     assert refused.value.code == ReportErrorCode.ACTION_NOT_ALLOWED
     assert str(refused.value.message) == "No details were asked for."
-    asked = report_request_information(user=world.national_admin, report=report, question="Di mana tepatnya?")
-    answered_now = report_provide_information(user=None, report=asked, answer="Depan pasar.", proof=proof)
+    asked = report_request_information(user=world.national_admin, report=report, question="Di mana tepatnya?").report
+    answered_now = report_provide_information(user=None, report=asked, answer="Depan pasar.", proof=proof).report
     assert answered_now.status == Status.SUBMITTED

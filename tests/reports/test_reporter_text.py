@@ -93,11 +93,11 @@ def _planted_report(world: World, reporter: User, *, anonymous: bool) -> Report:
     )
     report = report_dispatch(
         user=world.national_admin, report=report, institution=world.city, copies=[world.social_ministry]
-    )
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
-    report = report_follow_up(user=world.officer, report=report, message="Lampu sudah diganti.", final=True)
-    report = report_confirm(user=reporter, report=report)
-    report = report_rate(user=reporter, report=report, rating=5, comment=PLANTED)
+    ).report
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
+    report = report_follow_up(user=world.officer, report=report, message="Lampu sudah diganti.", final=True).report
+    report = report_confirm(user=reporter, report=report).report
+    report = report_rate(user=reporter, report=report, rating=5, comment=PLANTED).report
     Report.objects.filter(pk=report.pk).update(**dict.fromkeys(Report.REPORTER_TEXT_FIELDS, PLANTED))
     report.refresh_from_db()
     return report
@@ -188,12 +188,12 @@ OFFICE_EMAIL = "pengaduan@dishub.tangerangselatankota.go.id"
 @pytest.mark.django_db
 def test_an_office_number_in_a_follow_up_is_published_while_the_reporters_own_contact_is_masked(world, sentinel):
     report = world.submit(reporter=sentinel)
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
     message = (
         f"Hubungi {OFFICE_PHONE} atau {OFFICE_EMAIL}. Kami sudah menelepon Bapak {SENTINEL_NAME} "
         f"di {SENTINEL_PHONE} dan menulis ke {SENTINEL_EMAIL}; NIK {SENTINEL_NIK} sudah dicek."
     )
-    report = report_follow_up(user=world.coordinator, report=report, message=message)
+    report = report_follow_up(user=world.coordinator, report=report, message=message).report
     report_comment(user=world.coordinator, report=report, message=f"Informasi lanjut: {OFFICE_PHONE}.")
     events = public_report(access_report(AnonymousUser(), report.tracking_id))["events"]
     texts = [event["text"] for event in events if event["text"]]
@@ -209,7 +209,7 @@ def test_an_office_number_in_a_follow_up_is_published_while_the_reporters_own_co
 
 @pytest.mark.django_db
 def test_a_citizens_comment_still_has_every_number_masked(world, sentinel):
-    report = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city).report
     report_comment(user=world.member_of_public, report=report, message=f"Saya juga, hubungi {OFFICE_PHONE}.")
     events = public_report(access_report(AnonymousUser(), report.tracking_id))["events"]
     assert [event["text"] for event in events if event["text"]] == [f"Saya juga, hubungi {MASK}."]

@@ -73,7 +73,7 @@ def places(world):
 
 def publish(world, institution=None, **overrides) -> Report:
     report = world.submit(**overrides)
-    return report_dispatch(user=world.national_admin, report=report, institution=institution or world.city)
+    return report_dispatch(user=world.national_admin, report=report, institution=institution or world.city).report
 
 
 def filed_at(report: Report, moment: datetime) -> Report:
@@ -105,11 +105,11 @@ def test_the_feed_shows_published_reports_only_whoever_asks(world):
     shown = publish(world)
     unverified = world.submit()
     confidential = publish(world, is_confidential=True)
-    archived = report_archive(user=world.national_admin, report=world.submit(), reason=ArchiveReason.DUPLICATE)
+    archived = report_archive(user=world.national_admin, report=world.submit(), reason=ArchiveReason.DUPLICATE).report
     closed = report_confirm(
         user=world.reporter,
-        report=report_follow_up(user=world.coordinator, report=publish(world), message="Selesai.", final=True),
-    )
+        report=report_follow_up(user=world.coordinator, report=publish(world), message="Selesai.", final=True).report,
+    ).report
     for viewer in everyone(world):
         ids = tracking_ids(public_feed(viewer, FeedFilters()).reports)
         assert shown.tracking_id in ids
@@ -165,7 +165,7 @@ def test_filters_by_category_status_kind_and_period(world):
     health = category_create(code="kesehatan", name="Kesehatan")
     lamp = publish(world, category=lights)
     road = publish(world, category=infrastructure, kind=ReportKind.SUGGESTION)
-    clinic = report_follow_up(user=world.coordinator, report=publish(world, category=health), message="Dicek.")
+    clinic = report_follow_up(user=world.coordinator, report=publish(world, category=health), message="Dicek.").report
     now = timezone.now()
     filed_at(lamp, now - timedelta(days=40))
     filed_at(road, now - timedelta(days=10))
@@ -406,7 +406,7 @@ def test_headline_statistics_count_published_reports_only(world):
 def test_headline_statistics_of_an_odd_number_and_of_nothing(world, django_assert_max_num_queries):
     empty = headline_stats(timezone.now())
     assert (empty.reports_this_month, empty.followed_up_share, empty.median_hours_to_first_follow_up) == (0, None, None)
-    reports = [report_follow_up(user=world.coordinator, report=publish(world), message="Ok.") for _ in range(3)]
+    reports = [report_follow_up(user=world.coordinator, report=publish(world), message="Ok.").report for _ in range(3)]
     now = timezone.now()
     for report, hours in zip(reports, (1, 3, 30), strict=True):
         Report.objects.filter(pk=report.pk).update(dispatched_at=now - timedelta(hours=hours), first_follow_up_at=now)
@@ -445,8 +445,8 @@ def test_similar_open_reports_nearby_in_the_same_category(places):
             report=publish(world, category=lights, title="Lampu jalan mati lagi"),
             message="Diganti.",
             final=True,
-        ),
-    )
+        ).report,
+    ).report
     confidential = publish(world, category=lights, title="Lampu jalan mati", is_confidential=True)
     unverified = world.submit(category=lights, title="Lampu jalan mati")
 
@@ -509,9 +509,9 @@ def test_a_district_is_placed_only_once_enough_people_marked_points(places):
 
 def test_staff_hide_a_public_comment_which_stays_in_the_trail(world):
     report = publish(world)
-    kept = report_comment(user=world.member_of_public, report=report, message="Setuju, mohon segera.")
-    rude = report_comment(user=world.member_of_public, report=report, message="Dasar petugas malas semua!")
-    event = report_comment_hide(user=world.coordinator, report=report, sequence=rude.sequence, reason="Kasar.")
+    kept = report_comment(user=world.member_of_public, report=report, message="Setuju, mohon segera.").event
+    rude = report_comment(user=world.member_of_public, report=report, message="Dasar petugas malas semua!").event
+    event = report_comment_hide(user=world.coordinator, report=report, sequence=rude.sequence, reason="Kasar.").event
     assert event.action == Action.REDACT
     assert event.details == {"hidden_comment": rude.sequence}
     public = public_report(Report.objects.get(pk=report.pk))
@@ -527,7 +527,7 @@ def test_staff_hide_a_public_comment_which_stays_in_the_trail(world):
 
 def test_only_staff_who_may_redact_hide_comments(world):
     report = publish(world)
-    comment = report_comment(user=world.member_of_public, report=report, message="Komentar.")
+    comment = report_comment(user=world.member_of_public, report=report, message="Komentar.").event
     for outsider in (world.member_of_public, world.reporter, world.outsider, world.environment_officer):
         with pytest.raises(ReportError) as refused:
             report_comment_hide(user=outsider, report=report, sequence=comment.sequence, reason="Tidak suka.")

@@ -8,7 +8,7 @@ from lapor.reports.services import report_dispatch, report_merge, report_support
 
 
 def test_a_published_report_gets_one_support_per_account(world):
-    report = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city).report
 
     supported = report_support(user=world.member_of_public, report=report)
 
@@ -20,7 +20,7 @@ def test_a_published_report_gets_one_support_per_account(world):
 
 
 def test_the_reporter_does_not_support_their_own_report(world):
-    report = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city).report
     with pytest.raises(ReportError) as refused:
         report_support(user=world.reporter, report=report)
     assert refused.value.code == ReportErrorCode.DUPLICATE_SUPPORT
@@ -30,7 +30,7 @@ def test_the_reporter_does_not_support_their_own_report(world):
 def test_a_report_the_public_cannot_see_cannot_be_supported(world, confidential):
     report = world.submit(is_confidential=confidential)
     if confidential:
-        report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+        report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
 
     with pytest.raises(ReportError) as refused:
         report_support(user=world.member_of_public, report=report)
@@ -40,8 +40,8 @@ def test_a_report_the_public_cannot_see_cannot_be_supported(world, confidential)
 
 
 def test_supporters_follow_the_survivor_of_a_merge(world):
-    survivor = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city)
-    duplicate = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city)
+    survivor = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city).report
+    duplicate = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city).report
     report_support(user=world.member_of_public, report=duplicate)
 
     report_merge(user=world.national_admin, report=duplicate, into=survivor)

@@ -44,18 +44,20 @@ def dispatched(world: World, institution=None) -> Report:
     report = world.submit()
     return services.report_dispatch(
         user=world.national_admin, report=report, institution=institution or world.transport
-    )
+    ).report
 
 
 def awaiting_information(world: World) -> Report:
     return services.report_request_information(
         user=world.national_admin, report=world.submit(), question="Di RT/RW berapa lampu itu?"
-    )
+    ).report
 
 
 def completed(world: World) -> Report:
     report = dispatched(world)
-    return services.report_follow_up(user=world.officer, report=report, message="Lampu sudah diganti.", final=True)
+    return services.report_follow_up(
+        user=world.officer, report=report, message="Lampu sudah diganti.", final=True
+    ).report
 
 
 def move_into_past(clock: ReportClock, **fields: datetime) -> None:
@@ -77,7 +79,7 @@ def committed_events(committed_rows_purged: None) -> None:
 
 def test_the_handlers_are_warned_once_when_a_clock_turns_yellow(world):
     report = dispatched(world, world.city)
-    report = services.report_forward(user=world.coordinator, report=report, units=[world.transport])
+    report = services.report_forward(user=world.coordinator, report=report, units=[world.transport]).report
     clock = clock_of(report, Clock.FIRST_FOLLOW_UP)
 
     assert not timers.clock_warn(clock_id=clock.pk, now=clock.yellow_at - SECOND)
@@ -166,7 +168,7 @@ def test_an_inactive_coordinator_is_passed_over_for_the_next_level(world):
 
 def test_paused_clocks_are_neither_warned_nor_escalated(world):
     report = dispatched(world)
-    report = services.report_request_information(user=world.officer, report=report, question="Foto lampunya?")
+    report = services.report_request_information(user=world.officer, report=report, question="Foto lampunya?").report
     far = timezone.now() + timedelta(days=400)
 
     result = timers.reconcile(now=far)
@@ -312,7 +314,7 @@ def test_a_hold_ends_on_its_resume_date(world, today):
         report=world.submit(),
         reason="Menunggu hasil rapat",
         resume_on=today + timedelta(days=3),
-    )
+    ).report
     assert not timers.hold_end(report_id=report.pk)
     Report.objects.filter(pk=report.pk).update(hold_until=today)
 

@@ -120,42 +120,57 @@ def _call(world: Any, action: Action, user: Any, report: Report) -> Callable[[],
     def merge() -> object:
         survivor.append(world.submit(target_institution=world.city, title="Laporan yang sama"))
         Report.objects.filter(pk=survivor[0].pk).update(status=Status.DISPATCHED)
-        return services.report_merge(user=user, report=report, into=survivor[0])
+        return services.report_merge(user=user, report=report, into=survivor[0]).report
 
     calls: dict[Action, Callable[[], object]] = {
-        Action.REQUEST_INFORMATION: lambda: services.report_request_information(
-            user=user, report=report, question="Di nomor berapa tiang lampunya?"
+        Action.REQUEST_INFORMATION: lambda: (
+            services.report_request_information(
+                user=user, report=report, question="Di nomor berapa tiang lampunya?"
+            ).report
         ),
-        Action.PROVIDE_INFORMATION: lambda: services.report_provide_information(
-            user=user, report=report, answer="Tiang nomor 14."
+        Action.PROVIDE_INFORMATION: lambda: (
+            services.report_provide_information(user=user, report=report, answer="Tiang nomor 14.").report
         ),
-        Action.HOLD: lambda: services.report_hold(
-            user=user, report=report, reason="Menunggu anggaran", resume_on=timezone.localdate() + timedelta(days=7)
+        Action.HOLD: lambda: (
+            services.report_hold(
+                user=user, report=report, reason="Menunggu anggaran", resume_on=timezone.localdate() + timedelta(days=7)
+            ).report
         ),
-        Action.RESUME: lambda: services.report_resume(user=user, report=report),
-        Action.ARCHIVE: lambda: services.report_archive(user=user, report=report, reason=ArchiveReason.DUPLICATE),
-        Action.APPEAL: lambda: services.report_appeal(user=user, report=report, message="Ini bukan duplikat."),
-        Action.RESUBMIT: lambda: services.report_appeal(
-            user=user, report=report, message="Saya lengkapi.", body="Lampu di tiang nomor 14 mati sejak 1 November."
+        Action.RESUME: lambda: services.report_resume(user=user, report=report).report,
+        Action.ARCHIVE: lambda: (
+            services.report_archive(user=user, report=report, reason=ArchiveReason.DUPLICATE).report
         ),
-        Action.DISPATCH: lambda: services.report_dispatch(user=user, report=report, institution=world.city),
-        Action.FORWARD: lambda: services.report_forward(user=user, report=report, units=[world.environment]),
-        Action.RETURN_TO_DISPATCHER: lambda: services.report_return(
-            user=user, report=report, reason="Jalan nasional, bukan wewenang kota."
+        Action.APPEAL: lambda: services.report_appeal(user=user, report=report, message="Ini bukan duplikat.").report,
+        Action.RESUBMIT: lambda: (
+            services.report_appeal(
+                user=user,
+                report=report,
+                message="Saya lengkapi.",
+                body="Lampu di tiang nomor 14 mati sejak 1 November.",
+            ).report
         ),
-        Action.FOLLOW_UP: lambda: services.report_follow_up(user=user, report=report, message="Dijadwalkan besok."),
-        Action.FOLLOW_UP_FINAL: lambda: services.report_follow_up(
-            user=user, report=report, message="Sudah diganti.", final=True
+        Action.DISPATCH: lambda: services.report_dispatch(user=user, report=report, institution=world.city).report,
+        Action.FORWARD: lambda: services.report_forward(user=user, report=report, units=[world.environment]).report,
+        Action.RETURN_TO_DISPATCHER: lambda: (
+            services.report_return(user=user, report=report, reason="Jalan nasional, bukan wewenang kota.").report
         ),
-        Action.CONFIRM: lambda: services.report_confirm(user=user, report=report),
-        Action.DISPUTE: lambda: services.report_dispute(user=user, report=report, reason="Masih mati."),
-        Action.RATE: lambda: services.report_rate(user=user, report=report, rating=4),
+        Action.FOLLOW_UP: lambda: (
+            services.report_follow_up(user=user, report=report, message="Dijadwalkan besok.").report
+        ),
+        Action.FOLLOW_UP_FINAL: lambda: (
+            services.report_follow_up(user=user, report=report, message="Sudah diganti.", final=True).report
+        ),
+        Action.CONFIRM: lambda: services.report_confirm(user=user, report=report).report,
+        Action.DISPUTE: lambda: services.report_dispute(user=user, report=report, reason="Masih mati.").report,
+        Action.RATE: lambda: services.report_rate(user=user, report=report, rating=4).report,
         Action.MERGE: merge,
-        Action.REFER: lambda: services.report_refer(user=user, report=report),
-        Action.COMMENT: lambda: services.report_comment(user=user, report=report, message="Saya juga mengalami."),
-        Action.NOTE: lambda: services.report_note(user=user, report=report, message="Cek anggaran pemeliharaan."),
-        Action.REDACT: lambda: services.report_redact(
-            user=user, report=report, public_title="Lampu jalan mati", public_body="Lampu jalan mati di Ciater."
+        Action.REFER: lambda: services.report_refer(user=user, report=report).report,
+        Action.COMMENT: lambda: services.report_comment(user=user, report=report, message="Saya juga mengalami.").event,
+        Action.NOTE: lambda: services.report_note(user=user, report=report, message="Cek anggaran pemeliharaan.").event,
+        Action.REDACT: lambda: (
+            services.report_redact(
+                user=user, report=report, public_title="Lampu jalan mati", public_body="Lampu jalan mati di Ciater."
+            ).report
         ),
         Action.DEEM_COMPLETE: lambda: services.report_deem_complete(report=report),
         Action.CLAIM: lambda: services.report_claim_by_contact(user=user),
@@ -329,7 +344,7 @@ def test_submit_to_a_chosen_institution_goes_to_its_coordinator(world):
     report = world.submit(target_institution=world.city)
     assert report.owner == world.city
     assert Actor.COORDINATOR in capacities(world.coordinator, report)
-    dispatched = services.report_dispatch(user=world.coordinator, report=report, institution=world.city)
+    dispatched = services.report_dispatch(user=world.coordinator, report=report, institution=world.city).report
     assert dispatched.status == Status.DISPATCHED
     assert dispatched.dispatched_by == world.city
 

@@ -694,7 +694,7 @@ class _Seeder:
         # Asked before verification by the national admin, or afterwards by the unit that has to answer.
         asker = self.national_admin if self.chance(0.5) else self.answerer(filed, self.dispatch(filed))
         self.later(2, 48)
-        filed.report = report_request_information(user=asker, report=filed.report, question=filed.topic.question)
+        filed.report = report_request_information(user=asker, report=filed.report, question=filed.topic.question).report
 
     def on_hold(self) -> None:
         self.begin(days=(3, 25))
@@ -707,7 +707,7 @@ class _Seeder:
             self.dispatch(filed, forward=False)
             holder = self.users[COORDINATORS[filed.report.owner.code]]
         self.later(2, 48)
-        filed.report = report_hold(user=holder, report=filed.report, reason=reason, resume_on=resume_on)
+        filed.report = report_hold(user=holder, report=filed.report, reason=reason, resume_on=resume_on).report
 
     def archived(self, reason: ArchiveReason) -> None:
         title, body, explanation = ARCHIVE_TEXTS[reason]
@@ -718,11 +718,11 @@ class _Seeder:
             self.later(2, 48)
             filed.report = report_request_information(
                 user=self.national_admin, report=filed.report, question=filed.topic.question
-            )
+            ).report
         self.later(4, 72)
         filed.report = report_archive(
             user=self.national_admin, report=filed.report, reason=reason, explanation=explanation
-        )
+        ).report
 
     def dispatched(self) -> None:
         self.begin(days=(1, 10))
@@ -741,11 +741,11 @@ class _Seeder:
         self.later(2, 48)
         filed.report = report_dispatch(
             user=self.national_admin, report=filed.report, institution=wrong, weight=filed.topic.weight
-        )
+        ).report
         coordinator = self.users[COORDINATORS[wrong.code]]
         reason = RETURN_REASON.format(area=area, institution=wrong.short_name or wrong.name)
         self.later(1, 24)
-        filed.report = report_return(user=coordinator, report=filed.report, reason=reason)
+        filed.report = report_return(user=coordinator, report=filed.report, reason=reason).report
 
     def in_progress(self) -> None:
         self.begin(days=(4, 50))
@@ -781,10 +781,10 @@ class _Seeder:
                 report=filed.report,
                 reason=self.rng.choice(DISPUTE_REASONS),
                 proof=filed.proof,
-            )
+            ).report
             self.follow_up(filed, unit, self.rng.choice(filed.topic.final), final=True)
         self.later(24, 96)
-        filed.report = report_confirm(user=filed.reporter, report=filed.report, proof=filed.proof)
+        filed.report = report_confirm(user=filed.reporter, report=filed.report, proof=filed.proof).report
         self.later(0.05, 2)
         rating = self.rng.choices((5, 4, 3, 2, 1), weights=(45, 30, 13, 7, 5))[0]
         filed.report = report_rate(
@@ -793,7 +793,7 @@ class _Seeder:
             rating=rating,
             comment=self.rng.choice(RATING_COMMENTS[rating]) if self.chance(0.7) else "",
             proof=filed.proof,
-        )
+        ).report
 
     def closed_deemed_complete(self) -> None:
         # Answered long enough ago for the reporter's 10 working days to pass in silence.
@@ -803,7 +803,7 @@ class _Seeder:
         closed = report_deem_complete(report=filed.report)
         if closed is None:
             raise RuntimeError(f"Demo report {filed.report.tracking_id} could not be deemed complete.")
-        filed.report = closed
+        filed.report = closed.report
 
     def merged(self) -> None:
         if not self.survivors:  # a demo too small to have one: file it first
@@ -818,7 +818,7 @@ class _Seeder:
             report=filed.report,
             into=survivor.report,
             note=f"Laporan yang sama dengan {survivor.report.tracking_id}.",
-        )
+        ).report
 
     def referred(self) -> None:
         # Filed more than the overall 60 days ago, so that the reporter may take it to the Ombudsman.
@@ -828,7 +828,7 @@ class _Seeder:
         if self.chance(0.5):
             self.follow_up(filed, unit, self.rng.choice(filed.topic.progress))
         self.let_clock_pass(filed.report, Clock.OVERALL)
-        filed.report = report_refer(user=filed.reporter, report=filed.report, proof=filed.proof)
+        filed.report = report_refer(user=filed.reporter, report=filed.report, proof=filed.proof).report
 
     # --- steps ----------------------------------------------------------------------------------
 
@@ -906,7 +906,7 @@ class _Seeder:
             latitude = centre[0] + Decimal(rng.randint(-400, 400)) / 10000
             longitude = centre[1] + Decimal(rng.randint(-600, 600)) / 10000
         government = self.institutions["kota-tangsel" if in_city else "kab-tangerang"]
-        report, secret = report_submit(
+        filed = report_submit(
             title=(title or rng.choice(topic.titles).format(**words))[:200],
             body=body or rng.choice(topic.bodies).format(**words),
             incident_date=submitted_on - timedelta(days=rng.randint(0, 40)),
@@ -926,6 +926,7 @@ class _Seeder:
             is_confidential=private and (topic.category == "pungutan-sekolah" or self.chance(0.06)),
             idempotency_key=f"{IDEMPOTENCY_PREFIX}{self.number:04d}",
         )
+        report, secret = filed.report, filed.secret
         proof = reporter_proof_by_link(report.tracking_id, secret)[1] if reporter is None and secret else None
         return _Filed(report=report, topic=topic, village=village, reporter=reporter, proof=proof)
 
@@ -951,7 +952,7 @@ class _Seeder:
             weight=topic.weight,
             copies=copies,
             note="Diverifikasi: lengkap dan menjadi wewenang instansi tujuan.",
-        )
+        ).report
         if topic.route != "regional" or not topic.unit:
             return owner
         unit = self.institutions[f"{owner.code}-{topic.unit}"]
@@ -962,7 +963,7 @@ class _Seeder:
                 report=report,
                 units=[unit],
                 note=f"Mohon ditindaklanjuti oleh {unit.short_name or unit.name}.",
-            )
+            ).report
             return unit
         return owner
 
@@ -984,7 +985,7 @@ class _Seeder:
             report=filed.report,
             message=message.format(district=district),
             final=final,
-        )
+        ).report
 
     def remember_survivor(self, filed: _Filed) -> None:
         if not filed.report.is_confidential:

@@ -64,7 +64,7 @@ def test_staff_preferences_are_honoured_too(world: World):
     user_preferences_set(user=coordinator, preferred_language="id", preferred_channel=PreferredChannel.SMS)
     report = world.submit()
 
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
 
     event = ReportEvent.objects.filter(report=report).latest("sequence")
     message = Notification.objects.get(event=event, recipient=coordinator)

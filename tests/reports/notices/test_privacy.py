@@ -42,20 +42,20 @@ def leaks(notification: Notification) -> list[str]:
 def whole_life(world: World, report: Report) -> Report:
     """Every staff-facing event, with staff writing the reporter's identity into their own notes."""
     leaky_note = f"Pelapor {SENTINEL_NAME} ({SENTINEL_EMAIL}, 0812-9988-7766) minta dihubungi."
-    report = report_request_information(user=world.national_admin, report=report, question="Lokasi tepatnya?")
+    report = report_request_information(user=world.national_admin, report=report, question="Lokasi tepatnya?").report
     if report.reporter is None:
         # A guest answers as the e-mail channel would: from the address the report was filed with.
         _report, proof = reporter_proof_by_contact(report.tracking_id, email=SENTINEL_EMAIL)
-        report = report_provide_information(user=None, report=report, answer="Depan pasar.", proof=proof)
+        report = report_provide_information(user=None, report=report, answer="Depan pasar.", proof=proof).report
     else:
-        report = report_provide_information(user=report.reporter, report=report, answer="Depan pasar.")
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city, note=leaky_note)
+        report = report_provide_information(user=report.reporter, report=report, answer="Depan pasar.").report
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city, note=leaky_note).report
     report = report_forward(
         user=world.coordinator, report=report, units=[world.transport, world.environment], note=leaky_note
-    )
-    report = report_return(user=world.environment_officer, report=report, reason=f"Bukan kami. {leaky_note}")
+    ).report
+    report = report_return(user=world.environment_officer, report=report, reason=f"Bukan kami. {leaky_note}").report
     report_note(user=world.coordinator, report=report, message=f"{INTERNAL_NOTE} {leaky_note}")
-    report = report_follow_up(user=world.officer, report=report, message="Sedang dikerjakan.")
+    report = report_follow_up(user=world.officer, report=report, message="Sedang dikerjakan.").report
     for action in (Action.WARN, Action.ESCALATE):
         with transaction.atomic():
             event = chain_append(
@@ -74,7 +74,7 @@ def whole_life(world: World, report: Report) -> Report:
                 },
             )
             notify_for_event(event=event)
-    report = report_return(user=world.coordinator, report=report, reason=f"Bukan wewenang kota. {leaky_note}")
+    report = report_return(user=world.coordinator, report=report, reason=f"Bukan wewenang kota. {leaky_note}").report
     return report
 
 
@@ -115,8 +115,8 @@ def test_staff_of_a_named_report_still_read_only_its_public_title_and_tracking_i
     sentinel = user_create(full_name=SENTINEL_NAME, email=SENTINEL_EMAIL, phone=SENTINEL_PHONE)
     report = world.submit(reporter=sentinel, title=f"Lampu mati, telepon {SENTINEL_PHONE}")
 
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
 
     staff = list(Notification.objects.filter(report=report, audience=Audience.STAFF))
     assert len(staff) == 2

@@ -79,7 +79,7 @@ def system_event(report: Report, action: Action, **details: object) -> ReportEve
 
 def dispatched(world: World, **submit: object) -> Report:
     report = world.submit(**submit)
-    return report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    return report_dispatch(user=world.national_admin, report=report, institution=world.city).report
 
 
 def test_submission_tells_the_reporter_the_tracking_id_status_and_verification_deadline(world):
@@ -131,7 +131,7 @@ def test_a_copy_tells_the_coordinators_of_the_copied_institution_for_their_infor
     report = world.submit()
     report = report_dispatch(
         user=world.national_admin, report=report, institution=world.city, copies=[world.social_ministry]
-    )
+    ).report
 
     event = latest_event(report)
     assert addresses(event) == {
@@ -148,7 +148,7 @@ def test_a_copy_tells_the_coordinators_of_the_copied_institution_for_their_infor
 def test_forward_tells_the_liaison_officers_of_each_unit_and_not_the_reporter(world):
     report = dispatched(world)
 
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport, world.environment])
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport, world.environment]).report
 
     event = latest_event(report)
     assert addresses(event) == {"dishub@example.id": Audience.STAFF, "dlh@example.id": Audience.STAFF}
@@ -165,7 +165,7 @@ def test_inactive_members_and_the_actor_hear_nothing(world):
     report = world.submit(target_institution=world.city)
 
     # The city's coordinator verifies a report sent straight to the city and keeps it there.
-    report = report_dispatch(user=world.coordinator, report=report, institution=world.city)
+    report = report_dispatch(user=world.coordinator, report=report, institution=world.city).report
 
     assert addresses(latest_event(report)) == {
         "rekan@example.id": Audience.STAFF,
@@ -175,9 +175,9 @@ def test_inactive_members_and_the_actor_hear_nothing(world):
 
 def test_follow_ups_carry_the_message_and_what_the_reporter_can_do_next(world):
     report = dispatched(world)
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
 
-    report = report_follow_up(user=world.officer, report=report, message="Petugas sudah dijadwalkan hari Kamis.")
+    report = report_follow_up(user=world.officer, report=report, message="Petugas sudah dijadwalkan hari Kamis.").report
     progress = only(latest_event(report), "rina@example.id")
     assert addresses(latest_event(report)) == {"rina@example.id": Audience.REPORTER}
     assert "Perkembangan penanganan" in progress.subject
@@ -186,10 +186,10 @@ def test_follow_ups_carry_the_message_and_what_the_reporter_can_do_next(world):
     assert due_of(report, Clock.RESOLUTION) in progress.body
 
     # A second progress follow-up changes no status, and the reporter still hears of it.
-    report = report_follow_up(user=world.officer, report=report, message="Tiang lampu sudah dipesan.")
+    report = report_follow_up(user=world.officer, report=report, message="Tiang lampu sudah dipesan.").report
     assert "Tiang lampu sudah dipesan." in only(latest_event(report), "rina@example.id").body
 
-    report = report_follow_up(user=world.officer, report=report, message="Lampu sudah diganti.", final=True)
+    report = report_follow_up(user=world.officer, report=report, message="Lampu sudah diganti.", final=True).report
     final = only(latest_event(report), "rina@example.id")
     assert "Tindak lanjut akhir: mohon ditanggapi" in final.subject
     assert "Lampu sudah diganti." in final.body
@@ -198,13 +198,13 @@ def test_follow_ups_carry_the_message_and_what_the_reporter_can_do_next(world):
     for next_step in ("konfirmasi hasilnya", "sanggah", "penilaian"):
         assert next_step in final.body
 
-    report = report_confirm(user=world.reporter, report=report)
+    report = report_confirm(user=world.reporter, report=report).report
     closed = only(latest_event(report), "rina@example.id")
     assert "Laporan ditutup" in closed.subject
     assert "penilaian" in closed.body  # not rated yet
     assert "Batas waktu" not in closed.body
 
-    report = report_rate(user=world.reporter, report=report, rating=5)
+    report = report_rate(user=world.reporter, report=report, rating=5).report
     assert not Notification.objects.filter(event=latest_event(report)).exists()
 
 
@@ -216,7 +216,7 @@ def test_archive_tells_the_reason_label_the_explanation_and_how_to_appeal(world)
         report=report,
         reason=ArchiveReason.DUPLICATE,
         explanation="Sama dengan laporan minggu lalu.",
-    )
+    ).report
 
     event = latest_event(report)
     assert addresses(event) == {"rina@example.id": Audience.REPORTER}
@@ -233,7 +233,7 @@ def test_a_request_for_details_carries_the_question_and_the_reporters_deadline(w
 
     report = report_request_information(
         user=world.national_admin, report=report, question="Di nomor berapa tiang lampunya?"
-    )
+    ).report
 
     notice = only(latest_event(report), "rina@example.id")
     assert "Perlu kelengkapan data" in notice.subject
@@ -248,7 +248,7 @@ def test_a_request_for_details_carries_the_question_and_the_reporters_deadline(w
     assert "Di nomor berapa tiang lampunya?" in reminder.body
     assert due_of(report, Clock.INFORMATION_REPLY) in reminder.body
 
-    report = report_provide_information(user=world.reporter, report=report, answer="Tiang nomor 17.")
+    report = report_provide_information(user=world.reporter, report=report, answer="Tiang nomor 17.").report
     answered = only(latest_event(report), "rina@example.id")
     assert "Kelengkapan data diterima" in answered.subject
     # The reporter's own words are not echoed back to them.
@@ -260,7 +260,9 @@ def test_hold_tells_the_reason_and_the_date_it_resumes(world, today):
     report = world.submit()
     resume_on = today + timedelta(days=14)
 
-    report = report_hold(user=world.national_admin, report=report, reason="Menunggu anggaran.", resume_on=resume_on)
+    report = report_hold(
+        user=world.national_admin, report=report, reason="Menunggu anggaran.", resume_on=resume_on
+    ).report
 
     notice = only(latest_event(report), "rina@example.id")
     assert "Laporan ditunda" in notice.subject
@@ -274,7 +276,7 @@ def test_merge_points_the_reporter_to_the_surviving_report(world):
     other_reporter = user_create(full_name="Budi Kedua", email="budi@example.id")
     duplicate = world.submit(reporter=other_reporter)
 
-    duplicate = report_merge(user=world.national_admin, report=duplicate, into=survivor)
+    duplicate = report_merge(user=world.national_admin, report=duplicate, into=survivor).report
 
     merge_event = ReportEvent.objects.get(report=duplicate, action=Action.MERGE)
     notice = only(merge_event, "budi@example.id")
@@ -286,9 +288,9 @@ def test_merge_points_the_reporter_to_the_surviving_report(world):
 
 def test_a_unit_returning_the_report_tells_its_coordinators_only(world):
     report = dispatched(world)
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
 
-    report = report_return(user=world.officer, report=report, reason="Ini urusan Dinas Lingkungan Hidup.")
+    report = report_return(user=world.officer, report=report, reason="Ini urusan Dinas Lingkungan Hidup.").report
 
     event = latest_event(report)
     assert addresses(event) == {"koordinator@example.id": Audience.STAFF}
@@ -300,7 +302,7 @@ def test_a_unit_returning_the_report_tells_its_coordinators_only(world):
 def test_an_institution_returning_to_the_national_queue_tells_the_national_admins_and_the_reporter(world):
     report = dispatched(world)
 
-    report = report_return(user=world.coordinator, report=report, reason="Bukan kewenangan kota.")
+    report = report_return(user=world.coordinator, report=report, reason="Bukan kewenangan kota.").report
 
     event = latest_event(report)
     assert report.status == Status.RETURNED
@@ -313,11 +315,11 @@ def test_an_institution_returning_to_the_national_queue_tells_the_national_admin
 
 def test_a_return_to_a_regional_dispatcher_tells_its_coordinators(world):
     report = world.submit(target_institution=world.city)
-    report = report_dispatch(user=world.coordinator, report=report, institution=world.transport)
+    report = report_dispatch(user=world.coordinator, report=report, institution=world.transport).report
     officer_coordinator = user_create(full_name="Dina Dishub", email="kadis@example.id")
     membership_grant(user=officer_coordinator, institution=world.transport, role=Role.COORDINATOR)
 
-    report = report_return(user=officer_coordinator, report=report, reason="Salah alamat.")
+    report = report_return(user=officer_coordinator, report=report, reason="Salah alamat.").report
 
     assert addresses(latest_event(report)) == {
         "koordinator@example.id": Audience.STAFF,
@@ -327,8 +329,8 @@ def test_a_return_to_a_regional_dispatcher_tells_its_coordinators(world):
 
 def test_deemed_complete_and_referral_tell_the_reporter(world):
     report = dispatched(world)
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
-    report = report_follow_up(user=world.officer, report=report, message="Selesai.", final=True)
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
+    report = report_follow_up(user=world.officer, report=report, message="Selesai.", final=True).report
     past = timezone.now() - timedelta(minutes=1)
     ReportClock.objects.filter(report=report, clock=Clock.REPORTER_REPLY).update(due_at=past)
 
@@ -341,7 +343,7 @@ def test_deemed_complete_and_referral_tell_the_reporter(world):
 
     stuck = dispatched(world)
     ReportClock.objects.filter(report=stuck, clock=Clock.OVERALL).update(due_at=past)
-    stuck = report_refer(user=world.reporter, report=stuck)
+    stuck = report_refer(user=world.reporter, report=stuck).report
     referral = only(latest_event(stuck), "rina@example.id")
     assert "Dilimpahkan ke Ombudsman RI" in referral.subject
 
@@ -349,7 +351,7 @@ def test_deemed_complete_and_referral_tell_the_reporter(world):
 @pytest.mark.parametrize("action", [Action.WARN, Action.ESCALATE])
 def test_timer_events_reach_whoever_their_details_name_and_never_the_reporter(world, action):
     report = dispatched(world)
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
 
     by_institution = system_event(
         report, action, notify_institution=world.city.pk, level=1, clock=Clock.FIRST_FOLLOW_UP
@@ -385,7 +387,7 @@ def test_timer_events_reach_whoever_their_details_name_and_never_the_reporter(wo
 
 def test_the_timers_warn_the_handlers_and_escalate_to_the_national_admins(world):
     report = dispatched(world)
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
     clock = ReportClock.objects.get(report=report, clock=Clock.FIRST_FOLLOW_UP, stopped_at__isnull=True)
 
     assert clock_warn(clock_id=clock.pk, now=clock.yellow_at)
@@ -414,12 +416,12 @@ def test_comments_notes_and_redactions_notify_nobody(world):
 
 def test_the_reporter_hears_when_staff_change_who_may_see_the_report_but_not_their_note(world):
     report = world.submit(is_anonymous=True)
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
     before = Notification.objects.count()
 
     report = report_set_privacy(
         user=world.national_admin, report=report, is_anonymous=False, is_confidential=True, note="Catatan internal."
-    )
+    ).report
 
     event = latest_event(report)
     assert addresses(event) == {"rina@example.id": Audience.REPORTER}
@@ -475,12 +477,12 @@ def test_guests_are_told_on_the_contact_they_gave(world):
     both = world.submit(reporter=None, guest_email="tamu@example.id", guest_phone="081234567890")
     assert addresses(latest_event(both)) == {"tamu@example.id": Audience.REPORTER, "+6281234567890": Audience.REPORTER}
     assert only(latest_event(both), "tamu@example.id").body.startswith("Yth. Pelapor,")
-    both = report_dispatch(user=world.national_admin, report=both, institution=world.city)
+    both = report_dispatch(user=world.national_admin, report=both, institution=world.city).report
     assert reporter_addresses(latest_event(both)) == {"tamu@example.id"}
 
     # Who reported by SMS is answered by SMS.
     texted = world.submit(reporter=None, guest_email="tamu@example.id", guest_phone="081234567890", channel="sms")
-    texted = report_dispatch(user=world.national_admin, report=texted, institution=world.city)
+    texted = report_dispatch(user=world.national_admin, report=texted, institution=world.city).report
     assert reporter_addresses(latest_event(texted)) == {"+6281234567890"}
 
 
@@ -489,16 +491,18 @@ def test_staff_without_e_mail_get_sms(world):
     membership_grant(user=phone_only, institution=world.transport, role=Role.LIAISON_OFFICER)
     report = dispatched(world)
 
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
 
     assert addresses(latest_event(report)) == {"dishub@example.id": Audience.STAFF, "+6281311112222": Audience.STAFF}
 
 
 def test_sms_fit_in_one_message_and_long_messages_are_cut(world):
     report = world.submit(reporter=None, guest_phone="081234567890")
-    report = report_dispatch(user=world.national_admin, report=report, institution=world.city)
-    report = report_forward(user=world.coordinator, report=report, units=[world.transport])
-    report = report_follow_up(user=world.officer, report=report, message="Diperbaiki besok." + " Terima kasih" * 40)
+    report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
+    report = report_forward(user=world.coordinator, report=report, units=[world.transport]).report
+    report = report_follow_up(
+        user=world.officer, report=report, message="Diperbaiki besok." + " Terima kasih" * 40
+    ).report
 
     sms = Notification.objects.filter(report=report, channel=NotificationChannel.SMS).order_by("pk")
     assert sms.count() == 3

@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import (
     FileResponse,
@@ -66,7 +65,6 @@ from lapor.core.tree import subtree_q
 from lapor.institutions.models import Institution
 from lapor.institutions.selectors import follow_up_templates_for, institution_subtree, national_deadline
 from lapor.reports.access import StaffScope, access_report, capacities, visible_reports
-from lapor.reports.attachments import prepare_uploads
 from lapor.reports.choices import Action, Actor, ArchiveReason, Channel, ReportWeight, Status, Visibility
 from lapor.reports.deadlines import RESOLUTION_CLOCKS
 from lapor.reports.errors import ReportError
@@ -76,14 +74,12 @@ from lapor.reports.selectors import (
     RoutingSuggestion,
     duplicate_candidates,
     institutions_by_id,
-    latest_event_by,
     routing_suggestions,
     workspace_report,
 )
 from lapor.reports.serializers import STAFF_CAPACITIES, staff_view
 from lapor.reports.services import (
     report_archive,
-    report_attach,
     report_comment,
     report_dispatch,
     report_follow_up,
@@ -662,15 +658,15 @@ def _merge(ws: Workspace, data: dict[str, Any]) -> None:
 
 
 def _follow_up(ws: Workspace, data: dict[str, Any]) -> None:
-    files = data.get("attachments") or []
-    # Files are checked (and images re-encoded) before anything is written: a refused file refuses
-    # the follow-up too, so that the officer sends both again together.
-    prepared = prepare_uploads(files) if files else []
-    with transaction.atomic():
-        report_follow_up(user=ws.user, report=ws.report, message=data["message"], final=data["kind"] == FOLLOW_UP_FINAL)
-        if prepared:
-            posted = latest_event_by(ws.report, actor=ws.user, actions=[Action.FOLLOW_UP, Action.FOLLOW_UP_FINAL])
-            report_attach(user=ws.user, report=ws.report, files=prepared, visibility=data["visibility"], event=posted)
+    # A refused file refuses the follow-up too, so that the officer sends both again together.
+    report_follow_up(
+        user=ws.user,
+        report=ws.report,
+        message=data["message"],
+        final=data["kind"] == FOLLOW_UP_FINAL,
+        files=data.get("attachments") or [],
+        file_visibility=data["visibility"],
+    )
 
 
 def _note(ws: Workspace, data: dict[str, Any]) -> None:

@@ -8,9 +8,10 @@
    who will see what (anonymous, confidential) in plain words; the guest's contact; attachments.
    The first step's answers travel in hidden fields, so nothing typed is lost in either direction.
 
-The report is filed by `report_submit` with an idempotency key made when the second step is shown:
-a double click or a retried POST returns the same report. Files are checked (content sniffed,
-images re-encoded) before the report is filed, so a refused file files nothing. Afterwards the
+The report is filed, with its files, by one call of `report_submit`, with an idempotency key made
+when the second step is shown: a double click or a retried POST returns the same report. Files are
+checked (content sniffed, images re-encoded) before the report is filed, and stored in its
+transaction, so a refused file files nothing. Afterwards the
 reporter lands on the private tracking page (`portal:track_reporter`), which says what happens next
 and by when.
 """
@@ -23,7 +24,6 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -41,11 +41,10 @@ from lapor.portal.views.tracking import remember_link
 from lapor.regions.codes import ancestor_codes, is_region_code
 from lapor.regions.models import Region
 from lapor.regions.selectors import region_children
-from lapor.reports.attachments import prepare_uploads
 from lapor.reports.choices import Channel, ReportKind
 from lapor.reports.errors import ReportError
 from lapor.reports.selectors import similar_open_reports
-from lapor.reports.services import report_attach, report_submit
+from lapor.reports.services import report_submit
 
 DETAILS, SEND = "details", "send"
 LEVELS = ("province", "regency", "district", "village")
@@ -373,40 +372,33 @@ def _submit(request: HttpRequest, details: DetailsForm, send: SendForm) -> HttpR
     # Over a limit, RateLimited becomes the 429 page (lapor.portal.abuse.RateLimitMiddleware).
     abuse.guard(request, "submit", user=user)
     cleaned, extra = details.cleaned_data, send.cleaned_data
-    try:
-        uploads = extra.get("attachments") or []
-        prepared = prepare_uploads(uploads) if uploads else []
-    except ReportError as error:
-        send.add_error("attachments", str(error.message))
-        return _send(request, details, send)
     category = Category.objects.filter(code=cleaned.get("category") or "", is_active=True).first()
     target = Institution.objects.filter(code=cleaned.get("target_institution") or "", is_active=True).first()
     try:
-        with transaction.atomic():
-            report, secret = report_submit(
-                kind=cleaned["kind"],
-                title=cleaned["title"],
-                body=cleaned["body"],
-                incident_date=cleaned["incident_date"],
-                reporter=user,
-                guest_name=extra.get("guest_name", ""),
-                guest_email=extra.get("guest_email", ""),
-                guest_phone=extra.get("guest_phone", ""),
-                category=category,
-                village_code=cleaned.get("village") or "",
-                latitude=cleaned.get("latitude"),
-                longitude=cleaned.get("longitude"),
-                address=cleaned.get("address") or "",
-                target_institution=target,
-                channel=Channel.WEB,
-                is_anonymous=extra["is_anonymous"],
-                is_confidential=extra["is_confidential"],
-                idempotency_key=extra["idempotency_key"],
-                # The served address, for the private link in the acknowledgement when SITE_URL is unset.
-                site_url=request.build_absolute_uri("/"),
-            )
-            if secret and prepared:
-                report_attach(user=user, report=report, files=prepared, via_submission=True)
+        filed = report_submit(
+            kind=cleaned["kind"],
+            title=cleaned["title"],
+            body=cleaned["body"],
+            incident_date=cleaned["incident_date"],
+            reporter=user,
+            guest_name=extra.get("guest_name", ""),
+            guest_email=extra.get("guest_email", ""),
+            guest_phone=extra.get("guest_phone", ""),
+            category=category,
+            village_code=cleaned.get("village") or "",
+            latitude=cleaned.get("latitude"),
+            longitude=cleaned.get("longitude"),
+            address=cleaned.get("address") or "",
+            target_institution=target,
+            channel=Channel.WEB,
+            is_anonymous=extra["is_anonymous"],
+            is_confidential=extra["is_confidential"],
+            idempotency_key=extra["idempotency_key"],
+            # The served address, for the private link in the acknowledgement when SITE_URL is unset.
+            site_url=request.build_absolute_uri("/"),
+            # Checked with the report, in the same transaction: a refused file files nothing.
+            files=extra.get("attachments") or [],
+        )
     except ReportError as error:
         field = SERVICE_FIELDS.get(error.field or "", error.field or "")
         if field in send.fields:
@@ -414,7 +406,8 @@ def _submit(request: HttpRequest, details: DetailsForm, send: SendForm) -> HttpR
             return _send(request, details, send)
         details.add_error(field if field in details.fields else None, str(error.message))
         return _details(request, details)
-    if not secret:
+    report, secret = filed.report, filed.secret
+    if filed.repeated:
         # A retried submission: the report was filed the first time; its private link was shown then.
         return HttpResponseRedirect(reverse("portal:track_report", args=[report.tracking_id]) + "?ulang=1")
     # The private page by a URL without the secret (which would stay in the browser's history and the

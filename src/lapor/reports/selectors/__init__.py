@@ -70,7 +70,6 @@ from lapor.reports.selectors.workspace import (
     RoutingSuggestion,
     duplicate_candidates,
     institutions_by_id,
-    latest_event_by,
     routing_suggestions,
     workspace_report,
 )
@@ -126,7 +125,6 @@ __all__ = [
     "inbox_queues",
     "institutions_by_id",
     "is_postgresql",
-    "latest_event_by",
     "public_feed",
     "public_report_detail",
     "public_reports",

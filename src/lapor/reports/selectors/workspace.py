@@ -215,14 +215,6 @@ def duplicate_candidates(
     return sorted(found, key=lambda candidate: candidate.rank, reverse=True)[:limit]
 
 
-def latest_event_by(report: Report, *, actor: Any, actions: Iterable[str]) -> ReportEvent | None:
-    """The newest event of ``report`` that ``actor`` wrote with one of ``actions`` (a face joins the
-    files sent with a follow-up to the follow-up it just posted, in the same transaction)."""
-    return (
-        ReportEvent.objects.filter(report=report, actor=actor, action__in=list(actions)).order_by("-sequence").first()
-    )
-
-
 def institutions_by_id(ids: Iterable[int]) -> dict[int, Institution]:
     """Institutions by primary key (the trail's details name them by id), in one query or none."""
     wanted = {pk for pk in ids if isinstance(pk, int)}

@@ -19,7 +19,7 @@ transaction, so an action and the news of it are never separated (`kernel`).
 Faces import from here (`lapor.reports.services`); the modules are the map for those who change them.
 """
 
-from lapor.reports.services.files import SUBMISSION_ATTACH_WINDOW, report_attach
+from lapor.reports.services.files import Attached, report_attach
 from lapor.reports.services.follow_up import (
     MAX_ESCALATION_LEVEL,
     report_deem_complete,
@@ -29,11 +29,12 @@ from lapor.reports.services.follow_up import (
 )
 from lapor.reports.services.intake import (
     TRACKING_ID_ATTEMPTS,
+    Filed,
     report_guest_contacts_rotate,
     report_submit,
     reporter_link,
 )
-from lapor.reports.services.kernel import MAX_BODY, MAX_TITLE
+from lapor.reports.services.kernel import MAX_BODY, MAX_TITLE, Done
 from lapor.reports.services.privacy import change_privacy, report_set_privacy
 from lapor.reports.services.public import (
     report_comment,
@@ -81,8 +82,10 @@ __all__ = [
     "MAX_SAVED_FILTER_NAME",
     "MAX_SAVED_FILTER_QUERY",
     "MAX_TITLE",
-    "SUBMISSION_ATTACH_WINDOW",
     "TRACKING_ID_ATTEMPTS",
+    "Attached",
+    "Done",
+    "Filed",
     "change_privacy",
     "report_appeal",
     "report_archive",

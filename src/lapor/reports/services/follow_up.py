@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,14 +14,19 @@ from django.utils.translation import gettext_lazy as _
 from lapor.accounts.models import User
 from lapor.institutions.models import Institution
 from lapor.reports import deadlines
+from lapor.reports.attachments import PreparedFile, prepare_uploads
 from lapor.reports.choices import Action, Actor, Clock, ClosureReason, Status, Visibility
 from lapor.reports.errors import ReportError, ReportErrorCode
-from lapor.reports.models import Report, ReportEvent
+from lapor.reports.models import Report
 from lapor.reports.privacy import mask_reporter_identity
 from lapor.reports.services.kernel import (
     MAX_BODY,
+    Done,
     act,
+    checked_file_visibility,
     clock_details,
+    files_removed_on_failure,
+    files_stored,
     locked,
     move,
     record,
@@ -30,36 +35,54 @@ from lapor.reports.services.kernel import (
     save_changes,
 )
 
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
+
+def report_follow_up(
+    *,
+    user: User,
+    report: Report,
+    message: str,
+    final: bool = False,
+    files: Sequence[UploadedFile[Any] | PreparedFile] = (),
+    file_visibility: str = Visibility.REPORTER,
+) -> Done:
+    """A follow-up (tindak lanjut): progress, or the final answer that asks the reporter to confirm,
+    with its files (photos of the work done): all stored with it, or no follow-up, so that the
+    officer sends both again together."""
+    if files:
+        file_visibility = checked_file_visibility(file_visibility)
+    # Files are checked and pictures re-encoded before the report is locked.
+    checked = prepare_uploads(files) if files else []
+    with files_removed_on_failure() as stored, transaction.atomic():
+        report = locked(report)
+        action = Action.FOLLOW_UP_FINAL if final else Action.FOLLOW_UP
+        capacity = act(user, report, action)
+        message = required_text(message, field="message", maximum=MAX_BODY)
+        now = timezone.now()
+        if report.first_follow_up_at is None:
+            report.first_follow_up_at = now
+        before = move(report, action, capacity, at=now, calendar=deadlines.new_calendar())
+        if final:
+            report.completed_at = now
+        save_changes(report)
+        event = record(
+            report,
+            action=action,
+            capacity=capacity,
+            user=user,
+            from_status=before,
+            message=message,
+            # The institution's answer: only the reporter's identity is masked, never the office's own contact.
+            details={"public_message": mask_reporter_identity(report, message)},
+        )
+        attachments = files_stored(report, checked, visibility=file_visibility, event=event, stored=stored)
+    return Done(report, event, attachments)
+
 
 @transaction.atomic
-def report_follow_up(*, user: User, report: Report, message: str, final: bool = False) -> Report:
-    """A follow-up (tindak lanjut): progress, or the final answer that asks the reporter to confirm."""
-    report = locked(report)
-    action = Action.FOLLOW_UP_FINAL if final else Action.FOLLOW_UP
-    capacity = act(user, report, action)
-    message = required_text(message, field="message", maximum=MAX_BODY)
-    now = timezone.now()
-    if report.first_follow_up_at is None:
-        report.first_follow_up_at = now
-    before = move(report, action, capacity, at=now, calendar=deadlines.new_calendar())
-    if final:
-        report.completed_at = now
-    save_changes(report)
-    record(
-        report,
-        action=action,
-        capacity=capacity,
-        user=user,
-        from_status=before,
-        message=message,
-        # The institution's answer: only the reporter's identity is masked, never the office's own contact.
-        details={"public_message": mask_reporter_identity(report, message)},
-    )
-    return report
-
-
-@transaction.atomic
-def report_deem_complete(*, report: Report) -> Report | None:
+def report_deem_complete(*, report: Report) -> Done | None:
     """After the reply window passes in silence: closed as deemed complete (never as confirmed).
     Idempotent: returns None when the report is no longer waiting or the window is still open."""
     report = locked(report)
@@ -73,8 +96,8 @@ def report_deem_complete(*, report: Report) -> Report | None:
     report.closure_reason = ClosureReason.DEEMED_COMPLETE
     report.closed_at = now
     save_changes(report)
-    record(report, action=Action.DEEM_COMPLETE, capacity=Actor.SYSTEM, user=None, from_status=before)
-    return report
+    event = record(report, action=Action.DEEM_COMPLETE, capacity=Actor.SYSTEM, user=None, from_status=before)
+    return Done(report, event)
 
 
 # Written by lapor.reports.timers, which decides when each one is due and whom to tell. Each is also
@@ -103,7 +126,7 @@ def report_warn(
     notify_institution: Institution | None = None,
     notify_roles: Sequence[str] = (),
     at: datetime | None = None,
-) -> ReportEvent | None:
+) -> Done | None:
     """Tell the people handling the report that its ``clock`` (a Clock value) has turned yellow.
     Once per clock: None when it was warned already or is no longer running."""
     report = locked(report)
@@ -113,7 +136,7 @@ def report_warn(
     act(None, report, Action.WARN)
     running.warned_at = at or timezone.now()
     running.save(update_fields=["warned_at"])
-    return record(
+    event = record(
         report,
         action=Action.WARN,
         capacity=Actor.SYSTEM,
@@ -122,6 +145,7 @@ def report_warn(
         visibility=Visibility.STAFF,
         details={**clock_details(running), **_audience(notify_user_ids, notify_institution, notify_roles)},
     )
+    return Done(report, event)
 
 
 @transaction.atomic
@@ -134,7 +158,7 @@ def report_escalate(
     notify_institution: Institution | None = None,
     notify_roles: Sequence[str] = (),
     at: datetime | None = None,
-) -> ReportEvent | None:
+) -> Done | None:
     """Tell those above the owner that the report's ``clock`` is overdue. Levels only go up, to at
     most MAX_ESCALATION_LEVEL, and each is told once: None when ``level`` was reached already."""
     if not 1 <= level <= MAX_ESCALATION_LEVEL:
@@ -149,7 +173,7 @@ def report_escalate(
     # When the breach was first acted on: the grace before the next level is counted from here.
     running.breached_at = running.breached_at or now
     running.save(update_fields=["escalation_level", "breached_at"])
-    return record(
+    event = record(
         report,
         action=Action.ESCALATE,
         capacity=Actor.SYSTEM,
@@ -163,3 +187,4 @@ def report_escalate(
             **_audience(notify_user_ids, notify_institution, notify_roles),
         },
     )
+    return Done(report, event)

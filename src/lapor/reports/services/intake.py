@@ -3,10 +3,13 @@ encryption of guests' contacts at rest."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,14 +24,36 @@ from lapor.regions.models import Region
 from lapor.regions.timezones import time_zone_for_region
 from lapor.reports import deadlines
 from lapor.reports.access import link_secret_hash
-from lapor.reports.choices import Action, Actor, Channel, ReportKind, Status
+from lapor.reports.attachments import PreparedFile, prepare_uploads
+from lapor.reports.choices import Action, Actor, Channel, ReportKind, Status, Visibility
 from lapor.reports.errors import ReportError, ReportErrorCode
-from lapor.reports.models import Report, ReportClock
+from lapor.reports.models import Attachment, Report, ReportClock
 from lapor.reports.privacy import mask_personal_data
-from lapor.reports.services.kernel import MAX_BODY, MAX_TITLE, record, require_national_institution, required_text
+from lapor.reports.services.kernel import (
+    MAX_BODY,
+    MAX_TITLE,
+    Done,
+    files_removed_on_failure,
+    files_stored,
+    record,
+    require_national_institution,
+    required_text,
+)
 from lapor.reports.workflow import transition_for
 
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
 TRACKING_ID_ATTEMPTS = 5
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Filed(Done):
+    """A filed report: `Done`, with the secret of the reporter's private link (given once: empty when
+    ``repeated``, a retry that found the report filed the first time)."""
+
+    secret: str = ""
+    repeated: bool = False
 
 
 def _idempotency_digest(key: str, reporter: User | None, channel: str) -> str:
@@ -58,9 +83,12 @@ def report_submit(
     idempotency_key: str = "",
     submitted_by: User | None = None,
     site_url: str = "",
-) -> tuple[Report, str]:
-    """File a report. Returns the report and the secret of the reporter's private link (empty when
-    an idempotent retry returned an earlier report: the secret was given the first time only).
+    files: Sequence[UploadedFile[Any] | PreparedFile] = (),
+) -> Filed:
+    """File a report, with the files sent with it (all of them, or no report: a refused file refuses
+    the filing, so that the citizen sends both again together). Returns the report, its submission
+    event, the files and the secret of the reporter's private link (empty when an idempotent retry
+    returned an earlier report: the secret was given the first time only).
     ``site_url``: the address the report was filed at (a web request's), which the acknowledgement's
     private link uses when the deployment sets no SITE_URL.
 
@@ -71,36 +99,49 @@ def report_submit(
     if digest is not None:
         existing = Report.objects.filter(idempotency_key=digest).first()
         if existing is not None:
-            return existing, ""
+            return _filed_before(existing)
+    # Files are checked and pictures re-encoded before the transaction starts.
+    checked = prepare_uploads(files) if files else []
     try:
-        return _report_submit(
-            title=title,
-            body=body,
-            incident_date=incident_date,
-            kind=kind,
-            reporter=reporter,
-            guest_name=guest_name,
-            guest_email=guest_email,
-            guest_phone=guest_phone,
-            category=category,
-            village_code=village_code,
-            latitude=latitude,
-            longitude=longitude,
-            address=address,
-            target_institution=target_institution,
-            channel=channel,
-            is_anonymous=is_anonymous,
-            is_confidential=is_confidential,
-            digest=digest,
-            submitted_by=submitted_by,
-            site_url=site_url,
-        )
+        with files_removed_on_failure() as stored:
+            return _report_submit(
+                title=title,
+                body=body,
+                incident_date=incident_date,
+                kind=kind,
+                reporter=reporter,
+                guest_name=guest_name,
+                guest_email=guest_email,
+                guest_phone=guest_phone,
+                category=category,
+                village_code=village_code,
+                latitude=latitude,
+                longitude=longitude,
+                address=address,
+                target_institution=target_institution,
+                channel=channel,
+                is_anonymous=is_anonymous,
+                is_confidential=is_confidential,
+                digest=digest,
+                submitted_by=submitted_by,
+                site_url=site_url,
+                checked=checked,
+                stored=stored,
+            )
     except IntegrityError:
         if digest is not None:
             existing = Report.objects.filter(idempotency_key=digest).first()
             if existing is not None:
-                return existing, ""
+                return _filed_before(existing)
         raise
+
+
+def _filed_before(report: Report) -> Filed:
+    """What a retried filing answers: the report filed the first time, without its secret."""
+    submission = report.events.order_by("sequence").first()
+    if submission is None:  # every report is created with its submission event, in one transaction
+        raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
+    return Filed(report, submission, tuple(report.attachments.filter(event=submission)), secret="", repeated=True)
 
 
 @transaction.atomic
@@ -126,7 +167,9 @@ def _report_submit(
     digest: str | None,
     submitted_by: User | None,
     site_url: str,
-) -> tuple[Report, str]:
+    checked: Sequence[PreparedFile],
+    stored: list[Attachment],
+) -> Filed:
     title = required_text(title, field="title", maximum=MAX_TITLE)
     body = required_text(body, field="body", maximum=MAX_BODY)
     if not isinstance(incident_date, date):
@@ -193,7 +236,7 @@ def _report_submit(
     calendar = deadlines.new_calendar()
     capacity = Actor.REPORTER if reporter is not None or submitted_by is None else Actor.SYSTEM
     started = _move_submit(report, at=now, calendar=calendar)
-    record(
+    event = record(
         report,
         action=Action.SUBMIT,
         capacity=capacity,
@@ -206,7 +249,10 @@ def _report_submit(
         new_report=True,
         reporter_link=reporter_link(report.tracking_id, secret, site_url=site_url),
     )
-    return report, secret
+    attachments = files_stored(
+        report, checked, visibility=Visibility.REPORTER, event=event, stored=stored, new_report=True
+    )
+    return Filed(report, event, attachments, secret=secret)
 
 
 def reporter_link(tracking_id: str, secret: str, *, site_url: str = "") -> str:

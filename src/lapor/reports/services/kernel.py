@@ -4,11 +4,14 @@ tasks, in the same transaction)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import dataclasses
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db.models import Count, Sum
 from django.utils.translation import gettext_lazy as _
 
 from lapor.accounts.models import User
@@ -19,9 +22,10 @@ from lapor.institutions.models import Institution
 from lapor.institutions.selectors import is_national_institution, national_institution
 from lapor.reports import deadlines
 from lapor.reports.access import ReporterProof, acting_capacity
+from lapor.reports.attachments import PreparedFile, delete_stored, prepare_uploads, stored_attachment
 from lapor.reports.choices import PAUSED_STATUSES, Action, Actor, Status, Visibility
 from lapor.reports.errors import ReportError, ReportErrorCode
-from lapor.reports.models import Report, ReportAssignment, ReportClock, ReportCopy, ReportEvent, ReportPause
+from lapor.reports.models import Attachment, Report, ReportAssignment, ReportClock, ReportCopy, ReportEvent, ReportPause
 from lapor.reports.notices.services import notify_for_event
 from lapor.reports.workflow import is_allowed, transition_for
 
@@ -30,6 +34,63 @@ if TYPE_CHECKING:
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Done:
+    """What a service did: the report as it stands after the action (saved, and as the caller may show
+    it without reading it again) and the event that records the action (the main one, when the action
+    wrote several: a dispatch also records the privacy it added and its internal note). ``attachments``:
+    the files stored with the action (a report filed with files, a follow-up with photos)."""
+
+    report: Report
+    event: ReportEvent
+    attachments: tuple[Attachment, ...] = ()
+
+
+def checked_file_visibility(value: str) -> str:
+    """Who may see files: a Visibility value, checked before any file is read."""
+    if value not in Visibility.values:
+        raise ReportError(ReportErrorCode.INVALID, _("Choose who may see the files."), field="visibility")
+    return value
+
+
+@contextlib.contextmanager
+def files_removed_on_failure() -> Iterator[list[Attachment]]:
+    """A list that `files_stored` fills as it writes files to storage; when the block fails (the
+    transaction inside it rolls back), the files written so far are deleted again."""
+    stored: list[Attachment] = []
+    try:
+        yield stored
+    except BaseException:
+        delete_stored(stored)
+        raise
+
+
+def files_stored(
+    report: Report,
+    checked: Sequence[PreparedFile],
+    *,
+    visibility: str,
+    event: ReportEvent | None,
+    stored: list[Attachment],
+    new_report: bool = False,
+) -> tuple[Attachment, ...]:
+    """Store files checked before the lock (`attachments.prepare_uploads`) on ``report``, which the
+    caller holds locked (or created: ``new_report``), joined to ``event``. The report's limits are
+    checked again under the lock, counting the files it has. Each file written joins ``stored``."""
+    if not checked:
+        return ()
+    if not new_report:
+        existing = Attachment.objects.filter(report=report).aggregate(count=Count("pk"), size=Sum("size"))
+        checked = prepare_uploads(checked, existing_count=existing["count"] or 0, existing_bytes=existing["size"] or 0)
+    made: list[Attachment] = []
+    for item in checked:
+        attachment = stored_attachment(item, report=report, visibility=visibility, event=event)
+        stored.append(attachment)
+        made.append(attachment)
+    Attachment.objects.bulk_create(made)
+    return tuple(made)
 
 
 def require_national_institution(*, known: Sequence[Institution | None] = ()) -> Institution:

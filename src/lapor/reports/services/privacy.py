@@ -9,14 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from lapor.accounts.models import User
 from lapor.reports.choices import Action, Actor, Visibility
 from lapor.reports.errors import ReportError, ReportErrorCode
-from lapor.reports.models import Report
-from lapor.reports.services.kernel import act, locked, record, save_changes
+from lapor.reports.models import Report, ReportEvent
+from lapor.reports.services.kernel import Done, act, locked, record, save_changes
 
 
 @transaction.atomic
 def report_set_privacy(
     *, user: User, report: Report, is_anonymous: bool, is_confidential: bool, note: str = ""
-) -> Report:
+) -> Done:
     """Set the report's privacy flags at any time, not only when dispatching it: anonymous hides the
     reporter from the institutions, confidential hides the report from the public. Staff who may
     redact the public text may make a report more private; only the national admin may make it less
@@ -26,16 +26,16 @@ def report_set_privacy(
     if is_anonymous == report.is_anonymous and is_confidential == report.is_confidential:
         act(user, report, Action.REDACT)
         raise ReportError(ReportErrorCode.INVALID, _("The privacy flags are as they were: nothing to change."))
-    change_privacy(report, user=user, is_anonymous=is_anonymous, is_confidential=is_confidential, note=note)
-    return report
+    event = change_privacy(report, user=user, is_anonymous=is_anonymous, is_confidential=is_confidential, note=note)
+    return Done(report, event)
 
 
-def change_privacy(report: Report, *, user: User, is_anonymous: bool, is_confidential: bool, note: str) -> None:
+def change_privacy(report: Report, *, user: User, is_anonymous: bool, is_confidential: bool, note: str) -> ReportEvent:
     """The one way privacy flags change, on a report locked by the caller: checked, saved, recorded."""
     capacity = act(user, report, Action.REDACT)
     _apply_privacy(report, is_anonymous=is_anonymous, is_confidential=is_confidential, capacity=capacity)
     save_changes(report)
-    record(
+    return record(
         report,
         action=Action.REDACT,
         capacity=capacity,

@@ -16,6 +16,7 @@ from lapor.reports.privacy import mask_for_report, mask_reporter_identity
 from lapor.reports.services.kernel import (
     MAX_BODY,
     MAX_TITLE,
+    Done,
     act,
     locked,
     reason_text,
@@ -27,11 +28,11 @@ from lapor.reports.workflow import INSTITUTION_STAFF
 
 
 @transaction.atomic
-def report_comment(*, user: User, report: Report, message: str) -> ReportEvent:
+def report_comment(*, user: User, report: Report, message: str) -> Done:
     report = locked(report)
     capacity = act(user, report, Action.COMMENT)
     message = required_text(message, field="message", maximum=5000)
-    return record(
+    event = record(
         report,
         action=Action.COMMENT,
         capacity=capacity,
@@ -40,6 +41,7 @@ def report_comment(*, user: User, report: Report, message: str) -> ReportEvent:
         message=message,
         details={"public_message": _public_copy(report, message, capacity)},
     )
+    return Done(report, event)
 
 
 def _public_copy(report: Report, message: str, capacity: Actor) -> str:
@@ -51,11 +53,11 @@ def _public_copy(report: Report, message: str, capacity: Actor) -> str:
 
 
 @transaction.atomic
-def report_note(*, user: User, report: Report, message: str) -> ReportEvent:
+def report_note(*, user: User, report: Report, message: str) -> Done:
     report = locked(report)
     capacity = act(user, report, Action.NOTE)
     message = required_text(message, field="message", maximum=MAX_BODY)
-    return record(
+    event = record(
         report,
         action=Action.NOTE,
         capacity=capacity,
@@ -64,17 +66,18 @@ def report_note(*, user: User, report: Report, message: str) -> ReportEvent:
         message=message,
         visibility=Visibility.STAFF,
     )
+    return Done(report, event)
 
 
 @transaction.atomic
-def report_redact(*, user: User, report: Report, public_title: str, public_body: str) -> Report:
+def report_redact(*, user: User, report: Report, public_title: str, public_body: str) -> Done:
     """Staff edit the public copy of the text (the original stays, for those allowed to see it)."""
     report = locked(report)
     capacity = act(user, report, Action.REDACT)
     report.public_title = mask_for_report(report, required_text(public_title, field="public_title", maximum=MAX_TITLE))
     report.public_body = mask_for_report(report, required_text(public_body, field="public_body", maximum=MAX_BODY))
     save_changes(report)
-    record(
+    event = record(
         report,
         action=Action.REDACT,
         capacity=capacity,
@@ -82,7 +85,7 @@ def report_redact(*, user: User, report: Report, public_title: str, public_body:
         from_status=report.status,
         visibility=Visibility.STAFF,
     )
-    return report
+    return Done(report, event)
 
 
 @transaction.atomic
@@ -104,7 +107,7 @@ def report_support(*, user: User, report: Report) -> Report:
 
 
 @transaction.atomic
-def report_comment_hide(*, user: User, report: Report, sequence: int, reason: str) -> ReportEvent:
+def report_comment_hide(*, user: User, report: Report, sequence: int, reason: str) -> Done:
     """Staff who may redact the report's public text hide one public comment (abusive, off topic, or
     personal data the masking missed). The comment stays in the trail; a staff-only redaction event
     names it, and the public and reporter views leave it out (serializers.HIDDEN_COMMENT_KEY)."""
@@ -118,7 +121,7 @@ def report_comment_hide(*, user: User, report: Report, sequence: int, reason: st
     hidden = {f"details__{HIDDEN_COMMENT_KEY}": sequence}
     if ReportEvent.objects.filter(report=report, action=Action.REDACT, **hidden).exists():
         raise ReportError(ReportErrorCode.INVALID_TARGET, _("This comment is hidden already."), field="sequence")
-    return record(
+    event = record(
         report,
         action=Action.REDACT,
         capacity=capacity,
@@ -128,3 +131,4 @@ def report_comment_hide(*, user: User, report: Report, sequence: int, reason: st
         visibility=Visibility.STAFF,
         details={HIDDEN_COMMENT_KEY: sequence},
     )
+    return Done(report, event)

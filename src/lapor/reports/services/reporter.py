@@ -22,6 +22,7 @@ from lapor.reports.privacy import mask_for_report
 from lapor.reports.services.kernel import (
     MAX_BODY,
     MAX_TITLE,
+    Done,
     locked,
     move,
     reason_text,
@@ -37,7 +38,7 @@ from lapor.reports.workflow import is_allowed
 @transaction.atomic
 def report_provide_information(
     *, user: User | None, report: Report, answer: str, proof: ReporterProof | None = None
-) -> Report:
+) -> Done:
     """The reporter answers a request for missing details (signed in, or with the proof of their private link)."""
     report = locked(report)
     capacity = reporter_capacity(
@@ -47,7 +48,7 @@ def report_provide_information(
     now = timezone.now()
     before = move(report, Action.PROVIDE_INFORMATION, capacity, at=now, calendar=deadlines.new_calendar())
     save_changes(report)
-    record(
+    event = record(
         report,
         action=Action.PROVIDE_INFORMATION,
         capacity=capacity,
@@ -56,7 +57,7 @@ def report_provide_information(
         message=answer,
         visibility=Visibility.REPORTER,
     )
-    return report
+    return Done(report, event)
 
 
 @transaction.atomic
@@ -68,7 +69,7 @@ def report_appeal(
     title: str = "",
     body: str = "",
     proof: ReporterProof | None = None,
-) -> Report:
+) -> Done:
     """The reporter contests an archive, or resubmits it corrected (when a new title or body is given).
     The report returns to the national queue for a fresh verification."""
     report = locked(report)
@@ -87,12 +88,12 @@ def report_appeal(
     now = timezone.now()
     before = move(report, action, capacity, at=now, calendar=deadlines.new_calendar())
     save_changes(report)
-    record(report, action=action, capacity=capacity, user=user, from_status=before, message=message)
-    return report
+    event = record(report, action=action, capacity=capacity, user=user, from_status=before, message=message)
+    return Done(report, event)
 
 
 @transaction.atomic
-def report_confirm(*, user: User | None, report: Report, proof: ReporterProof | None = None) -> Report:
+def report_confirm(*, user: User | None, report: Report, proof: ReporterProof | None = None) -> Done:
     report = locked(report)
     capacity = reporter_capacity(user, report, Action.CONFIRM, proof)
     now = timezone.now()
@@ -100,12 +101,12 @@ def report_confirm(*, user: User | None, report: Report, proof: ReporterProof | 
     report.closure_reason = ClosureReason.CONFIRMED
     report.closed_at = now
     save_changes(report)
-    record(report, action=Action.CONFIRM, capacity=capacity, user=user, from_status=before)
-    return report
+    event = record(report, action=Action.CONFIRM, capacity=capacity, user=user, from_status=before)
+    return Done(report, event)
 
 
 @transaction.atomic
-def report_dispute(*, user: User | None, report: Report, reason: str, proof: ReporterProof | None = None) -> Report:
+def report_dispute(*, user: User | None, report: Report, reason: str, proof: ReporterProof | None = None) -> Done:
     report = locked(report)
     capacity = reporter_capacity(user, report, Action.DISPUTE, proof)
     reason = reason_text(reason)
@@ -113,14 +114,14 @@ def report_dispute(*, user: User | None, report: Report, reason: str, proof: Rep
     before = move(report, Action.DISPUTE, capacity, at=now, calendar=deadlines.new_calendar())
     report.completed_at = None
     save_changes(report)
-    record(report, action=Action.DISPUTE, capacity=capacity, user=user, from_status=before, message=reason)
-    return report
+    event = record(report, action=Action.DISPUTE, capacity=capacity, user=user, from_status=before, message=reason)
+    return Done(report, event)
 
 
 @transaction.atomic
 def report_rate(
     *, user: User | None, report: Report, rating: int, comment: str = "", proof: ReporterProof | None = None
-) -> Report:
+) -> Done:
     report = locked(report)
     capacity = reporter_capacity(user, report, Action.RATE, proof)
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:  # noqa: PLR2004
@@ -130,7 +131,7 @@ def report_rate(
     report.rating = rating
     report.rating_comment = comment.strip()[:2000]
     save_changes(report)
-    record(
+    event = record(
         report,
         action=Action.RATE,
         capacity=capacity,
@@ -139,11 +140,11 @@ def report_rate(
         message=report.rating_comment,
         details={"rating": rating},
     )
-    return report
+    return Done(report, event)
 
 
 @transaction.atomic
-def report_refer(*, user: User | None, report: Report, proof: ReporterProof | None = None) -> Report:
+def report_refer(*, user: User | None, report: Report, proof: ReporterProof | None = None) -> Done:
     """With the reporter's consent, an unresolved report past the overall deadline goes to the Ombudsman."""
     report = locked(report)
     capacity = reporter_capacity(user, report, Action.REFER, proof)
@@ -162,7 +163,7 @@ def report_refer(*, user: User | None, report: Report, proof: ReporterProof | No
     report.referral_consent_at = now
     save_changes(report)
     ReportCopy.objects.get_or_create(report=report, institution=previous_owner)
-    record(
+    event = record(
         report,
         action=Action.REFER,
         capacity=capacity,
@@ -170,7 +171,7 @@ def report_refer(*, user: User | None, report: Report, proof: ReporterProof | No
         from_status=before,
         details={"from": previous_owner.pk, "to": ombudsman.pk},
     )
-    return report
+    return Done(report, event)
 
 
 def _claimed_contact(report: Report, user: User) -> str | None:

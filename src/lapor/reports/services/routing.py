@@ -21,6 +21,7 @@ from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report, ReportAssignment, ReportCopy, ReportEvent, ReportSupport
 from lapor.reports.services.kernel import (
     MAX_BODY,
+    Done,
     act,
     locked,
     move,
@@ -56,7 +57,7 @@ def report_dispatch(
     message: str = "",
     make_anonymous: bool = False,
     make_confidential: bool = False,
-) -> Report:
+) -> Done:
     """Verify and dispatch (disposisi) to the institution with authority, with optional copies.
 
     ``note`` is for staff only (an internal note beside the dispatch); ``message`` is what the reporter
@@ -96,7 +97,7 @@ def report_dispatch(
     details: dict[str, Any] = {"to": institution.pk, "from": dispatcher.pk, "weight": weight, "copies": copy_ids}
     if internal is not None:
         details[INTERNAL_NOTE_KEY] = internal.sequence
-    record(
+    event = record(
         report,
         action=Action.DISPATCH,
         capacity=capacity,
@@ -105,7 +106,7 @@ def report_dispatch(
         message=message.strip(),
         details=details,
     )
-    return report
+    return Done(report, event)
 
 
 def _internal_note(report: Report, *, user: User, capacity: Actor, note: str) -> ReportEvent | None:
@@ -130,7 +131,7 @@ def _internal_note(report: Report, *, user: User, capacity: Actor, note: str) ->
 @transaction.atomic
 def report_forward(
     *, user: User, report: Report, units: Sequence[Institution], note: str = "", message: str = ""
-) -> Report:
+) -> Done:
     """A coordinator forwards (disposisi internal) the report to one or more units below it.
     ``note`` is for staff only; ``message``, when given, is what the reporter reads (and is told)."""
     report = locked(report)
@@ -155,7 +156,7 @@ def report_forward(
     details: dict[str, Any] = {"units": sorted(allowed)}
     if internal is not None:
         details[INTERNAL_NOTE_KEY] = internal.sequence
-    record(
+    event = record(
         report,
         action=Action.FORWARD,
         capacity=capacity,
@@ -165,11 +166,11 @@ def report_forward(
         visibility=Visibility.PUBLIC,
         details=details,
     )
-    return report
+    return Done(report, event)
 
 
 @transaction.atomic
-def report_return(*, user: User, report: Report, reason: str) -> Report:
+def report_return(*, user: User, report: Report, reason: str) -> Done:
     """ "Not our authority". A unit hands the report back to its coordinator; an institution hands it
     back to whoever dispatched it, who must route it again. Either way the report keeps an owner."""
     report = locked(report)
@@ -192,7 +193,7 @@ def report_return(*, user: User, report: Report, reason: str) -> Report:
             case=UNIT_HANDS_BACK,
         )
         save_changes(report)
-        record(
+        event = record(
             report,
             action=Action.RETURN_TO_DISPATCHER,
             capacity=capacity,
@@ -201,7 +202,7 @@ def report_return(*, user: User, report: Report, reason: str) -> Report:
             message=reason,
             details={"returned_to": report.owner_id, "units": unit_ids},
         )
-        return report
+        return Done(report, event)
     returning = report.owner
     report.owner = report.dispatched_by or require_national_institution()
     ReportAssignment.objects.filter(report=report, is_active=True).update(is_active=False)
@@ -215,7 +216,7 @@ def report_return(*, user: User, report: Report, reason: str) -> Report:
         case=INSTITUTION_HANDS_BACK,
     )
     save_changes(report)
-    record(
+    event = record(
         report,
         action=Action.RETURN_TO_DISPATCHER,
         capacity=capacity,
@@ -225,11 +226,11 @@ def report_return(*, user: User, report: Report, reason: str) -> Report:
         details={"returned_by": returning.pk, "returned_to": report.owner_id},
         institution=returning,
     )
-    return report
+    return Done(report, event)
 
 
 @transaction.atomic
-def report_merge(*, user: User, report: Report, into: Report, note: str = "") -> Report:
+def report_merge(*, user: User, report: Report, into: Report, note: str = "") -> Done:
     """Merge a duplicate into a surviving report; its reporter and supporters follow the survivor."""
     report = locked(report)
     survivor = locked(into)
@@ -252,7 +253,7 @@ def report_merge(*, user: User, report: Report, into: Report, note: str = "") ->
     new_followers = followers - already - ({survivor.reporter_id} if survivor.reporter_id else set())
     ReportSupport.objects.bulk_create([ReportSupport(report=survivor, user_id=uid) for uid in new_followers])
     Report.objects.filter(pk=survivor.pk).update(support_count=F("support_count") + len(new_followers))
-    record(
+    event = record(
         report,
         action=Action.MERGE,
         capacity=capacity,
@@ -271,4 +272,4 @@ def report_merge(*, user: User, report: Report, into: Report, note: str = "") ->
         message="",
         details={"merged_from": report.tracking_id},
     )
-    return report
+    return Done(report, event)

@@ -15,8 +15,9 @@ from lapor.accounts.models import User
 from lapor.reports import deadlines
 from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, Status, Visibility
 from lapor.reports.errors import ReportError, ReportErrorCode
-from lapor.reports.models import Report, ReportEvent
+from lapor.reports.models import Report
 from lapor.reports.services.kernel import (
+    Done,
     act,
     clock_details,
     locked,
@@ -29,21 +30,21 @@ from lapor.reports.services.kernel import (
 
 
 @transaction.atomic
-def report_request_information(*, user: User, report: Report, question: str) -> Report:
+def report_request_information(*, user: User, report: Report, question: str) -> Done:
     report = locked(report)
     capacity = act(user, report, Action.REQUEST_INFORMATION)
     question = reason_text(question, field="question")
     now = timezone.now()
     before = move(report, Action.REQUEST_INFORMATION, capacity, at=now, calendar=deadlines.new_calendar())
     save_changes(report)
-    record(
+    event = record(
         report, action=Action.REQUEST_INFORMATION, capacity=capacity, user=user, from_status=before, message=question
     )
-    return report
+    return Done(report, event)
 
 
 @transaction.atomic
-def report_hold(*, user: User, report: Report, reason: str, resume_on: date) -> Report:
+def report_hold(*, user: User, report: Report, reason: str, resume_on: date) -> Done:
     report = locked(report)
     capacity = act(user, report, Action.HOLD)
     reason = reason_text(reason)
@@ -53,7 +54,7 @@ def report_hold(*, user: User, report: Report, reason: str, resume_on: date) -> 
     before = move(report, Action.HOLD, capacity, at=now, calendar=deadlines.new_calendar())
     report.hold_until = resume_on
     save_changes(report)
-    record(
+    event = record(
         report,
         action=Action.HOLD,
         capacity=capacity,
@@ -62,11 +63,11 @@ def report_hold(*, user: User, report: Report, reason: str, resume_on: date) -> 
         message=reason,
         details={"resume_on": resume_on.isoformat()},
     )
-    return report
+    return Done(report, event)
 
 
 @transaction.atomic
-def report_resume(*, user: User | None, report: Report) -> Report:
+def report_resume(*, user: User | None, report: Report) -> Done:
     report = locked(report)
     capacity = act(user, report, Action.RESUME)
     if capacity == Actor.SYSTEM and (report.hold_until is None or report.hold_until > timezone.localdate()):
@@ -75,12 +76,12 @@ def report_resume(*, user: User | None, report: Report) -> Report:
     before = move(report, Action.RESUME, capacity, at=now, calendar=deadlines.new_calendar())
     report.hold_until = None
     save_changes(report)
-    record(report, action=Action.RESUME, capacity=capacity, user=user, from_status=before)
-    return report
+    event = record(report, action=Action.RESUME, capacity=capacity, user=user, from_status=before)
+    return Done(report, event)
 
 
 @transaction.atomic
-def report_archive(*, user: User | None, report: Report, reason: str, explanation: str = "") -> Report:
+def report_archive(*, user: User | None, report: Report, reason: str, explanation: str = "") -> Done:
     report = locked(report)
     capacity = act(user, report, Action.ARCHIVE)
     if reason not in ArchiveReason.values:
@@ -90,7 +91,7 @@ def report_archive(*, user: User | None, report: Report, reason: str, explanatio
     report.archive_reason = reason
     report.resume_status = ""
     save_changes(report)
-    record(
+    event = record(
         report,
         action=Action.ARCHIVE,
         capacity=capacity,
@@ -99,11 +100,11 @@ def report_archive(*, user: User | None, report: Report, reason: str, explanatio
         message=explanation.strip(),
         details={"reason": reason},
     )
-    return report
+    return Done(report, event)
 
 
 @transaction.atomic
-def report_remind_information(*, report: Report, at: datetime | None = None) -> ReportEvent | None:
+def report_remind_information(*, report: Report, at: datetime | None = None) -> Done | None:
     """Remind the reporter that details were asked for. At most settings.INFORMATION_REMINDERS times
     per request: None once they have all been sent, or when no details are awaited. ``at`` is the
     moment the timers count the next notice from (default: now)."""
@@ -117,7 +118,7 @@ def report_remind_information(*, report: Report, at: datetime | None = None) -> 
     act(None, report, Action.REMIND)
     running.reminders_sent += 1
     running.save(update_fields=["reminders_sent"])
-    return record(
+    event = record(
         report,
         action=Action.REMIND,
         capacity=Actor.SYSTEM,
@@ -131,9 +132,10 @@ def report_remind_information(*, report: Report, at: datetime | None = None) -> 
             "at": (at or timezone.now()).isoformat(),
         },
     )
+    return Done(report, event)
 
 
-def report_auto_archive(*, report: Report) -> Report | None:
+def report_auto_archive(*, report: Report) -> Done | None:
     """Archive, as incomplete, a report whose requested details never came: only once the reply window
     has passed and every reminder was sent. The reporter sees the reason and may appeal with the
     details. None when the report is not (or no longer) waiting, or it is too early."""
