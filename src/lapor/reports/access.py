@@ -528,7 +528,9 @@ def members_know_reporter(
         ).knows_reporter
         for user_pk, user in pending.items()
     }
-    return [known[user.pk] if answer is None else answer for (user, _seat), answer in zip(members, answers, strict=True)]
+    return [
+        known[user.pk] if answer is None else answer for (user, _seat), answer in zip(members, answers, strict=True)
+    ]
 
 
 def reporter_known_q(user: Any, scope: StaffScope) -> Q:

@@ -99,6 +99,20 @@ class EventFacts:
         return format_tracking_id(self.report.tracking_id)
 
     @functools.cached_property
+    def internal_note(self) -> str:
+        """The staff-only note written with a dispatch or forward (empty without one): read once for
+        all the staff it tells."""
+        sequence = self.details.get(INTERNAL_NOTE_KEY)
+        if not isinstance(sequence, int):
+            return ""
+        note = (
+            ReportEvent.objects.filter(report_id=self.event.report_id, sequence=sequence, visibility=Visibility.STAFF)
+            .values_list("message", flat=True)
+            .first()
+        )
+        return note or ""
+
+    @functools.cached_property
     def returning_institutions(self) -> str:
         """Who said "not our authority": the units, or the institution, named in the event."""
         ids = self.details.get("units") or [self.details.get("returned_by")]
@@ -621,15 +635,8 @@ def _staff_message(facts: EventFacts) -> tuple[str, str]:
     event = facts.event
     if event.action == Action.RETURN_TO_DISPATCHER:
         return _("Reason"), event.message
-    sequence = facts.details.get(INTERNAL_NOTE_KEY)
-    if event.action in (Action.DISPATCH, Action.FORWARD) and isinstance(sequence, int):
-        note = (
-            ReportEvent.objects.filter(report_id=event.report_id, sequence=sequence, visibility=Visibility.STAFF)
-            .values_list("message", flat=True)
-            .first()
-        )
-        if note:
-            return _("Internal note"), note
+    if event.action in (Action.DISPATCH, Action.FORWARD) and facts.internal_note:
+        return _("Internal note"), facts.internal_note
     if event.action in (Action.DISPATCH, Action.FORWARD):
         return _("Message to the reporter"), event.message
     return _("Note"), event.message
