@@ -3,8 +3,9 @@
 Every read of a report by a face (portal, console, API, exports) goes through `visible_reports` or
 `access_report`; the rules of privacy live here and nowhere else, in one table (`REACH`: a viewer's
 relation to a report × its anonymous and confidential flags -> may see it, may know its reporter),
-from which the answer for one report (`report_reach`, `capacities`, `knows_reporter`) and the filters
-for lists (`visible_reports`, `reporter_known_q`) are both derived. In words:
+from which the answer for one report (`report_reach`, `capacities`, `knows_reporter`, and for the staff
+the notices tell, `members_know_reporter`) and the filters for lists (`visible_reports`,
+`reporter_known_q`) are all derived. In words:
 
 - The public sees only published reports: verified and dispatched, and never confidential ones.
 - A reporter sees their own reports, whatever their state.
