@@ -2,7 +2,8 @@
 every role, some without their second factor, reports with any owner, forwards, copies, flags, status
 and reporter), every viewer's list (`visible_reports`, `reporter_known_q`) holds a report exactly when
 the answer for that one report (`report_reach`, `access_report`, `reporter_identity`, the inbox row's)
-says it may be seen, or its reporter known."""
+says it may be seen, or its reporter known; and the notices' answer, asked with any one membership of
+the viewer (`members_know_reporter`), is that one report's answer too."""
 
 from __future__ import annotations
 
@@ -28,10 +29,12 @@ from lapor.reports.access import (
     REACH,
     Grant,
     Relation,
+    Seat,
     access_report,
     capacities,
     grant,
     listed_knows_reporter,
+    members_know_reporter,
     report_reach,
     reporter_identity,
     reporter_known_q,
@@ -196,6 +199,27 @@ def _check(viewer: Any, reports: list[Report]) -> None:
         assert (identity is not None) is reach.knows_reporter, label
         units = set(ReportAssignment.objects.filter(report=report, is_active=True).values_list("unit_id", flat=True))
         assert listed_knows_reporter(viewer, report, scope, assigned=units) is reach.knows_reporter, label
+        copies = set(ReportCopy.objects.filter(report=report).values_list("institution_id", flat=True))
+        for seat in [None, *_seats(viewer)]:
+            for assigned, copied in (((), ()), (units, copies)):
+                answer = members_know_reporter(report, [(viewer, seat)], assigned=assigned, copied=copied)
+                assert answer == [reach.knows_reporter], (*label, seat, assigned, copied)
+
+
+def _seats(viewer: Any) -> list[Seat]:
+    """Every membership through which the notices could have come to ``viewer``."""
+    if not getattr(viewer, "is_authenticated", False):
+        return []
+    rows = Membership.objects.filter(user_id=viewer.pk, is_active=True, institution__is_active=True)
+    return [Seat(*row) for row in rows.values_list("institution_id", "institution__path", "role", "institution__kind")]
+
+
+def _check_together(viewers: list[Any], reports: list[Report]) -> None:
+    """Everyone's answer asked at once is each one's answer."""
+    members = [(viewer, seat) for viewer in viewers for seat in [None, *_seats(viewer)]]
+    for report in reports:
+        expected = [report_reach(viewer, report).knows_reporter for viewer, _seat in members]
+        assert members_know_reporter(report, members) == expected, report.owner.code
 
 
 @settings(
@@ -208,8 +232,10 @@ def test_the_list_and_the_one_report_answer_agree(place: Place, plans: list[Repo
     try:
         with transaction.atomic():
             reports = _build(place, plans, memberships)
-            for viewer in _viewers(place):
+            viewers = _viewers(place)
+            for viewer in viewers:
                 _check(viewer, reports)
+            _check_together(viewers, reports)
             raise _RollbackError
     except _RollbackError:
         pass

@@ -3,8 +3,9 @@
 Every read of a report by a face (portal, console, API, exports) goes through `visible_reports` or
 `access_report`; the rules of privacy live here and nowhere else, in one table (`REACH`: a viewer's
 relation to a report × its anonymous and confidential flags -> may see it, may know its reporter),
-from which the answer for one report (`report_reach`, `capacities`, `knows_reporter`) and the filters
-for lists (`visible_reports`, `reporter_known_q`) are both derived. In words:
+from which the answer for one report (`report_reach`, `capacities`, `knows_reporter`, and for the staff
+the notices tell, `members_know_reporter`) and the filters for lists (`visible_reports`,
+`reporter_known_q`) are all derived. In words:
 
 - The public sees only published reports: verified and dispatched, and never confidential ones.
 - A reporter sees their own reports, whatever their state.
@@ -31,9 +32,10 @@ import functools
 import hashlib
 import operator
 import secrets
-from collections.abc import Callable, Collection
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Sequence
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
@@ -88,11 +90,18 @@ def staff_scope(user: Any, *, require_second_factor: bool = True) -> StaffScope:
         return StaffScope(national=False, memberships=())
     if require_second_factor and not second_factor_proven(user):
         return StaffScope(national=False, memberships=())
-    rows = tuple(
+    return scope_of(
         Membership.objects.filter(user=user, is_active=True, institution__is_active=True).values_list(
             "institution_id", "institution__path", "role", "institution__kind"
         )
     )
+
+
+def scope_of(seats: Iterable[tuple[int, str, str, str]]) -> StaffScope:
+    """The scope of these memberships, each (institution id, path, role, institution kind), all active at
+    active institutions: what `staff_scope` makes of a user's, and `members_know_reporter` of those
+    its caller already read. Sends no query."""
+    rows = tuple(seats)
     oversight = [(pk, path, kind) for pk, path, role, kind in rows if role == Role.OVERSIGHT]
     return StaffScope(
         national=any(role == Role.NATIONAL_ADMIN for _id, _path, role, _kind in rows),
@@ -515,6 +524,78 @@ def acting_capacity(user: Any, report: Report, action: Action) -> Actor:
 def knows_reporter(user: Any, report: Report, *, scope: StaffScope | None = None) -> bool:
     """Whether ``user`` may learn who filed ``report`` (the table's answer for one report)."""
     return report_reach(user, report, scope=scope).knows_reporter
+
+
+class Seat(NamedTuple):
+    """One membership, active at an active institution, as a caller already read it."""
+
+    institution_id: int
+    path: str
+    role: str
+    kind: str
+
+
+# The relations that the user and the report decide alone, whatever memberships the user holds.
+_WITHOUT_MEMBERSHIPS = frozenset({Relation.REPORTER, Relation.PUBLIC})
+
+
+def members_know_reporter(
+    report: Report,
+    members: Sequence[tuple[Any, Seat | None]],
+    *,
+    assigned: Collection[int] = (),
+    copied: Collection[int] = (),
+) -> list[bool]:
+    """`knows_reporter(user, report)` for each (user, seat) of ``members``, in order. ``seat``: the
+    membership through which the caller came to the user (None: none). ``assigned``/``copied``: the
+    institutions the caller knows to be actively forwarded the report, or to hold a copy of it (those
+    named by the event its transaction has just written); others are not assumed.
+
+    The relations the seat gives settle most answers with no query: when they grant the reporter, or
+    when no membership could (an anonymous report: only who filed it may know). The rest are asked of
+    the table as `knows_reporter` asks it, with everyone's memberships and links read together: two
+    queries, however many people they are."""
+    flags = {"is_anonymous": report.is_anonymous, "is_confidential": report.is_confidential}
+    memberships_may_grant = any(
+        grant(relation, **flags) >= Grant.REPORTER for relation in REACH if relation not in _WITHOUT_MEMBERSHIPS
+    )
+    answers: list[bool | None] = []
+    for user, seat in members:
+        # As in staff_scope: memberships count only for a signed-in user acting for an institution.
+        authenticated = bool(getattr(user, "is_authenticated", False))
+        acting = authenticated and second_factor_proven(user)
+        scope = scope_of([seat]) if acting and seat is not None else StaffScope(national=False, memberships=())
+        found = relations(user, report, scope, assigned=assigned, copied=copied)
+        if Reach(found, report.is_anonymous, report.is_confidential, authenticated).knows_reporter:
+            answers.append(True)
+        else:
+            answers.append(None if acting and memberships_may_grant else False)
+    pending = {user.pk: user for (user, _seat), answer in zip(members, answers, strict=True) if answer is None}
+    if not pending:
+        return [bool(answer) for answer in answers]
+    seats: dict[int, list[Seat]] = defaultdict(list)
+    for user_pk, institution_id, path, role, kind in Membership.objects.filter(
+        user_id__in=sorted(pending), is_active=True, institution__is_active=True
+    ).values_list("user_id", "institution_id", "institution__path", "role", "institution__kind"):
+        seats[user_pk].append(Seat(institution_id, path, role, kind))
+    scopes = {user_pk: scope_of(seats[user_pk]) for user_pk in pending}
+    everyone = StaffScope(
+        national=False, memberships=tuple(membership for scope in scopes.values() for membership in scope.memberships)
+    )
+    # Links of everyone's institutions: each person's relations look only at their own among them.
+    linked_assigned, linked_copied = _links(report, everyone)
+    known = {
+        user_pk: Reach(
+            relations(user, report, scopes[user_pk], assigned=linked_assigned, copied=linked_copied),
+            report.is_anonymous,
+            report.is_confidential,
+            True,
+        ).knows_reporter
+        for user_pk, user in pending.items()
+    }
+    return [
+        known[user.pk] if answer is None else answer for (user, _seat), answer in zip(members, answers, strict=True)
+    ]
 
 
 def reporter_known_q(user: Any, scope: StaffScope) -> Q:

@@ -31,11 +31,12 @@ from lapor.institutions.models import Institution
 from lapor.notifications.choices import Audience, NotificationChannel
 from lapor.notifications.drafts import SUBJECT_LENGTH, one_line, tidy
 from lapor.regions.timezones import ZONE_LABELS
-from lapor.reports.access import knows_reporter, reporter_contact_values
+from lapor.reports.access import Seat, members_know_reporter, reporter_contact_values
 from lapor.reports.choices import INTERNAL_NOTE_KEY, Action, Actor, ArchiveReason, Clock, Status, Visibility
 from lapor.reports.models import Report, ReportClock, ReportEvent
 from lapor.reports.notices.recipients import (
     Recipient,
+    event_links,
     privacy_change,
     reporter_acknowledgement_recipients,
     reporter_hears_of,
@@ -97,6 +98,20 @@ class EventFacts:
         return format_tracking_id(self.report.tracking_id)
 
     @functools.cached_property
+    def internal_note(self) -> str:
+        """The staff-only note written with a dispatch or forward (empty without one): read once for
+        all the staff it tells."""
+        sequence = self.details.get(INTERNAL_NOTE_KEY)
+        if not isinstance(sequence, int):
+            return ""
+        note = (
+            ReportEvent.objects.filter(report_id=self.event.report_id, sequence=sequence, visibility=Visibility.STAFF)
+            .values_list("message", flat=True)
+            .first()
+        )
+        return note or ""
+
+    @functools.cached_property
     def returning_institutions(self) -> str:
         """Who said "not our authority": the units, or the institution, named in the event."""
         ids = self.details.get("units") or [self.details.get("returned_by")]
@@ -110,10 +125,14 @@ def drafts_for_event(
     report: Report | None = None,
     running_clocks: Iterable[ReportClock] | None = None,
     reporter_link: str = "",
+    *,
+    new_event: bool = False,
 ) -> list[Draft]:
     """Every message ``event`` calls for, ready to be written to the outbox. ``report``: the event's
     report as the caller's transaction has just saved it, with its reporter and owner (else read);
-    ``running_clocks``: all its running clocks, when the caller knows them (else read if needed)."""
+    ``running_clocks``: all its running clocks, when the caller knows them (else read if needed);
+    ``new_event``: the caller's transaction has just written the event, so that the forwards and
+    copies it names still hold."""
     tell_reporter, tell_staff = reporter_hears_of(event), staff_hear_of(event)
     if not (tell_reporter or tell_staff):
         return []
@@ -129,14 +148,42 @@ def drafts_for_event(
             if event.action == Action.SUBMIT
             else [reporter for reporter in [reporter_recipient(report)] if reporter is not None]
         )
-        drafts.extend(_compose(facts, reporter, _reporter_context) for reporter in reporters)
+        drafts.extend(_compose(facts, reporter, _reporter_context, mask_reporter=False) for reporter in reporters)
     if tell_staff:
-        drafts.extend(_compose(facts, recipient, _staff_context) for recipient in staff_recipients(event, report))
+        staff = staff_recipients(event, report)
+        knowing = _staff_knowing_reporter(facts, staff, new_event=new_event)
+        drafts.extend(
+            _compose(facts, recipient, _staff_context, mask_reporter=not knows)
+            for recipient, knows in zip(staff, knowing, strict=True)
+        )
     return drafts
 
 
+def _staff_knowing_reporter(facts: EventFacts, staff: list[Recipient], *, new_event: bool) -> list[bool]:
+    """Whether each staff recipient may know who filed the report: the reach table asked with the
+    membership that made them a recipient, which settles it for most with no query of their own."""
+    assigned, copied = event_links(facts.event) if new_event else ([], [])
+    members = [
+        (
+            recipient.user,
+            Seat(recipient.institution.pk, recipient.institution.path, recipient.role, recipient.institution.kind)
+            if recipient.institution is not None and recipient.role
+            else None,
+        )
+        for recipient in staff
+        if recipient.user is not None
+    ]
+    known = iter(members_know_reporter(facts.report, members, assigned=assigned, copied=copied))
+    # Someone with no account is no one the table knows: they read the masked text.
+    return [next(known) if recipient.user is not None else False for recipient in staff]
+
+
 def _compose(
-    facts: EventFacts, recipient: Recipient, build: Callable[[EventFacts, Recipient], dict[str, Any]]
+    facts: EventFacts,
+    recipient: Recipient,
+    build: Callable[[EventFacts, Recipient], dict[str, Any]],
+    *,
+    mask_reporter: bool,
 ) -> Draft:
     with translation.override(recipient.language):
         context = build(facts, recipient)
@@ -147,9 +194,7 @@ def _compose(
             subject = one_line(render_to_string(f"reports/notices/{folder}/subject.txt", context))[:SUBJECT_LENGTH]
             body = tidy(render_to_string(f"reports/notices/{folder}/email.txt", context))
     # Staff who may not know the reporter (an anonymous report, a copy holder) read no trace of them.
-    if recipient.audience == Audience.STAFF and (
-        recipient.user is None or not knows_reporter(recipient.user, facts.report)
-    ):
+    if mask_reporter:
         subject, body = scrub_identity(subject, facts.report), scrub_identity(body, facts.report)
     return Draft(recipient=recipient, subject=subject, body=body)
 
@@ -589,15 +634,8 @@ def _staff_message(facts: EventFacts) -> tuple[str, str]:
     event = facts.event
     if event.action == Action.RETURN_TO_DISPATCHER:
         return _("Reason"), event.message
-    sequence = facts.details.get(INTERNAL_NOTE_KEY)
-    if event.action in (Action.DISPATCH, Action.FORWARD) and isinstance(sequence, int):
-        note = (
-            ReportEvent.objects.filter(report_id=event.report_id, sequence=sequence, visibility=Visibility.STAFF)
-            .values_list("message", flat=True)
-            .first()
-        )
-        if note:
-            return _("Internal note"), note
+    if event.action in (Action.DISPATCH, Action.FORWARD) and facts.internal_note:
+        return _("Internal note"), facts.internal_note
     if event.action in (Action.DISPATCH, Action.FORWARD):
         return _("Message to the reporter"), event.message
     return _("Note"), event.message

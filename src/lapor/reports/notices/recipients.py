@@ -51,6 +51,9 @@ class Recipient:
     user: User | None = None
     # The institution or unit through which a staff member is concerned (named in the message).
     institution: Institution | None = None
+    # The role of the membership there that made them a recipient: with the institution, how they
+    # stand to the report.
+    role: str = ""
     # The reporter's name for the greeting; empty for staff, whose messages never carry it.
     name: str = ""
 
@@ -163,7 +166,7 @@ def reporter_acknowledgement_recipients(report: Report) -> list[Recipient]:
     return recipients
 
 
-def _staff(user: User, institution: Institution | None) -> Recipient | None:
+def _staff(user: User, institution: Institution | None, role: str) -> Recipient | None:
     contact = _user_contact(user, prefer_sms=False)
     if contact is None:
         return None
@@ -175,6 +178,7 @@ def _staff(user: User, institution: Institution | None) -> Recipient | None:
         language=user.preferred_language or GUEST_LANGUAGE,
         user=user,
         institution=institution,
+        role=role,
     )
 
 
@@ -229,22 +233,33 @@ def _memberships_for(event: ReportEvent, report: Report) -> list[Membership]:
     return _members(institution_ids=named, roles=_roles(details.get("notify_roles")))
 
 
+def event_links(event: ReportEvent) -> tuple[list[int], list[int]]:
+    """The units a forward sent the report to and the institutions a dispatch copied it to, as the
+    event's details name them: (assigned, copied)."""
+    details = event.details if isinstance(event.details, dict) else {}
+    if event.action == Action.FORWARD:
+        return _ids(details.get("units")), []
+    if event.action == Action.DISPATCH:
+        return [], _ids(details.get("copies"))
+    return [], []
+
+
 def staff_recipients(event: ReportEvent, report: Report) -> list[Recipient]:
     """Staff to tell of ``event``: one entry per person (the first institution that concerns them)."""
     recipients: dict[int, Recipient] = {}
-    candidates: list[tuple[User, Institution | None]] = [
-        (membership.user, membership.institution) for membership in _memberships_for(event, report)
+    candidates: list[tuple[User, Institution | None, str]] = [
+        (membership.user, membership.institution, membership.role) for membership in _memberships_for(event, report)
     ]
     if event.action in (Action.WARN, Action.ESCALATE):
         details = event.details if isinstance(event.details, dict) else {}
         user_ids = _ids(details.get("notify_user_ids"))
         if user_ids:
             users = User.objects.filter(pk__in=user_ids, is_active=True).order_by("pk")
-            candidates.extend((user, None) for user in users)
-    for user, institution in candidates:
+            candidates.extend((user, None, "") for user in users)
+    for user, institution, role in candidates:
         if user.pk in recipients or user.pk == event.actor_id:
             continue
-        recipient = _staff(user, institution)
+        recipient = _staff(user, institution, role)
         if recipient is not None:
             recipients[user.pk] = recipient
     return list(recipients.values())

@@ -25,7 +25,7 @@ def notify_for_event(
     which spares reading it again. ``new_event``: the caller's transaction has just written the event,
     so that no notification of it can exist yet. ``running_clocks``: all the report's running clocks,
     when the caller knows them. ``reporter_link``: the reporter's private link (a new report only)."""
-    drafts = drafts_for_event(event, report, running_clocks, reporter_link)
+    drafts = drafts_for_event(event, report, running_clocks, reporter_link, new_event=new_event)
     return notification_send(
         drafts=[
             OutboxDraft(
