@@ -13,7 +13,10 @@ stored values of the choices in `reports.choices`, each next to its label in the
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal, TypedDict
+from typing import Literal
+
+# Not typing.TypedDict: on Python 3.11 pydantic (the API's schemas) reads only this one.
+from typing_extensions import TypedDict
 
 # --- parts ------------------------------------------------------------------------------------------
 
