@@ -55,7 +55,7 @@ def text_of(response) -> str:
 
 
 def shown_ids(response) -> list[str]:
-    return [item["tracking_id"] for item in response.context["reports"]]
+    return [item.tracking_id for item in response.context["reports"]]
 
 
 # --- the list ---------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def test_home_offers_filing_tracking_and_the_latest_public_reports(client, world
     assert 'name="id"' in page
     assert '<label for="home-tracking-id">Tracking ID</label>' in page
     # The five newest public reports, newest first, and nothing the public may not see.
-    shown = [item["tracking_id"] for item in response.context["latest"]]
+    shown = [item.tracking_id for item in response.context["latest"]]
     assert shown == [report.tracking_id for report in reversed(reports[-5:])]
     assert format_tracking_id(reports[-1].tracking_id) in page
     assert "Laporan rahasia sekali" not in page

@@ -82,7 +82,7 @@ def test_a_copy_holder_reads_a_staff_note_about_a_named_report_without_its_repor
     report.refresh_from_db()
 
     def shown(viewer) -> str:
-        return "\n".join(str(event["text"]) for event in staff_view(report, viewer=viewer)["events"])
+        return "\n".join(str(event.text) for event in staff_view(report, viewer=viewer).events)
 
     copy_screen = shown(copy_coordinator)
     assert "Sentinela" not in copy_screen

@@ -3,6 +3,7 @@ other account's; each claim is written in the report's trail."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -88,7 +89,7 @@ def test_claimed_reports_are_the_accounts_own(world):
     assert visible_reports(user).filter(pk=report.pk).exists()
     report.refresh_from_db()
     assert Actor.REPORTER in capacities(user, report)
-    assert any(event["action"] == Action.CLAIM for event in reporter_view(report)["events"])
+    assert any(event.action == Action.CLAIM for event in reporter_view(report).events)
 
 
 def test_staff_never_learn_who_claimed_an_anonymous_report(world):
@@ -98,14 +99,12 @@ def test_staff_never_learn_who_claimed_an_anonymous_report(world):
     report_claim_by_contact(user=user)
     report.refresh_from_db()
 
-    seen = str(staff_view(report, viewer=world.coordinator))
+    seen = str(dataclasses.asdict(staff_view(report, viewer=world.coordinator)))
 
     assert "Tamu Rahasia" not in seen
     assert EMAIL not in seen
-    claim = next(
-        event for event in staff_view(report, viewer=world.coordinator)["events"] if event["action"] == "claim"
-    )
-    assert claim["actor_name"] is None
+    claim = next(event for event in staff_view(report, viewer=world.coordinator).events if event.action == "claim")
+    assert claim.actor_name is None
 
 
 def test_claims_by_phone_whatever_the_format_the_guest_typed(world):
@@ -177,15 +176,17 @@ def test_a_deactivated_or_anonymous_user_cannot_claim(world):
 def test_staff_still_see_the_phone_the_guest_gave_after_an_email_claim(world):
     report = guest_report(world, guest_email=EMAIL, guest_phone="0812-3456-7000")
     report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
-    before = staff_view(report, viewer=world.coordinator)["reporter"]
+    before = staff_view(report, viewer=world.coordinator).reporter
     user = verified(user_create(full_name="Tamu Terdaftar", email=EMAIL, password=None), EMAIL)
 
     report_claim_by_contact(user=user)
 
-    after = staff_view(Report.objects.get(pk=report.pk), viewer=world.coordinator)["reporter"]
-    assert before["phone"] == after["phone"] == "0812-3456-7000"
-    assert after["email"] == EMAIL
-    assert after["name"] == "Tamu Terdaftar"
+    after = staff_view(Report.objects.get(pk=report.pk), viewer=world.coordinator).reporter
+    assert before is not None
+    assert after is not None
+    assert before.phone == after.phone == "0812-3456-7000"
+    assert after.email == EMAIL
+    assert after.name == "Tamu Terdaftar"
 
 
 def test_an_account_phone_comes_first_and_a_different_one_given_on_the_report_stays(world):
@@ -196,5 +197,6 @@ def test_an_account_phone_comes_first_and_a_different_one_given_on_the_report_st
 
     report_claim_by_contact(user=user)
 
-    after = staff_view(Report.objects.get(pk=report.pk), viewer=world.coordinator)["reporter"]
-    assert after["phone"] == "+6281399990000, 0812-3456-7000"
+    after = staff_view(Report.objects.get(pk=report.pk), viewer=world.coordinator).reporter
+    assert after is not None
+    assert after.phone == "+6281399990000, 0812-3456-7000"

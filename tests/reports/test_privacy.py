@@ -12,6 +12,7 @@ whole life with the real services, and scan every output for them.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -32,6 +33,7 @@ from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, ClockStat
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Attachment, Report, ReportClock, ReportEvent
 from lapor.reports.privacy import MASK, mask_personal_data
+from lapor.reports.read_models import InstitutionRef, RegionNames, ReporterContact
 from lapor.reports.serializers import export_rows, public_report, reporter_view, staff_view
 from lapor.reports.services import (
     report_archive,
@@ -223,8 +225,13 @@ IDENTITY = _needles(SENTINEL_NAME, SENTINEL_EMAIL, SENTINEL_PHONE, SENTINEL_NIK)
 WRITTEN = _needles(BODY_EMAIL, BODY_PHONE, BODY_NIK, ANSWER_PHONE)
 
 
+def _as_json(value: Any) -> Any:
+    # Read models are dataclasses: scan every field of them, not their repr.
+    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else str(value)
+
+
 def _leaks(output: Any, needles: list[str]) -> list[str]:
-    text = json.dumps(output, default=str, ensure_ascii=False).lower()
+    text = json.dumps(output, default=_as_json, ensure_ascii=False).lower()
     squeezed = _digits(text)
     return [needle for needle in needles if needle in text or (needle.isdigit() and needle in squeezed)]
 
@@ -308,17 +315,17 @@ def test_an_anonymous_reporters_identity_reaches_no_one(world, sentinel, media):
     public = public_report(access_report(AnonymousUser(), report.tracking_id))
     assert _leaks(public, IDENTITY) == []
     assert _leaks(public, WRITTEN) == []
-    assert MASK in public["title"]
-    assert MASK in public["body"]
-    assert "Rp 150.000" in public["body"]
-    assert any(MASK in event["text"] for event in public["events"] if event["action"] == "comment")
+    assert MASK in public.title
+    assert MASK in public.body
+    assert "Rp 150.000" in public.body
+    assert any(MASK in event.text for event in public.events if event.action == "comment")
 
     for name in STAFF_WHO_HANDLE:
         viewer = getattr(world, name)
         seen = access_report(viewer, report.tracking_id)
         view = staff_view(seen, viewer=viewer)
-        assert view["reporter"] is None, name
-        assert view["reporter_hidden"] is True
+        assert view.reporter is None, name
+        assert view.reporter_hidden is True
         assert _leaks(view, IDENTITY) == [], name
         # The reporter's own words carry their contacts: staff read them masked as well.
         assert _leaks(view, WRITTEN) == [], name
@@ -356,7 +363,7 @@ def test_the_reporter_still_sees_everything_they_wrote(world, sentinel, media):
     found = _leaks(own, WRITTEN)
     for value in (BODY_EMAIL, BODY_PHONE, BODY_NIK, ANSWER_PHONE):
         assert value.lower() in found
-    assert [item["name"] for item in own["attachments"]] == [f"KTP {SENTINEL_NAME}.jpg"]
+    assert [item.name for item in own.attachments] == [f"KTP {SENTINEL_NAME}.jpg"]
     assert reporter_identity(report, capacities(sentinel, report)) is not None
 
 
@@ -364,8 +371,8 @@ def test_staff_see_a_named_reporter_and_the_original_text(world, sentinel, media
     report = world.submit(reporter=sentinel, body=f"Hubungi saya di {BODY_PHONE}.")
     report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
     view = staff_view(report, viewer=world.coordinator)
-    assert view["reporter"] == {"name": SENTINEL_NAME, "email": SENTINEL_EMAIL, "phone": "+6281299887766"}
-    assert view["body"] == f"Hubungi saya di {BODY_PHONE}."
+    assert view.reporter == ReporterContact(name=SENTINEL_NAME, email=SENTINEL_EMAIL, phone="+6281299887766")
+    assert view.body == f"Hubungi saya di {BODY_PHONE}."
     assert _leaks(view, IDENTITY)
     assert _leaks(public_report(report), IDENTITY + WRITTEN) == []
 
@@ -376,7 +383,8 @@ def test_a_guest_reporters_contact_stays_with_staff_who_may_know_it(world, media
     for report in (named, anonymous):
         report_dispatch(user=world.national_admin, report=report, institution=world.city)
     named_view = staff_view(access_report(world.coordinator, named.tracking_id), viewer=world.coordinator)
-    assert named_view["reporter"]["email"] == SENTINEL_EMAIL
+    assert named_view.reporter is not None
+    assert named_view.reporter.email == SENTINEL_EMAIL
     anonymous_report = access_report(world.coordinator, anonymous.tracking_id)
     assert _leaks(staff_view(anonymous_report, viewer=world.coordinator), IDENTITY) == []
     assert _leaks(public_report(anonymous_report), IDENTITY) == []
@@ -386,12 +394,12 @@ def test_a_guest_reporters_contact_stays_with_staff_who_may_know_it(world, media
 def test_the_event_trail_as_staff_read_it_names_no_anonymous_reporter(world, sentinel, media):
     report = _live_an_anonymous_life(world, sentinel)
     view = staff_view(report, viewer=world.national_admin)
-    assert len(view["events"]) == ReportEvent.objects.filter(report=report).count()
-    for event in view["events"]:
-        assert _leaks(event, IDENTITY + WRITTEN) == [], event["action"]
-        if event["actor_role"] == Actor.REPORTER:
-            assert event["actor_name"] is None
-            assert event["institution"] is None
+    assert len(view.events) == ReportEvent.objects.filter(report=report).count()
+    for event in view.events:
+        assert _leaks(event, IDENTITY + WRITTEN) == [], event.action
+        if event.actor_role == Actor.REPORTER:
+            assert event.actor_name is None
+            assert event.institution is None
 
 
 def test_a_merged_anonymous_report_does_not_hand_over_its_reporter(world, sentinel, media):
@@ -400,15 +408,16 @@ def test_a_merged_anonymous_report_does_not_hand_over_its_reporter(world, sentin
     report_merge(user=world.national_admin, report=duplicate, into=survivor)
     merged = access_report(world.national_admin, duplicate.tracking_id)
     view = staff_view(merged, viewer=world.national_admin)
-    merge = next(event for event in view["events"] if event["action"] == Action.MERGE)
+    merge = next(event for event in view.events if event.action == Action.MERGE)
     # The trail records the accounts that now follow the survivor (the reporter's among them);
     # staff read only where the report went.
-    assert merge["details"] == {"into": survivor.tracking_id}
+    assert merge.details == {"into": survivor.tracking_id}
     assert ReportEvent.objects.get(report=merged, action=Action.MERGE).details["followers"] == [sentinel.pk]
     assert _leaks(view, IDENTITY + WRITTEN) == []
     survivor_view = staff_view(access_report(world.coordinator, survivor.tracking_id), viewer=world.coordinator)
     assert _leaks(survivor_view, IDENTITY + WRITTEN) == []
-    assert survivor_view["reporter"]["name"] == world.reporter.full_name
+    assert survivor_view.reporter is not None
+    assert survivor_view.reporter.name == world.reporter.full_name
 
 
 def test_public_output_names_no_person(world, media):
@@ -416,7 +425,7 @@ def test_public_output_names_no_person(world, media):
     report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
     report_comment(user=world.member_of_public, report=report, message="Setuju, mohon segera.")
     report_follow_up(user=world.coordinator, report=report, message="Kami tindak lanjuti.")
-    text = json.dumps(public_report(report), ensure_ascii=False)
+    text = json.dumps(dataclasses.asdict(public_report(report)), ensure_ascii=False)
     for person in (world.reporter, world.member_of_public, world.coordinator, world.national_admin):
         assert person.full_name not in text
         assert person.email not in text
@@ -439,15 +448,15 @@ def test_staff_redact_more_and_the_original_stays_for_those_allowed(world, media
         public_body="Petugas di loket meminta uang. Hubungi 0812-1111-2222.",
     ).report
     public = public_report(report)
-    assert public["body"] == f"Petugas di loket meminta uang. Hubungi {MASK}."
+    assert public.body == f"Petugas di loket meminta uang. Hubungi {MASK}."
     coordinator = staff_view(report, viewer=world.coordinator)
-    assert coordinator["body"] == "Pak Joko di loket 3 meminta uang. Hubungi 0812-1111-2222."
-    assert coordinator["public_body"] == public["body"]
+    assert coordinator.body == "Pak Joko di loket 3 meminta uang. Hubungi 0812-1111-2222."
+    assert coordinator.public_body == public.body
     # A copy holder may not learn who filed it, so the reporter's words reach it masked.
     copy_holder = staff_view(access_report(world.copy_officer, report.tracking_id), viewer=world.copy_officer)
-    assert copy_holder["reporter"] is None
-    assert "0812-1111-2222" not in copy_holder["body"]
-    assert reporter_view(report)["body"] == "Pak Joko di loket 3 meminta uang. Hubungi 0812-1111-2222."
+    assert copy_holder.reporter is None
+    assert "0812-1111-2222" not in copy_holder.body
+    assert reporter_view(report).body == "Pak Joko di loket 3 meminta uang. Hubungi 0812-1111-2222."
 
 
 # --- confidential reports ---------------------------------------------------------------------------
@@ -555,16 +564,16 @@ def test_internal_notes_reach_staff_only(world, media):
     staff = staff_view(report, viewer=world.coordinator)
     public = public_report(report)
     own = reporter_view(report)
-    assert "Catatan internal: cek CCTV." in [event["text"] for event in staff["events"]]
+    assert "Catatan internal: cek CCTV." in [event.text for event in staff.events]
     for outside in (public, own):
-        assert "Catatan internal" not in json.dumps(outside)
-        assert Action.NOTE not in [event["action"] for event in outside["events"]]
-    follow_up = next(event for event in public["events"] if event["action"] == Action.FOLLOW_UP)
+        assert "Catatan internal" not in json.dumps(dataclasses.asdict(outside))
+        assert Action.NOTE not in [event.action for event in outside.events]
+    follow_up = next(event for event in public.events if event.action == Action.FOLLOW_UP)
     # The office's contact in its answer is published; only the reporter's identity is masked there.
-    assert follow_up["text"] == "Petugas dijadwalkan, hubungi 0812-1111-2222."
-    assert follow_up["institution"] == {"code": world.city.code, "name": world.city.name}
+    assert follow_up.text == "Petugas dijadwalkan, hubungi 0812-1111-2222."
+    assert follow_up.institution == InstitutionRef(code=world.city.code, name=world.city.name)
     # Staff wrote it to the reporter, who reads it whole.
-    assert "Petugas dijadwalkan, hubungi 0812-1111-2222." in [event["text"] for event in own["events"]]
+    assert "Petugas dijadwalkan, hubungi 0812-1111-2222." in [event.text for event in own.events]
 
 
 def test_the_reporter_sees_why_the_report_was_archived(world):
@@ -575,10 +584,11 @@ def test_the_reporter_sees_why_the_report_was_archived(world):
         reason=ArchiveReason.OUT_OF_SCOPE,
         explanation="Dugaan pidana: silakan lapor ke kepolisian.",
     ).report
-    archive = reporter_view(report)["archive"]
-    assert archive["reason"] == ArchiveReason.OUT_OF_SCOPE
-    assert archive["label"] == str(ArchiveReason.OUT_OF_SCOPE.label)
-    assert archive["explanation"] == "Dugaan pidana: silakan lapor ke kepolisian."
+    archive = reporter_view(report).archive
+    assert archive is not None
+    assert archive.reason == ArchiveReason.OUT_OF_SCOPE
+    assert archive.label == str(ArchiveReason.OUT_OF_SCOPE.label)
+    assert archive.explanation == "Dugaan pidana: silakan lapor ke kepolisian."
 
 
 def test_the_reporter_sees_each_deadline_in_its_colour(world):
@@ -586,10 +596,10 @@ def test_the_reporter_sees_each_deadline_in_its_colour(world):
     ReportClock.objects.filter(report=report, clock=Clock.VERIFY_DISPATCH).update(
         due_at=timezone.now() - timedelta(hours=1), yellow_at=timezone.now() - timedelta(days=1)
     )
-    clocks = {clock["clock"]: clock for clock in reporter_view(report)["clocks"]}
-    assert clocks[Clock.VERIFY_DISPATCH]["state"] == ClockState.RED
-    assert clocks[Clock.OVERALL]["state"] == ClockState.GREEN
-    assert clocks[Clock.OVERALL]["state_label"] == str(ClockState.GREEN.label)
+    clocks = {clock.clock: clock for clock in reporter_view(report).clocks}
+    assert clocks[Clock.VERIFY_DISPATCH].state == ClockState.RED
+    assert clocks[Clock.OVERALL].state == ClockState.GREEN
+    assert clocks[Clock.OVERALL].state_label == str(ClockState.GREEN.label)
 
 
 def test_public_shape_has_no_address_or_map_point(world):
@@ -598,13 +608,9 @@ def test_public_shape_has_no_address_or_map_point(world):
     )
     report = report_dispatch(user=world.national_admin, report=report, institution=world.city).report
     public = public_report(report)
-    assert "Melati" not in json.dumps(public)
-    assert "106.7" not in json.dumps(public)
-    assert public["region"] == {
-        "code": "36.74.01.1001",
-        "province": "Banten",
-        "regency": "Kota Tangerang Selatan",
-        "district": "Serpong",
-        "village": "Ciater",
-    }
-    assert staff_view(report, viewer=world.coordinator)["address"] == "Jl. Melati No. 5, rumah pagar hijau"
+    assert "Melati" not in json.dumps(dataclasses.asdict(public))
+    assert "106.7" not in json.dumps(dataclasses.asdict(public))
+    assert public.region == RegionNames(
+        code="36.74.01.1001", province="Banten", regency="Kota Tangerang Selatan", district="Serpong", village="Ciater"
+    )
+    assert staff_view(report, viewer=world.coordinator).address == "Jl. Melati No. 5, rumah pagar hijau"

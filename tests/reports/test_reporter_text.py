@@ -136,9 +136,8 @@ def test_an_anonymous_reporter_is_masked_in_every_field_they_write_for_every_han
         viewer = getattr(world, name)
         view = staff_view(access_report(viewer, report.tracking_id), viewer=viewer)
         for field in Report.REPORTER_TEXT_FIELDS:
-            assert field in view, (name, field)
-            assert MASK in view[field], (name, field)
-            assert _leaks(view[field], IDENTITY) == [], (name, field)
+            assert MASK in getattr(view, field), (name, field)
+            assert _leaks(getattr(view, field), IDENTITY) == [], (name, field)
         assert _leaks(view, IDENTITY) == [], name
         for url in _console_pages(viewer, report):
             assert _leaks(_console_page(viewer, url, report), IDENTITY) == [], (name, url)
@@ -149,13 +148,13 @@ def test_a_copy_holder_reads_a_named_reporters_fields_masked_and_the_owner_reads
     report = _planted_report(world, sentinel, anonymous=False)
     copy_view = staff_view(access_report(world.copy_officer, report.tracking_id), viewer=world.copy_officer)
     for field in Report.REPORTER_TEXT_FIELDS:
-        assert _leaks(copy_view[field], IDENTITY) == [], field
+        assert _leaks(getattr(copy_view, field), IDENTITY) == [], field
     for url in _console_pages(world.copy_officer, report):
         assert _leaks(_console_page(world.copy_officer, url, report), IDENTITY) == [], url
     # The positive control: staff who may know the reporter read the very same fields as written.
     owner_view = staff_view(access_report(world.coordinator, report.tracking_id), viewer=world.coordinator)
     for field in Report.REPORTER_TEXT_FIELDS:
-        assert owner_view[field] == PLANTED, field
+        assert getattr(owner_view, field) == PLANTED, field
     assert SENTINEL_EMAIL in _page(world.coordinator, reverse("console:report", args=[report.tracking_id]))
 
 
@@ -176,7 +175,7 @@ def test_the_public_and_other_institutions_never_read_the_reporters_fields(world
     assert _leaks(list(staff_messages), IDENTITY) == []
     # The reporter reads their own words whole.
     own = reporter_view(access_report(sentinel, report.tracking_id))
-    assert own["title"] == own["body"] == own["address"] == PLANTED
+    assert own.title == own.body == own.address == PLANTED
 
 
 # --- the institution's own answer ---------------------------------------------------------------------
@@ -195,8 +194,8 @@ def test_an_office_number_in_a_follow_up_is_published_while_the_reporters_own_co
     )
     report = report_follow_up(user=world.coordinator, report=report, message=message).report
     report_comment(user=world.coordinator, report=report, message=f"Informasi lanjut: {OFFICE_PHONE}.")
-    events = public_report(access_report(AnonymousUser(), report.tracking_id))["events"]
-    texts = [event["text"] for event in events if event["text"]]
+    events = public_report(access_report(AnonymousUser(), report.tracking_id)).events
+    texts = [event.text for event in events if event.text]
     assert texts[0] == (
         f"Hubungi {OFFICE_PHONE} atau {OFFICE_EMAIL}. Kami sudah menelepon Bapak {MASK} "
         f"di {MASK} dan menulis ke {MASK}; NIK {MASK} sudah dicek."
@@ -211,8 +210,8 @@ def test_an_office_number_in_a_follow_up_is_published_while_the_reporters_own_co
 def test_a_citizens_comment_still_has_every_number_masked(world, sentinel):
     report = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city).report
     report_comment(user=world.member_of_public, report=report, message=f"Saya juga, hubungi {OFFICE_PHONE}.")
-    events = public_report(access_report(AnonymousUser(), report.tracking_id))["events"]
-    assert [event["text"] for event in events if event["text"]] == [f"Saya juga, hubungi {MASK}."]
+    events = public_report(access_report(AnonymousUser(), report.tracking_id)).events
+    assert [event.text for event in events if event.text] == [f"Saya juga, hubungi {MASK}."]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ coarse map positions; and the moderation of public comments."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -515,12 +516,12 @@ def test_staff_hide_a_public_comment_which_stays_in_the_trail(world):
     assert event.action == Action.REDACT
     assert event.details == {"hidden_comment": rude.sequence}
     public = public_report(Report.objects.get(pk=report.pk))
-    texts = [item["text"] for item in public["events"] if item["action"] == Action.COMMENT]
+    texts = [item.text for item in public.events if item.action == Action.COMMENT]
     assert texts == ["Setuju, mohon segera."]
-    assert "malas" not in str(reporter_view(Report.objects.get(pk=report.pk)))
+    assert "malas" not in str(dataclasses.asdict(reporter_view(Report.objects.get(pk=report.pk))))
     staff = staff_view(Report.objects.get(pk=report.pk), viewer=world.coordinator)
-    assert any("malas" in item["text"] for item in staff["events"])
-    assert any(item["details"].get("hidden_comment") == rude.sequence for item in staff["events"])
+    assert any("malas" in item.text for item in staff.events)
+    assert any(item.details.get("hidden_comment") == rude.sequence for item in staff.events)
     assert ReportEvent.objects.filter(pk=rude.pk).exists()
     assert kept.sequence != rude.sequence
 
@@ -550,10 +551,10 @@ def test_the_public_report_shows_the_institutions_deadlines_with_their_state(wor
     detail = public_report_detail(report.tracking_id)
     assert detail is not None
     public = public_report(detail)
-    clocks = {clock["clock"]: clock for clock in public["clocks"]}
+    clocks = {clock.clock: clock for clock in public.clocks}
     assert {"first_follow_up", "resolution", "overall", "verify_dispatch"} >= set(clocks)
-    assert clocks["first_follow_up"]["state"] == "green"
-    assert clocks["first_follow_up"]["state_label"] == "On time"
+    assert clocks["first_follow_up"].state == "green"
+    assert clocks["first_follow_up"].state_label == "On time"
     assert "reporter_reply" not in clocks
 
 
@@ -565,4 +566,4 @@ def test_a_public_report_page_reads_in_a_bounded_number_of_queries(world, django
         detail = public_report_detail(report.tracking_id)
         assert detail is not None
         public = public_report(detail)
-    assert len([event for event in public["events"] if event["action"] == Action.COMMENT]) == 5
+    assert len([event for event in public.events if event.action == Action.COMMENT]) == 5

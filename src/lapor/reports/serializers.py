@@ -1,5 +1,5 @@
 """The only shapes in which a report leaves the system: faces, the API, exports and notifications
-build what they show from these dictionaries and from nothing else.
+build what they show from these read models (`reports.read_models`) and from nothing else.
 
 Each shape decides what its audience may learn, so that privacy holds by construction rather than
 by a template remembering a flag:
@@ -22,11 +22,12 @@ Dates and times are ISO 8601 strings (times in UTC), ready for JSON and CSV.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, overload
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +41,26 @@ from lapor.reports.deadlines import clock_state
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Attachment, Report, ReportClock, ReportEvent
 from lapor.reports.privacy import mask_for_report, mask_personal_data, mask_reporter_identity, reporter_texts
+from lapor.reports.read_models import (
+    ArchiveNote,
+    AttachmentView,
+    CategoryRef,
+    ClockView,
+    EventView,
+    ExportRow,
+    InstitutionRef,
+    PublicReport,
+    PublicReportSummary,
+    RegionNames,
+    ReportDates,
+    ReporterAttachmentView,
+    ReporterContact,
+    ReporterReportSummary,
+    ReporterView,
+    ReportStatus,
+    StaffEventView,
+    StaffView,
+)
 from lapor.reports.workflow import INSTITUTION_CLOCKS, allowed_actions
 
 # Capacities in which someone works on a report for an institution.
@@ -65,6 +86,10 @@ _REGION_LEVELS: dict[int, str] = {
 }
 
 
+@overload
+def _iso(value: datetime | date) -> str: ...
+@overload
+def _iso(value: datetime | date | None) -> str | None: ...
 def _iso(value: datetime | date | None) -> str | None:
     if value is None:
         return None
@@ -73,51 +98,60 @@ def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat()
 
 
-def _label(choices: Any, value: str) -> str:
+def _label(choices: type[TextChoices], value: str) -> str:
     return str(choices(value).label) if value in choices.values else value
 
 
-def _category(category: Category | None) -> dict[str, str] | None:
+def _category(category: Category | None) -> CategoryRef | None:
     if category is None:
         return None
-    return {"code": category.code, "name": category.localized_name}
+    return CategoryRef(code=category.code, name=category.localized_name)
 
 
-def _institution(institution: Institution | None) -> dict[str, str] | None:
+@overload
+def _institution(institution: Institution) -> InstitutionRef: ...
+@overload
+def _institution(institution: Institution | None) -> InstitutionRef | None: ...
+def _institution(institution: Institution | None) -> InstitutionRef | None:
     if institution is None:
         return None
-    return {"code": institution.code, "name": institution.name}
+    return InstitutionRef(code=institution.code, name=institution.name)
 
 
-def _region(village: Region | None) -> dict[str, str | None] | None:
+def _region(village: Region | None) -> RegionNames | None:
     """Names of the village and the regions above it, read through the parent chain (which a caller
     can select_related as ``village__parent__parent__parent``)."""
     if village is None:
         return None
-    names: dict[str, str | None] = dict.fromkeys(_REGION_LEVELS.values())
-    names["code"] = village.code
+    names: dict[str, str] = {}
     region: Region | None = village
     while region is not None:
         key = _REGION_LEVELS.get(region.level)
         if key is not None:
             names[key] = region.name
         region = region.parent
-    return names
+    return RegionNames(
+        code=village.code,
+        province=names.get("province"),
+        regency=names.get("regency"),
+        district=names.get("district"),
+        village=names.get("village"),
+    )
 
 
-def _status(report: Report) -> dict[str, Any]:
-    return {"status": report.status, "status_label": report.get_status_display()}
+def _status(report: Report) -> ReportStatus:
+    return ReportStatus(code=report.status, label=report.get_status_display())
 
 
-def _dates(report: Report) -> dict[str, str | None]:
-    return {
-        "incident_date": _iso(report.incident_date),
-        "created_at": _iso(report.created_at),
-        "dispatched_at": _iso(report.dispatched_at),
-        "first_follow_up_at": _iso(report.first_follow_up_at),
-        "completed_at": _iso(report.completed_at),
-        "closed_at": _iso(report.closed_at),
-    }
+def _dates(report: Report) -> ReportDates:
+    return ReportDates(
+        incident_date=_iso(report.incident_date),
+        created_at=_iso(report.created_at),
+        dispatched_at=_iso(report.dispatched_at),
+        first_follow_up_at=_iso(report.first_follow_up_at),
+        completed_at=_iso(report.completed_at),
+        closed_at=_iso(report.closed_at),
+    )
 
 
 def _related(report: Report, name: str, *select: str) -> list[Any]:
@@ -133,20 +167,24 @@ def _events(report: Report) -> list[ReportEvent]:
     return sorted(_related(report, "events", "actor", "actor_institution"), key=lambda event: event.sequence)
 
 
-def _event_base(event: ReportEvent) -> dict[str, Any]:
-    staff_role = event.actor_role in _STAFF_ROLES
-    return {
-        "sequence": event.sequence,
-        "at": _iso(event.created_at),
-        "action": event.action,
-        "action_label": _label(Action, event.action),
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "actor_role": event.actor_role,
-        "actor_role_label": _label(Actor, event.actor_role),
-        # Institutions act in public; people who are not staff are never named by their institution.
-        "institution": _institution(event.actor_institution) if staff_role else None,
-    }
+def _acting_institution(event: ReportEvent) -> InstitutionRef | None:
+    # Institutions act in public; people who are not staff are never named by their institution.
+    return _institution(event.actor_institution) if event.actor_role in _STAFF_ROLES else None
+
+
+def _event(event: ReportEvent, text: str) -> EventView:
+    return EventView(
+        sequence=event.sequence,
+        at=_iso(event.created_at),
+        action=event.action,
+        action_label=_label(Action, event.action),
+        from_status=event.from_status,
+        to_status=event.to_status,
+        actor_role=event.actor_role,
+        actor_role_label=_label(Actor, event.actor_role),
+        institution=_acting_institution(event),
+        text=text,
+    )
 
 
 def _public_text(event: ReportEvent) -> str:
@@ -155,18 +193,22 @@ def _public_text(event: ReportEvent) -> str:
     return text if isinstance(text, str) else ""
 
 
-def _attachment(attachment: Attachment, *, position: int, show_name: bool) -> dict[str, Any]:
+def _shown_name(attachment: Attachment, *, position: int, show_name: bool) -> str:
     extension = _CONTENT_TYPE_EXTENSIONS.get(attachment.content_type, "bin")
-    return {
-        "id": attachment.pk,
-        "name": attachment.original_name if show_name else f"{FALLBACK_NAME}-{position}.{extension}",
-        "content_type": attachment.content_type,
-        "size": attachment.size,
-        "sha256": attachment.sha256,
-        "visibility": attachment.visibility,
-        "event": attachment.event_id,
-        "created_at": _iso(attachment.created_at),
-    }
+    return attachment.original_name if show_name else f"{FALLBACK_NAME}-{position}.{extension}"
+
+
+def _attachment(attachment: Attachment, *, position: int, show_name: bool) -> AttachmentView:
+    return AttachmentView(
+        id=attachment.pk,
+        name=_shown_name(attachment, position=position, show_name=show_name),
+        content_type=attachment.content_type,
+        size=attachment.size,
+        sha256=attachment.sha256,
+        visibility=attachment.visibility,
+        event=attachment.event_id,
+        created_at=_iso(attachment.created_at),
+    )
 
 
 def _attachments(report: Report, visibilities: Iterable[str]) -> list[Attachment]:
@@ -176,22 +218,22 @@ def _attachments(report: Report, visibilities: Iterable[str]) -> list[Attachment
     )
 
 
-def _clock(clock: ReportClock, now: datetime) -> dict[str, Any]:
+def _clock(clock: ReportClock, now: datetime) -> ClockView:
     state = clock_state(clock, now=now)
-    return {
-        "clock": clock.clock,
-        "label": _label(Clock, clock.clock),
-        "started_at": _iso(clock.started_at),
-        "due_at": _iso(clock.due_at),
-        "stopped_at": _iso(clock.stopped_at),
-        "state": state.value,
-        "state_label": str(ClockState(state).label),
-        "budget": clock.budget,
-        "budget_unit": clock.budget_unit,
-    }
+    return ClockView(
+        clock=clock.clock,
+        label=_label(Clock, clock.clock),
+        started_at=_iso(clock.started_at),
+        due_at=_iso(clock.due_at),
+        stopped_at=_iso(clock.stopped_at),
+        state=state.value,
+        state_label=str(ClockState(state).label),
+        budget=clock.budget,
+        budget_unit=clock.budget_unit,
+    )
 
 
-def _clocks(report: Report) -> list[dict[str, Any]]:
+def _clocks(report: Report) -> list[ClockView]:
     now = timezone.now()
     return [
         _clock(clock, now)
@@ -199,15 +241,22 @@ def _clocks(report: Report) -> list[dict[str, Any]]:
     ]
 
 
-def _archive(report: Report, events: list[ReportEvent]) -> dict[str, str] | None:
+def _archive(report: Report, events: list[ReportEvent]) -> ArchiveNote | None:
     if not report.archive_reason:
         return None
     archives = [event for event in events if event.action == Action.ARCHIVE]
-    return {
-        "reason": report.archive_reason,
-        "label": _label(ArchiveReason, report.archive_reason),
-        "explanation": archives[-1].message if archives else "",
-    }
+    return ArchiveNote(
+        reason=report.archive_reason,
+        label=_label(ArchiveReason, report.archive_reason),
+        explanation=archives[-1].message if archives else "",
+    )
+
+
+def _coordinates(report: Report) -> tuple[str | None, str | None]:
+    return (
+        str(report.latitude) if report.latitude is not None else None,
+        str(report.longitude) if report.longitude is not None else None,
+    )
 
 
 # --- the public -------------------------------------------------------------------------------------
@@ -246,40 +295,41 @@ def _published_or_refused(report: Report) -> None:
         raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
 
 
-def public_report(report: Report) -> dict[str, Any]:
+def public_report(report: Report) -> PublicReport:
     """A published, non-confidential report as anyone may see it; refuses any other report."""
     summary = public_report_summary(report)  # refuses a report the public may not see
     events = _shown(_events(report), [Visibility.PUBLIC])
     attachments = _attachments(report, [Visibility.PUBLIC])
-    return {
-        **summary,
-        "rating": report.rating,
-        "events": [{**_event_base(event), "text": _public_text(event)} for event in events],
-        "attachments": [
+    return PublicReport(
+        # The page is the summary and more: the same fields, built in one place.
+        **{field.name: getattr(summary, field.name) for field in dataclasses.fields(summary)},
+        rating=report.rating,
+        events=tuple(_event(event, _public_text(event)) for event in events),
+        attachments=tuple(
             _attachment(item, position=position, show_name=False) for position, item in enumerate(attachments, 1)
-        ],
-        "clocks": [clock for clock in _clocks(report) if clock["clock"] in PUBLIC_CLOCKS],
-    }
+        ),
+        clocks=tuple(clock for clock in _clocks(report) if clock.clock in PUBLIC_CLOCKS),
+    )
 
 
-def public_report_summary(report: Report) -> dict[str, Any]:
+def public_report_summary(report: Report) -> PublicReportSummary:
     """What a list shows of a published report (feeds, search, the map, RSS): `public_report` without
     its trail, files and deadlines, so that a page of them costs one query when the caller selects
     ``category``, ``owner`` and ``village__parent__parent__parent``. Refuses any other report."""
     _published_or_refused(report)
-    return {
-        "tracking_id": report.tracking_id,
-        "kind": report.kind,
-        "kind_label": report.get_kind_display(),
-        "category": _category(report.category),
-        "region": _region(report.village),
-        "institution": _institution(report.owner),
-        "title": report.public_title,
-        "body": report.public_body,
-        **_status(report),
-        **_dates(report),
-        "supports": report.support_count,
-    }
+    return PublicReportSummary(
+        tracking_id=report.tracking_id,
+        kind=report.kind,
+        kind_label=report.get_kind_display(),
+        category=_category(report.category),
+        region=_region(report.village),
+        institution=_institution(report.owner),
+        title=report.public_title,
+        body=report.public_body,
+        status=_status(report),
+        dates=_dates(report),
+        supports=report.support_count,
+    )
 
 
 # --- the reporter -----------------------------------------------------------------------------------
@@ -292,60 +342,68 @@ def _text_for_reporter(event: ReportEvent) -> str:
     return event.message
 
 
-def reporter_view(report: Report) -> dict[str, Any]:
+def reporter_view(report: Report) -> ReporterView:
     """The reporter's own report: their text, what happened to it and what is due when."""
     events = _events(report)
     shown = _shown(events, [Visibility.PUBLIC, Visibility.REPORTER])
     events_by_id = {event.pk: event for event in events}
     attachments = _attachments(report, [Visibility.PUBLIC, Visibility.REPORTER])
-    return {
-        "tracking_id": report.tracking_id,
-        "kind": report.kind,
-        "kind_label": report.get_kind_display(),
-        "category": _category(report.category),
-        "region": _region(report.village),
-        "address": report.address,
-        "latitude": str(report.latitude) if report.latitude is not None else None,
-        "longitude": str(report.longitude) if report.longitude is not None else None,
-        "institution": _institution(report.owner),
-        "title": report.title,
-        "body": report.body,
-        "public_title": report.public_title,
-        "public_body": report.public_body,
-        "is_anonymous": report.is_anonymous,
-        "is_confidential": report.is_confidential,
-        **_status(report),
-        **_dates(report),
-        "hold_until": _iso(report.hold_until),
-        "archive": _archive(report, events),
-        "supports": report.support_count,
-        "rating": report.rating,
-        "rating_comment": report.rating_comment,
-        "clocks": _clocks(report),
-        "events": [{**_event_base(event), "text": _text_for_reporter(event)} for event in shown],
-        "attachments": [
-            {
-                **_attachment(item, position=position, show_name=True),
-                **_added_by(events_by_id.get(item.event_id) if item.event_id else None),
-            }
+    latitude, longitude = _coordinates(report)
+    return ReporterView(
+        tracking_id=report.tracking_id,
+        kind=report.kind,
+        kind_label=report.get_kind_display(),
+        category=_category(report.category),
+        region=_region(report.village),
+        address=report.address,
+        latitude=latitude,
+        longitude=longitude,
+        institution=_institution(report.owner),
+        title=report.title,
+        body=report.body,
+        public_title=report.public_title,
+        public_body=report.public_body,
+        is_anonymous=report.is_anonymous,
+        is_confidential=report.is_confidential,
+        status=_status(report),
+        dates=_dates(report),
+        hold_until=_iso(report.hold_until),
+        archive=_archive(report, events),
+        supports=report.support_count,
+        rating=report.rating,
+        rating_comment=report.rating_comment,
+        clocks=tuple(_clocks(report)),
+        events=tuple(_event(event, _text_for_reporter(event)) for event in shown),
+        attachments=tuple(
+            _reporter_attachment(item, position, events_by_id.get(item.event_id) if item.event_id else None)
             for position, item in enumerate(attachments, 1)
-        ],
-    }
+        ),
+    )
 
 
-def _added_by(event: ReportEvent | None) -> dict[str, Any]:
-    """Who added a file, as the reporter reads it: themselves, or the institution (never a staff
-    member's name: institutions act in public, their people do not). A file without an entry of
+def _reporter_attachment(attachment: Attachment, position: int, event: ReportEvent | None) -> ReporterAttachmentView:
+    """A file with who added it, as the reporter reads it: themselves, or the institution (never a
+    staff member's name: institutions act in public, their people do not). A file without an entry of
     staff is the reporter's own (sent with the report, or added to it later)."""
-    if event is not None and event.actor_role in _STAFF_ROLES:
-        return {"added_by": "institution", "added_by_institution": _institution(event.actor_institution)}
-    return {"added_by": "reporter", "added_by_institution": None}
+    by_staff = event is not None and event.actor_role in _STAFF_ROLES
+    return ReporterAttachmentView(
+        id=attachment.pk,
+        name=_shown_name(attachment, position=position, show_name=True),
+        content_type=attachment.content_type,
+        size=attachment.size,
+        sha256=attachment.sha256,
+        visibility=attachment.visibility,
+        event=attachment.event_id,
+        created_at=_iso(attachment.created_at),
+        added_by="institution" if by_staff else "reporter",
+        added_by_institution=_institution(event.actor_institution) if by_staff and event is not None else None,
+    )
 
 
 # --- staff ------------------------------------------------------------------------------------------
 
 
-def _staff_event(event: ReportEvent, report: Report, *, reveal_reporter: bool) -> dict[str, Any]:
+def _staff_event(event: ReportEvent, report: Report, *, reveal_reporter: bool) -> StaffEventView:
     by_reporter = event.actor_role == Actor.REPORTER
     if reveal_reporter:
         text = event.message
@@ -355,14 +413,22 @@ def _staff_event(event: ReportEvent, report: Report, *, reveal_reporter: bool) -
         text = mask_for_report(report, event.message) if by_reporter else mask_reporter_identity(report, event.message)
     named = event.actor_role in _STAFF_ROLES and event.actor is not None
     details = event.details if isinstance(event.details, dict) else {}
-    return {
-        **_event_base(event),
-        "visibility": event.visibility,
-        "text": text,
-        "public_text": _public_text(event),
-        "actor_name": event.actor.full_name if named and event.actor is not None else None,
-        "details": {key: value for key, value in details.items() if key in _STAFF_DETAIL_KEYS},
-    }
+    return StaffEventView(
+        sequence=event.sequence,
+        at=_iso(event.created_at),
+        action=event.action,
+        action_label=_label(Action, event.action),
+        from_status=event.from_status,
+        to_status=event.to_status,
+        actor_role=event.actor_role,
+        actor_role_label=_label(Actor, event.actor_role),
+        institution=_acting_institution(event),
+        visibility=event.visibility,
+        text=text,
+        public_text=_public_text(event),
+        actor_name=event.actor.full_name if named and event.actor is not None else None,
+        details={key: value for key, value in details.items() if key in _STAFF_DETAIL_KEYS},
+    )
 
 
 def _uploaded_by_staff(attachment: Attachment, events_by_id: dict[int, ReportEvent]) -> bool:
@@ -370,7 +436,7 @@ def _uploaded_by_staff(attachment: Attachment, events_by_id: dict[int, ReportEve
     return event is not None and event.actor_role in _STAFF_ROLES
 
 
-def staff_view(report: Report, *, viewer: Any) -> dict[str, Any]:
+def staff_view(report: Report, *, viewer: Any) -> StaffView:
     """The report as the institution staff handling it see it; refuses anyone who is not such staff."""
     reach = report_reach(viewer, report) if getattr(viewer, "is_authenticated", False) else None
     held = reach.capacities if reach is not None else frozenset()
@@ -378,96 +444,80 @@ def staff_view(report: Report, *, viewer: Any) -> dict[str, Any]:
         raise ReportError(ReportErrorCode.NOT_FOUND, _("No report with this tracking ID."))
     identity = reporter_contact(report) if reach.knows_reporter else None
     reveal = identity is not None
+    # Every field the reporter writes, masked unless the viewer may know who wrote it.
+    texts = reporter_texts(report, known=reveal)
     events = _events(report)
     events_by_id = {event.pk: event for event in events}
     attachments = _attachments(report, Visibility.values)
-    return {
-        "tracking_id": report.tracking_id,
-        "kind": report.kind,
-        "kind_label": report.get_kind_display(),
-        "weight": report.weight,
-        "channel": report.channel,
-        "category": _category(report.category),
-        "region": _region(report.village),
-        "latitude": str(report.latitude) if report.latitude is not None else None,
-        "longitude": str(report.longitude) if report.longitude is not None else None,
-        "institution": _institution(report.owner),
-        "target_institution": _institution(report.target_institution),
-        "dispatched_by": _institution(report.dispatched_by),
-        "units": [
+    latitude, longitude = _coordinates(report)
+    return StaffView(
+        tracking_id=report.tracking_id,
+        kind=report.kind,
+        kind_label=report.get_kind_display(),
+        weight=report.weight,
+        channel=report.channel,
+        category=_category(report.category),
+        region=_region(report.village),
+        latitude=latitude,
+        longitude=longitude,
+        institution=_institution(report.owner),
+        target_institution=_institution(report.target_institution),
+        dispatched_by=_institution(report.dispatched_by),
+        units=tuple(
             _institution(assignment.unit)
             for assignment in sorted(_related(report, "assignments", "unit"), key=lambda row: row.pk)
             if assignment.is_active
-        ],
-        "copies": [
+        ),
+        copies=tuple(
             _institution(copy.institution)
             for copy in sorted(_related(report, "copies", "institution"), key=lambda row: row.pk)
-        ],
-        "is_anonymous": report.is_anonymous,
-        "is_confidential": report.is_confidential,
-        "reporter": identity,
+        ),
+        is_anonymous=report.is_anonymous,
+        is_confidential=report.is_confidential,
+        reporter=(
+            ReporterContact(name=identity["name"], email=identity["email"], phone=identity["phone"])
+            if identity is not None
+            else None
+        ),
         # True when this viewer may not know who filed the report (anonymous, or a copy holder).
-        "reporter_hidden": not reveal,
-        # Title, body, address...: every field the reporter writes, masked unless the viewer may know them.
-        **reporter_texts(report, known=reveal),
-        "public_title": report.public_title,
-        "public_body": report.public_body,
-        **_status(report),
-        **_dates(report),
-        "hold_until": _iso(report.hold_until),
-        "archive": _archive(report, events),
-        "closure_reason": report.closure_reason,
-        "supports": report.support_count,
-        "rating": report.rating,
-        "capacities": sorted(held),
-        "allowed_actions": [str(action) for action in allowed_actions(Status(report.status), held)],
-        "clocks": _clocks(report),
-        "events": [_staff_event(event, report, reveal_reporter=reveal) for event in events],
-        "attachments": [
+        reporter_hidden=not reveal,
+        title=texts["title"],
+        body=texts["body"],
+        address=texts["address"],
+        rating_comment=texts["rating_comment"],
+        public_title=report.public_title,
+        public_body=report.public_body,
+        status=_status(report),
+        dates=_dates(report),
+        hold_until=_iso(report.hold_until),
+        archive=_archive(report, events),
+        closure_reason=report.closure_reason,
+        supports=report.support_count,
+        rating=report.rating,
+        capacities=tuple(str(capacity) for capacity in sorted(held)),
+        allowed_actions=tuple(str(action) for action in allowed_actions(Status(report.status), held)),
+        clocks=tuple(_clocks(report)),
+        events=tuple(_staff_event(event, report, reveal_reporter=reveal) for event in events),
+        attachments=tuple(
             _attachment(item, position=position, show_name=reveal or _uploaded_by_staff(item, events_by_id))
             for position, item in enumerate(attachments, 1)
-        ],
-    }
+        ),
+    )
 
 
 # --- exports ----------------------------------------------------------------------------------------
 
-EXPORT_FIELDS = (
-    "tracking_id",
-    "created_at",
-    "kind",
-    "weight",
-    "channel",
-    "status",
-    "category_code",
-    "category_name",
-    "region_code",
-    "province",
-    "regency",
-    "district",
-    "village",
-    "institution_code",
-    "institution_name",
-    "is_anonymous",
-    "is_confidential",
-    "dispatched_at",
-    "first_follow_up_at",
-    "completed_at",
-    "closed_at",
-    "closure_reason",
-    "archive_reason",
-    "rating",
-    "supports",
-)
+# The columns, in order: the row's own declaration, so that the two cannot drift apart.
+EXPORT_FIELDS: tuple[str, ...] = tuple(ExportRow.__annotations__)
 EXPORT_CHUNK_SIZE = 2000
 
 
-def export_rows(queryset: QuerySet[Report]) -> Iterator[dict[str, Any]]:
+def export_rows(queryset: QuerySet[Report]) -> Iterator[ExportRow]:
     """One row per report for statistics (the columns of EXPORT_FIELDS): never who filed it, and no
     free text, which could name them. One query per EXPORT_CHUNK_SIZE reports."""
     rows = queryset.select_related("category", "owner", "village__parent__parent__parent").order_by("pk")
     for report in rows.iterator(chunk_size=EXPORT_CHUNK_SIZE):
-        region = _region(report.village) or {}
+        region = _region(report.village)
         yield {
             "tracking_id": report.tracking_id,
             "created_at": _iso(report.created_at),
@@ -477,11 +527,11 @@ def export_rows(queryset: QuerySet[Report]) -> Iterator[dict[str, Any]]:
             "status": report.status,
             "category_code": report.category.code if report.category else "",
             "category_name": report.category.name if report.category else "",
-            "region_code": region.get("code") or "",
-            "province": region.get("province") or "",
-            "regency": region.get("regency") or "",
-            "district": region.get("district") or "",
-            "village": region.get("village") or "",
+            "region_code": region.code if region else "",
+            "province": (region.province if region else None) or "",
+            "regency": (region.regency if region else None) or "",
+            "district": (region.district if region else None) or "",
+            "village": (region.village if region else None) or "",
             "institution_code": report.owner.code,
             "institution_name": report.owner.name,
             "is_anonymous": report.is_anonymous,
@@ -500,19 +550,19 @@ def export_rows(queryset: QuerySet[Report]) -> Iterator[dict[str, Any]]:
 # --- the reporter's list of their own reports --------------------------------------------------------
 
 
-def reporter_report_summary(report: Report) -> dict[str, Any]:
+def reporter_report_summary(report: Report) -> ReporterReportSummary:
     """What the reporter's own list ("my reports") shows of one of their reports: their own title,
     where it stands and its running deadlines. A page of them costs two queries when the caller
     selects ``owner`` and prefetches ``clocks``. Give it only reports whose reporter is the viewer."""
-    return {
-        "tracking_id": report.tracking_id,
-        "kind": report.kind,
-        "kind_label": report.get_kind_display(),
-        "institution": _institution(report.owner),
-        "title": report.title,
-        "is_anonymous": report.is_anonymous,
-        "is_confidential": report.is_confidential,
-        **_status(report),
-        **_dates(report),
-        "clocks": [clock for clock in _clocks(report) if clock["stopped_at"] is None],
-    }
+    return ReporterReportSummary(
+        tracking_id=report.tracking_id,
+        kind=report.kind,
+        kind_label=report.get_kind_display(),
+        institution=_institution(report.owner),
+        title=report.title,
+        is_anonymous=report.is_anonymous,
+        is_confidential=report.is_confidential,
+        status=_status(report),
+        dates=_dates(report),
+        clocks=tuple(clock for clock in _clocks(report) if clock.stopped_at is None),
+    )

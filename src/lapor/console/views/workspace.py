@@ -69,6 +69,7 @@ from lapor.reports.choices import Action, Actor, ArchiveReason, Channel, ReportW
 from lapor.reports.deadlines import RESOLUTION_CLOCKS
 from lapor.reports.errors import ReportError
 from lapor.reports.models import Report
+from lapor.reports.read_models import AttachmentView, StaffEventView, StaffView
 from lapor.reports.selectors import (
     DuplicateCandidate,
     RoutingSuggestion,
@@ -543,7 +544,7 @@ def candidate_reasons(candidate: DuplicateCandidate) -> list[str]:
 @dataclasses.dataclass
 class Workspace:
     report: Report  # with what staff_view reads (selectors.workspace_report)
-    view: dict[str, Any]  # serializers.staff_view
+    view: StaffView
     capacities: frozenset[Actor]  # the viewer's staff capacities on the report
     allowed: frozenset[Action]  # what the workflow lets those capacities do now
     user: User
@@ -894,7 +895,7 @@ def _canonical_or_404(tracking_id: str) -> str:
     return parsed
 
 
-def _staff_report(request: HttpRequest, tracking_id: str) -> tuple[Report, dict[str, Any]]:
+def _staff_report(request: HttpRequest, tracking_id: str) -> tuple[Report, StaffView]:
     """The report and its staff view, or 404: unknown, not visible, or visible but not as staff."""
     try:
         report = access_report(request.user, _canonical_or_404(tracking_id))
@@ -906,7 +907,7 @@ def _staff_report(request: HttpRequest, tracking_id: str) -> tuple[Report, dict[
 
 def _workspace(request: HttpRequest, tracking_id: str) -> Workspace:
     report, view = _staff_report(request, tracking_id)
-    held = frozenset(Actor(capacity) for capacity in view["capacities"]) & STAFF_CAPACITIES
+    held = frozenset(Actor(capacity) for capacity in view.capacities) & STAFF_CAPACITIES
     assert isinstance(request.user, User)
     return Workspace(
         report=report,
@@ -951,7 +952,7 @@ def _templates(ws: Workspace) -> list[dict[str, Any]]:
     institution = _answering_institution(ws)
     values = {
         "tracking_id": format_tracking_id(ws.tracking_id),
-        "report_title": ws.view["title"],
+        "report_title": ws.view.title,
         "institution": institution.name,
         "officer_name": ws.user.full_name,
         "today": date_format(timezone.localdate(), "DATE_FORMAT"),
@@ -966,13 +967,17 @@ _INSTITUTION_DETAILS = ("to", "from", "owner", "returned_to", "returned_by")
 _INSTITUTION_LIST_DETAILS = ("units", "copies")
 
 
-def _institution_ids(events: list[dict[str, Any]]) -> set[int]:
+def _institution_ids(events: Iterable[StaffEventView]) -> set[int]:
     ids: set[int] = set()
     for event in events:
-        details = event["details"]
-        ids.update(details[key] for key in _INSTITUTION_DETAILS if isinstance(details.get(key), int))
+        for key in _INSTITUTION_DETAILS:
+            value = event.details.get(key)
+            if isinstance(value, int):
+                ids.add(value)
         for key in _INSTITUTION_LIST_DETAILS:
-            ids.update(pk for pk in details.get(key) or [] if isinstance(pk, int))
+            values = event.details.get(key)
+            if isinstance(values, list):
+                ids.update(pk for pk in values if isinstance(pk, int))
     return ids
 
 
@@ -1019,33 +1024,52 @@ def _detail_lines(details: dict[str, Any], institutions: dict[int, Institution])
     return lines
 
 
-def _timeline(view: dict[str, Any]) -> list[dict[str, Any]]:
-    events = view["events"]
-    institutions = institutions_by_id(_institution_ids(events))
-    attachments_by_event: dict[int, list[dict[str, Any]]] = {}
-    for item in view["attachments"]:
-        if item["event"] is not None:
-            attachments_by_event.setdefault(item["event"], []).append(item)
-    shown = []
-    for event in reversed(events):
-        details = event["details"]
-        shown.append(
-            {
-                **event,
-                "internal": event["visibility"] == Visibility.STAFF,
-                # What a dispatch or forward told the reporter (its internal note is an event of its own).
-                "to_reporter": event["action"] in (Action.DISPATCH, Action.FORWARD),
-                "status_label": (
-                    Status(event["to_status"]).label
-                    if event["to_status"] != event["from_status"] and event["to_status"] in Status.values
-                    else ""
-                ),
-                "lines": _detail_lines(details, institutions),
-                "into": details.get("into") if isinstance(details.get("into"), str) else "",
-                "merged_from": details.get("merged_from") if isinstance(details.get("merged_from"), str) else "",
-            }
+@dataclasses.dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """An entry of the staff view's trail with what the page says of it in words."""
+
+    event: StaffEventView
+    internal: bool
+    # What a dispatch or forward told the reporter (its internal note is an event of its own).
+    to_reporter: bool
+    status_label: str  # the status it moved the report to; empty when it did not move it
+    lines: list[tuple[str, str]]
+    into: str  # tracking ID of the report a merge moved this one into
+    merged_from: str  # tracking ID of the report a merge moved into this one
+
+
+def _text_detail(details: dict[str, object], key: str) -> str:
+    value = details.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _timeline(view: StaffView) -> list[TimelineEntry]:
+    institutions = institutions_by_id(_institution_ids(view.events))
+    return [
+        TimelineEntry(
+            event=event,
+            internal=event.visibility == Visibility.STAFF,
+            to_reporter=event.action in (Action.DISPATCH, Action.FORWARD),
+            status_label=(
+                str(Status(event.to_status).label)
+                if event.to_status != event.from_status and event.to_status in Status.values
+                else ""
+            ),
+            lines=_detail_lines(event.details, institutions),
+            into=_text_detail(event.details, "into"),
+            merged_from=_text_detail(event.details, "merged_from"),
         )
-    return shown
+        for event in reversed(view.events)
+    ]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AttachmentLink:
+    """A file of the staff view, where the console downloads it, and who may see it in words."""
+
+    file: AttachmentView
+    url: str
+    visibility_label: str
 
 
 def _empty_note(ws: Workspace, panel: Panel) -> StrOrPromise:
@@ -1080,15 +1104,15 @@ def _render(
         "report": view,
         "panels": panels,
         "timeline": _timeline(view),
-        "clocks_running": [clock for clock in view["clocks"] if clock["stopped_at"] is None],
-        "clocks_stopped": [clock for clock in view["clocks"] if clock["stopped_at"] is not None],
+        "clocks_running": [clock for clock in view.clocks if clock.stopped_at is None],
+        "clocks_stopped": [clock for clock in view.clocks if clock.stopped_at is not None],
         "attachments": [
-            {
-                **item,
-                "url": reverse("console:report_attachment", args=[ws.tracking_id, item["id"]]),
-                "visibility_label": Visibility(item["visibility"]).label,
-            }
-            for item in view["attachments"]
+            AttachmentLink(
+                file=item,
+                url=reverse("console:report_attachment", args=[ws.tracking_id, item.id]),
+                visibility_label=str(Visibility(item.visibility).label),
+            )
+            for item in view.attachments
         ],
         "capacity_labels": [Actor(capacity).label for capacity in sorted(ws.capacities)],
         # Copy holders and oversight see, note and comment; they do not act on the report.
@@ -1096,8 +1120,8 @@ def _render(
         "copy_holder": Actor.COPY_HOLDER in ws.capacities,
         "templates": templates,
         "chosen_template": chosen,
-        "channel_label": Channel(view["channel"]).label if view["channel"] in Channel.values else view["channel"],
-        "weight_label": ReportWeight(view["weight"]).label if view["weight"] in ReportWeight.values else "",
+        "channel_label": Channel(view.channel).label if view.channel in Channel.values else view.channel,
+        "weight_label": ReportWeight(view.weight).label if view.weight in ReportWeight.values else "",
         "page_url": _page_url(ws),
     }
     return render(request, "console/workspace/report.html", context, status=status)
@@ -1190,12 +1214,12 @@ def report_attachment(request: HttpRequest, tracking_id: str, attachment_id: int
     report, view = _staff_report(request, tracking_id)
     if request.method not in READ_METHODS:
         return HttpResponseNotAllowed(READ_METHODS)
-    item = next((row for row in view["attachments"] if row["id"] == attachment_id), None)
+    item = next((row for row in view.attachments if row.id == attachment_id), None)
     stored = next((row for row in report.attachments.all() if row.pk == attachment_id), None)
     if item is None or stored is None:
         raise Http404
     response = FileResponse(
-        stored.file.open("rb"), content_type=item["content_type"], as_attachment=True, filename=item["name"]
+        stored.file.open("rb"), content_type=item.content_type, as_attachment=True, filename=item.name
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

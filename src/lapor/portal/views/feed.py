@@ -16,7 +16,7 @@ results in place; Leaflet draws the map.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -52,11 +52,13 @@ from lapor.reports.access import capacities
 from lapor.reports.choices import Action, ReportKind, Status
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report
+from lapor.reports.read_models import EventView, PublicReport, PublicReportSummary
 from lapor.reports.selectors import (
     MAP_MIN_SOURCES,
     FeedFilters,
     FeedPage,
     FeedSort,
+    MapPosition,
     district_code_of,
     district_map_positions,
     public_feed,
@@ -298,6 +300,15 @@ def feed(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class MapItem:
+    """A listed report, with the district the map places it in (if any)."""
+
+    report: PublicReportSummary
+    position: MapPosition | None
+    district_name: str
+
+
 @require_GET
 def feed_map(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request)
@@ -306,29 +317,30 @@ def feed_map(request: HttpRequest) -> HttpResponse:
     positions = district_map_positions(
         code for code in (district_code_of(report.village_id) for report in reports) if code
     )
-    items: list[dict[str, Any]] = []
+    items: list[MapItem] = []
     markers: dict[str, dict[str, Any]] = {}
     for report in reports:
         summary = public_report_summary(report)
         district = district_code_of(report.village_id)
         position = positions.get(district) if district else None
-        summary["position"] = position
-        summary["district_name"] = (summary["region"] or {}).get("district") or ""
-        items.append(summary)
+        item = MapItem(
+            report=summary,
+            position=position,
+            district_name=(summary.region.district if summary.region else None) or "",
+        )
+        items.append(item)
         if position is None or district is None:
             continue
         marker = markers.setdefault(
             district,
             {
-                "name": summary["district_name"],
+                "name": item.district_name,
                 "lat": position.latitude,
                 "lng": position.longitude,
                 "reports": [],
             },
         )
-        marker["reports"].append(
-            {"title": summary["title"], "url": reverse("portal:report", args=[summary["tracking_id"]])}
-        )
+        marker["reports"].append({"title": summary.title, "url": reverse("portal:report", args=[summary.tracking_id])})
     map_data = {
         "markers": list(markers.values()),
         "tile_url": settings.MAP_TILE_URL,
@@ -341,7 +353,7 @@ def feed_map(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "reports": items,
-            "placed": sum(1 for item in items if item["position"] is not None),
+            "placed": sum(1 for item in items if item.position is not None),
             "filters_invalid": page is None,
             "next_url": _next_url(request, page),
             "first_page": CURSOR not in request.GET,
@@ -414,39 +426,38 @@ class PublicReportsRss(Feed):  # type: ignore[type-arg]
     def description(self, obj: FeedScope) -> str:
         return str(_("The newest published reports. Personal data in them is masked."))
 
-    def items(self, obj: FeedScope) -> list[dict[str, Any]]:
+    def items(self, obj: FeedScope) -> list[PublicReportSummary]:
         page = public_feed(None, obj.filters, FeedSort.NEWEST, page_size=FEED_ITEMS)
         return [public_report_summary(report) for report in page.reports]
 
-    def item_title(self, item: dict[str, Any]) -> str:
-        return str(item["title"])
+    def item_title(self, item: PublicReportSummary) -> str:
+        return item.title
 
-    def item_description(self, item: dict[str, Any]) -> str:
+    def item_description(self, item: PublicReportSummary) -> str:
         return escape(self.summary_text(item))
 
-    def summary_text(self, item: dict[str, Any]) -> str:
-        return Truncator(item["body"]).words(80)
+    def summary_text(self, item: PublicReportSummary) -> str:
+        return Truncator(item.body).words(80)
 
-    def item_link(self, item: dict[str, Any]) -> str:
-        return reverse("portal:report", args=[item["tracking_id"]])
+    def item_link(self, item: PublicReportSummary) -> str:
+        return reverse("portal:report", args=[item.tracking_id])
 
-    def item_guid(self, item: dict[str, Any]) -> str:
-        return str(item["tracking_id"])
+    def item_guid(self, item: PublicReportSummary) -> str:
+        return item.tracking_id
 
     item_guid_is_permalink = False
 
-    def item_pubdate(self, item: dict[str, Any]) -> Any:
-        return parse_datetime(item["created_at"])
+    def item_pubdate(self, item: PublicReportSummary) -> datetime | None:
+        return parse_datetime(item.dates.created_at)
 
-    def item_categories(self, item: dict[str, Any]) -> list[str]:
-        category = item.get("category")
-        return [str(item["status_label"]), *([category["name"]] if category else [])]
+    def item_categories(self, item: PublicReportSummary) -> list[str]:
+        return [item.status.label, *([item.category.name] if item.category else [])]
 
 
 class PublicReportsAtom(PublicReportsRss):
     feed_type: type[SyndicationFeed] = PlainTextAtom1Feed
 
-    def item_description(self, item: dict[str, Any]) -> str:
+    def item_description(self, item: PublicReportSummary) -> str:
         return self.summary_text(item)
 
     def subtitle(self, obj: FeedScope) -> str:
@@ -488,11 +499,10 @@ def _moderates(user: Any, report: Report) -> bool:
     return Action.REDACT in allowed_actions(Status(report.status), capacities(user, report))
 
 
-def _timeline(view: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    events = view["events"]
+def _timeline(view: PublicReport) -> tuple[list[EventView], list[EventView]]:
     return (
-        [event for event in events if event["action"] != Action.COMMENT],
-        [event for event in events if event["action"] == Action.COMMENT],
+        [event for event in view.events if event.action != Action.COMMENT],
+        [event for event in view.events if event.action == Action.COMMENT],
     )
 
 
@@ -532,14 +542,12 @@ def report_attachment(request: HttpRequest, tracking_id: str, attachment_id: int
     report = _public_or_none(tracking_id)
     if report is None:
         return _not_found(request, tracking_id)
-    shown = {item["id"]: item for item in public_report(report)["attachments"]}
+    shown = {item.id: item for item in public_report(report).attachments}
     item = shown.get(attachment_id)
     stored = next((row for row in report.attachments.all() if row.pk == attachment_id), None)
     if item is None or stored is None:
         raise Http404
-    return FileResponse(
-        stored.file.open("rb"), content_type=item["content_type"], as_attachment=True, filename=item["name"]
-    )
+    return FileResponse(stored.file.open("rb"), content_type=item.content_type, as_attachment=True, filename=item.name)
 
 
 def _public_or_none(tracking_id: str) -> Report | None:

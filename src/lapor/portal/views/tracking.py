@@ -20,6 +20,7 @@ follow-up, rate it, consent to the Ombudsman taking it over, appeal an archive. 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django import forms
@@ -34,10 +35,11 @@ from lapor.accounts.models import User
 from lapor.core.ids import format_tracking_id, parse_tracking_id
 from lapor.core.ratelimit import rate_limit
 from lapor.reports.access import ReporterProof, is_public, reporter_proof_by_link, visible_reports
-from lapor.reports.choices import Action, Actor, ClockState, Status, Visibility
+from lapor.reports.choices import Action, Actor, Status, Visibility
 from lapor.reports.deadlines import overall_deadline_passed
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report
+from lapor.reports.read_models import ClockView, EventView, ReporterAttachmentView, ReporterView
 from lapor.reports.selectors import tracking_id_received
 from lapor.reports.serializers import reporter_view
 from lapor.reports.services import (
@@ -291,6 +293,15 @@ def _page_url(report: Report, link: str | None) -> str:
     return reverse("portal:track_report", args=[report.tracking_id])
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class AttachmentLink:
+    """A file of the reporter's view and where this page downloads it (the private link's own address
+    when the page was opened through it)."""
+
+    file: ReporterAttachmentView
+    url: str
+
+
 def _reporter_page(
     request: HttpRequest, report: Report, *, link: str | None, proof: ReporterProof | None
 ) -> HttpResponse:
@@ -346,7 +357,9 @@ def _reporter_page(
             else (lambda item: reverse("portal:track_own_attachment", args=[report.tracking_id, item]))
         ),
     }
-    context["attachments"] = [{**item, "url": context["attachment_url"](item["id"])} for item in view["attachments"]]
+    context["attachments"] = [
+        AttachmentLink(file=item, url=context["attachment_url"](item.id)) for item in view.attachments
+    ]
     status = 400 if bound else 200
     response = render(request, "portal/tracking/reporter.html", context, status=status)
     if link is not None:
@@ -388,7 +401,7 @@ def _act(
     raise ReportError(ReportErrorCode.ACTION_NOT_ALLOWED, _("This cannot be done to the report in its current state."))
 
 
-def _asked_about(view: dict[str, Any], offered: list[Action]) -> dict[str, Any] | None:
+def _asked_about(view: ReporterView, offered: list[Action]) -> EventView | None:
     """The entry the offered actions answer (the question asked, or the institution's latest
     follow-up), quoted right above them: the reporter confirms, disputes or rates what they just read."""
     if Action.PROVIDE_INFORMATION in offered:
@@ -397,15 +410,12 @@ def _asked_about(view: dict[str, Any], offered: list[Action]) -> dict[str, Any] 
         wanted = {Action.FOLLOW_UP_FINAL, Action.FOLLOW_UP}
     else:
         return None
-    return next((event for event in reversed(view["events"]) if event["action"] in wanted and event["text"]), None)
+    return next((event for event in reversed(view.events) if event.action in wanted and event.text), None)
 
 
-def _next_steps(view: dict[str, Any]) -> list[dict[str, Any]]:
+def _next_steps(view: ReporterView) -> list[ClockView]:
     """The running deadlines, soonest first, as the reporter reads them."""
-    running = [clock for clock in view["clocks"] if not clock["stopped_at"]]
-    return sorted(
-        ({**clock, "late": clock["state"] == ClockState.RED} for clock in running), key=lambda clock: clock["due_at"]
-    )
+    return sorted((clock for clock in view.clocks if not clock.stopped_at), key=lambda clock: clock.due_at)
 
 
 urlpatterns: list[URLPattern] = [
