@@ -574,7 +574,7 @@ def timed(seconds: dict[str, float], name: str, part: Callable[[], Any]) -> Any:
     return result
 
 
-class LoadRefused(RuntimeError):
+class LoadRefusedError(RuntimeError):
     """The bulk load would run beside another session on its database (a task worker, a web server)."""
 
 
@@ -610,7 +610,7 @@ def bulk_load(world: World, count: int) -> dict[str, float]:
 
     others = other_sessions()
     if others:
-        raise LoadRefused(
+        raise LoadRefusedError(
             f"The bulk load needs {connection.settings_dict['NAME']} to itself: stop the task worker and "
             f"every other client first. Connected: {'; '.join(others)}."
         )
@@ -646,7 +646,8 @@ def lock_tables(cursor: Any, tables: Sequence[str]) -> None:
     cursor.execute(
         """
         SELECT DISTINCT target.relname
-        FROM pg_constraint c JOIN pg_class source ON source.oid = c.conrelid JOIN pg_class target ON target.oid = c.confrelid
+        FROM pg_constraint c
+        JOIN pg_class source ON source.oid = c.conrelid JOIN pg_class target ON target.oid = c.confrelid
         WHERE c.contype = 'f' AND source.relname = ANY(%s) AND NOT target.relname = ANY(%s)
         ORDER BY target.relname
         """,

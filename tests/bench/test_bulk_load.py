@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import time
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -28,7 +28,8 @@ REPORTS = 300
 def lifecycle() -> ModuleType:
     # A script, not a package module: loaded from its file under a name of its own.
     spec = importlib.util.spec_from_file_location("bench_lifecycle_under_test", LIFECYCLE)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -89,7 +90,9 @@ def test_a_failure_midway_leaves_every_index_constraint_and_function_as_before(
 ) -> None:
     tables = lifecycle.table_names()
     before = schema(tables)
-    assert before["indexes"] and before["constraints"] and before["functions"] == 0
+    assert before["indexes"]
+    assert before["constraints"]
+    assert before["functions"] == 0
     original = lifecycle.bulk_events
 
     def events_then_failure(cursor: Any, stored: str) -> None:
@@ -117,7 +120,7 @@ def test_it_refuses_to_run_beside_a_task_worker(
 ) -> None:
     tables = lifecycle.table_names()
     before = schema(tables)
-    with pytest.raises(lifecycle.LoadRefused, match="lapor worker"):
+    with pytest.raises(lifecycle.LoadRefusedError, match="lapor worker"):
         lifecycle.bulk_load(world, REPORTS)
     assert schema(tables) == before
     assert Report.objects.count() == 0
