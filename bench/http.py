@@ -58,7 +58,6 @@ import re  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
-import statistics  # noqa: E402
 import struct  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -68,7 +67,7 @@ import urllib.parse  # noqa: E402
 from collections import defaultdict  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
-from datetime import UTC, date, datetime, timedelta  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 from typing import Any  # noqa: E402
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -83,7 +82,6 @@ LAPOR_DATABASE = "lapor_httpbench"
 HELPDESK_DATABASE = "lapor_httpbench_helpdesk"
 CEILING_DATABASE = "lapor_httpbench_ceiling"
 LAPOR_PORT, HELPDESK_PORT = 18731, 18732
-KINDS = ("lapor", "helpdesk", "ceiling", "read")
 FILING_STEPS = ("form", "regencies", "districts", "villages", "details", "send", "acknowledgement")
 HELPDESK_STEPS = ("form", "submit", "ticket")
 READ_PATHS = (
@@ -299,7 +297,7 @@ def lapor_filing(port: int, rng: random.Random, marker: str, number: int, steps:
         ("village", "villages", "district"),
     ):
         url = "/wilayah/pilihan/?induk=" + urllib.parse.quote(chosen[parent])
-        status, fragment = timed(step, lambda url=url: browser.get(url, headers=fetch))
+        status, fragment = timed(step, lambda url=url: browser.get(url, headers=fetch))  # type: ignore[misc]
         options = [value for value in OPTION_VALUE.findall(fragment) if value]
         expect(status == 200 and bool(options), step, status, fragment)
         chosen[level] = rng.choice(options)
@@ -310,7 +308,7 @@ def lapor_filing(port: int, rng: random.Random, marker: str, number: int, steps:
         "title": f"Lampu PJU mati di Jalan Raya Serpong [{marker}-{number}]",
         "body": "Sudah seminggu lampu penerangan jalan di depan pasar mati; malam hari jalan gelap dan rawan. "
         f"Mohon segera diperbaiki. ({marker}-{number})",
-        "incident_date": (date.today() - timedelta(days=2)).isoformat(),
+        "incident_date": (datetime.now(UTC).date() - timedelta(days=2)).isoformat(),
         "category": rng.choice(categories) if categories else "",
         **chosen,
         "address": "Depan pasar, dekat halte",
@@ -408,127 +406,128 @@ def ceiling_insert(cursor: Any, marker: str, number: int) -> None:
 # --- the load generator (a process of its own) --------------------------------------------------------------
 
 
-def generate(spec: dict[str, Any]) -> None:
-    """Run one measurement: prints "ready" once warmed up, starts on "go" (standard input), prints the
-    results as one JSON line."""
-    kind, concurrency, seconds, marker = spec["kind"], spec["concurrency"], spec["seconds"], spec["marker"]
-    port = spec.get("port", 0)
-    results: list[dict[str, Any]] = [{"flows": [], "steps": defaultdict(list), "errors": []} for _ in range(concurrency)]
-    warm_successes = [0] * concurrency
-    warm_errors: list[str] = []
-    setups: list[Any] = [None] * concurrency
-    start_event = threading.Event()
-    deadline = [0.0]
-    counter = iter(range(10**9))
-    counter_lock = threading.Lock()
+class LoadGenerator:
+    """One measurement: CONCURRENCY threads, each a virtual user, warmed up (one flow each, not timed),
+    then running flows until SECONDS have passed since "go"."""
 
-    def next_number() -> int:
-        with counter_lock:
-            return next(counter)
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.kind, self.concurrency, self.marker = spec["kind"], spec["concurrency"], spec["marker"]
+        self.port = spec.get("port", 0)
+        self.flows: list[list[float]] = [[] for _ in range(self.concurrency)]
+        self.steps: list[dict[str, list[float]]] = [defaultdict(list) for _ in range(self.concurrency)]
+        self.errors: list[str] = []
+        self.warm_successes = [0] * self.concurrency
+        self.warm_errors: list[str] = []
+        self.setups: list[Any] = [None] * self.concurrency
+        self.go = threading.Event()
+        self.deadline = 0.0
+        self.numbers = iter(range(10**9))
+        self.lock = threading.Lock()
 
-    def warm(index: int) -> None:
-        rng = random.Random(f"{marker}-{index}")
+    def number(self) -> int:
+        with self.lock:
+            return next(self.numbers)
+
+    def warm(self, index: int) -> None:
+        rng = random.Random(f"{self.marker}-{index}")
         try:
-            if kind == "ceiling":
+            if self.kind == "ceiling":
                 import psycopg
 
-                connection = psycopg.connect(spec["database_url"])
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT 1")
+                connection = psycopg.connect(self.spec["database_url"])
+                connection.execute("SELECT 1")
                 connection.commit()
-                setups[index] = connection
-            elif kind == "read":
-                # The virtual reader files one report first, so that it has a private page of its own.
-                browser = lapor_filing(port, rng, marker, next_number(), {})
-                warm_successes[index] += 1
-                setups[index] = browser
-            elif kind == "lapor":
-                lapor_filing(port, rng, marker, next_number(), {})
-                warm_successes[index] += 1
-            elif kind == "helpdesk":
-                helpdesk_filing(port, rng, marker, next_number(), {})
-                warm_successes[index] += 1
-        except Exception as error:  # noqa: BLE001 - reported, and the run is refused
-            warm_errors.append(f"{type(error).__name__}: {error}")
+                self.setups[index] = connection
+                return
+            if self.kind == "helpdesk":
+                helpdesk_filing(self.port, rng, self.marker, self.number(), {})
+            elif self.kind == "lapor" or self.spec["path"] == "reporter_page":
+                # A reader of the private page files a report first, so that it has a page of its own.
+                self.setups[index] = lapor_filing(self.port, rng, self.marker, self.number(), {})
+            else:
+                self.setups[index] = Browser(self.port, virtual_address(rng))
+                read_path(self.spec["path"], self.spec, self.setups[index], rng)
+                return
+            self.warm_successes[index] += 1
+        except Exception as error:
+            self.warm_errors.append(f"{type(error).__name__}: {error}")
 
-    def work(index: int) -> None:
-        rng = random.Random(f"{marker}-work-{index}")
-        result = results[index]
-        start_event.wait()
-        position = index
-        while time.perf_counter() < deadline[0]:
+    def one(self, index: int, rng: random.Random, steps: dict[str, float]) -> None:
+        started = time.perf_counter()
+        if self.kind == "lapor":
+            lapor_filing(self.port, rng, self.marker, self.number(), steps)
+        elif self.kind == "helpdesk":
+            helpdesk_filing(self.port, rng, self.marker, self.number(), steps)
+        elif self.kind == "ceiling":
+            connection = self.setups[index]
+            try:
+                with connection.cursor() as cursor:
+                    ceiling_insert(cursor, self.marker, self.number())
+                connection.commit()
+            except Exception:
+                connection.rollback()
+                raise
+            steps["insert_commit"] = time.perf_counter() - started
+        else:
+            read_path(self.spec["path"], self.spec, self.setups[index], rng)
+            steps[self.spec["path"]] = time.perf_counter() - started
+
+    def work(self, index: int) -> None:
+        rng = random.Random(f"{self.marker}-work-{index}")
+        self.go.wait()
+        while time.perf_counter() < self.deadline:
             steps: dict[str, float] = {}
             started = time.perf_counter()
             try:
-                if kind == "lapor":
-                    lapor_filing(port, rng, marker, next_number(), steps)
-                elif kind == "helpdesk":
-                    helpdesk_filing(port, rng, marker, next_number(), steps)
-                elif kind == "ceiling":
-                    connection = setups[index]
-                    with connection.cursor() as cursor:
-                        ceiling_insert(cursor, marker, next_number())
-                    connection.commit()
-                    steps["insert_commit"] = time.perf_counter() - started
-                else:
-                    name = READ_PATHS[position % len(READ_PATHS)]
-                    position += 1
-                    read_path(name, spec, setups[index], rng)
-                    steps[name] = time.perf_counter() - started
-            except Exception as error:  # noqa: BLE001 - counted as a failure, with its message
-                result["errors"].append(f"{type(error).__name__}: {error}"[:400])
-                if kind == "ceiling":
-                    setups[index].rollback()
+                self.one(index, rng, steps)
+            except Exception as error:
+                with self.lock:
+                    self.errors.append(f"{type(error).__name__}: {error}"[:400])
                 continue
-            result["flows"].append(time.perf_counter() - started)
+            self.flows[index].append(time.perf_counter() - started)
             for name, value in steps.items():
-                result["steps"][name].append(value)
+                self.steps[index][name].append(value)
 
-    warmers = [threading.Thread(target=warm, args=(index,)) for index in range(concurrency)]
-    for thread in warmers:
-        thread.start()
-    for thread in warmers:
-        thread.join()
-    if warm_errors:
-        print(json.dumps({"error": "warm-up failed: " + warm_errors[0], "warm_successes": sum(warm_successes)}))
-        sys.stdout.flush()
-        return
-    workers = [threading.Thread(target=work, args=(index,)) for index in range(concurrency)]
-    for thread in workers:
-        thread.start()
-    print("ready", flush=True)
-    sys.stdin.readline()
-    cpu_before = time.process_time()
-    started = time.perf_counter()
-    deadline[0] = started + seconds
-    start_event.set()
-    for thread in workers:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    cpu = time.process_time() - cpu_before
-    steps_all: dict[str, list[float]] = defaultdict(list)
-    for result in results:
-        for name, values in result["steps"].items():
-            steps_all[name].extend(values)
-    errors = [error for result in results for error in result["errors"]]
-    print(
-        json.dumps(
-            {
-                "successes": sum(len(result["flows"]) for result in results),
-                "warm_successes": sum(warm_successes),
-                "failures": len(errors),
-                "error_samples": errors[:5],
-                "elapsed": elapsed,
-                "cpu": cpu,
-                "flows": [value for result in results for value in result["flows"]],
-                "steps": steps_all,
-            }
-        ),
-        flush=True,
-    )
-    for connection in setups:
-        if kind == "ceiling" and connection is not None:
-            connection.close()
+    def run(self, seconds: float) -> None:
+        warmers = [threading.Thread(target=self.warm, args=(index,)) for index in range(self.concurrency)]
+        for thread in warmers:
+            thread.start()
+        for thread in warmers:
+            thread.join()
+        if self.warm_errors:
+            failure = {"error": "warm-up failed: " + self.warm_errors[0], "warm_successes": sum(self.warm_successes)}
+            print(json.dumps(failure), flush=True)
+            return
+        workers = [threading.Thread(target=self.work, args=(index,)) for index in range(self.concurrency)]
+        for thread in workers:
+            thread.start()
+        print("ready", flush=True)
+        sys.stdin.readline()
+        cpu_before, started = time.process_time(), time.perf_counter()
+        self.deadline = started + seconds
+        self.go.set()
+        for thread in workers:
+            thread.join()
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_before
+        steps: dict[str, list[float]] = defaultdict(list)
+        for per_thread in self.steps:
+            for name, values in per_thread.items():
+                steps[name] += values
+        result = {
+            "successes": sum(len(flows) for flows in self.flows),
+            "warm_successes": sum(self.warm_successes),
+            "failures": len(self.errors),
+            "error_samples": self.errors[:5],
+            "elapsed": elapsed,
+            "cpu": cpu,
+            "flows": [value for flows in self.flows for value in flows],
+            "steps": steps,
+        }
+        print(json.dumps(result), flush=True)
+        for connection in self.setups:
+            if self.kind == "ceiling" and connection is not None:
+                connection.close()
 
 
 def read_path(name: str, spec: dict[str, Any], browser: Browser, rng: random.Random) -> None:
@@ -592,7 +591,7 @@ def wait_until_serving(port: int, process: subprocess.Popen[bytes], path: str, l
             raise RuntimeError(f"the server on port {port} stopped; its log:\n{log.read_text()[-3000:]}")
         with contextlib.suppress(OSError):
             status, _text = Browser(port, "10.255.255.1").get(path, follow=False)
-            if status < 500:  # noqa: PLR2004
+            if status < 500:
                 return
         time.sleep(0.3)
     raise RuntimeError(f"nothing served on port {port} within two minutes; log {log}")
@@ -632,10 +631,10 @@ def start_lapor(environment: dict[str, str], workers: int, data_dir: Path) -> St
     stack = Stack("lapor", LAPOR_DATABASE)
     web_log, worker_log = data_dir / "gunicorn.log", data_dir / "worker.log"
     stack.logs = [web_log.open("ab"), worker_log.open("ab")]
-    stack.worker = subprocess.Popen(  # noqa: S603 - our own command line
+    stack.worker = subprocess.Popen(
         [str(VENV_BIN / "lapor"), "worker"], env=environment, stdout=stack.logs[1], stderr=subprocess.STDOUT
     )
-    stack.web = subprocess.Popen(  # noqa: S603
+    stack.web = subprocess.Popen(
         [
             str(VENV_BIN / "gunicorn"),
             "lapor.wsgi:application",
@@ -671,12 +670,12 @@ def ensure_helpdesk_venv() -> None:
         return
     print(f"helpdesk:   creating {HELPDESK_VENV.relative_to(REPOSITORY)} ({', '.join(HELPDESK_REQUIREMENTS)})")
     HELPDESK_VENV.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "venv", str(HELPDESK_VENV)], check=True)  # noqa: S603
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", *HELPDESK_REQUIREMENTS], check=True)  # noqa: S603
+    subprocess.run([sys.executable, "-m", "venv", str(HELPDESK_VENV)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", *HELPDESK_REQUIREMENTS], check=True)
 
 
 def start_helpdesk(environment: dict[str, str], workers: int, data_dir: Path) -> Stack:
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [str(HELPDESK_VENV / "bin" / "python"), str(HELPDESK_DIR / "helpdesk_bench_setup.py")],
         env=environment,
         check=True,
@@ -685,7 +684,7 @@ def start_helpdesk(environment: dict[str, str], workers: int, data_dir: Path) ->
     stack = Stack("helpdesk", HELPDESK_DATABASE)
     log = data_dir / "helpdesk-gunicorn.log"
     stack.logs = [log.open("ab")]
-    stack.web = subprocess.Popen(  # noqa: S603
+    stack.web = subprocess.Popen(
         [
             str(HELPDESK_VENV / "bin" / "gunicorn"),
             "helpdesk_bench_wsgi:application",
@@ -756,7 +755,7 @@ def cpu_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float]
 def run_generator(
     spec: dict[str, Any], stack: Stack | None, monitor: Monitor, database: str
 ) -> tuple[dict[str, Any], dict[str, float]]:
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, str(Path(__file__)), "generate"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -942,6 +941,10 @@ class Combined:
     def server(self) -> float:
         return sum(self.per_success(name) for name in ("web", "postgres", "worker"))
 
+    def cpu_line(self) -> str:
+        parts = [f"{self.per_success(name) * 1000:6.1f}" for name in ("web", "postgres", "worker", "generator")]
+        return " / ".join(parts) + f" = {self.server() * 1000:.1f}"
+
     def summary(self) -> dict[str, Any]:
         return {
             "successes": self.successes,
@@ -965,59 +968,62 @@ def report_size(size: int, combined: dict[tuple[str, int], Combined], concurrenc
     summary: dict[str, Any] = {}
     print(f"\n== {size:,} stored reports")
     for concurrency in concurrencies:
-        lapor, helpdesk, ceiling = (combined.get((kind, concurrency)) for kind in ("lapor", "helpdesk", "ceiling"))
-        print(f"\n  concurrency {concurrency}: submissions/s and whole-flow latency")
-        for title, value in (("Lapor filing flow", lapor), ("helpdesk form", helpdesk), ("ceiling (psycopg)", ceiling)):
-            if value is None:
-                continue
-            print(
-                f"    {title:20} {value.rate:7.1f}/s   p50 {ms(percentile(value.flows, 0.5)):>5} ms   "
-                f"p99 {ms(percentile(value.flows, 0.99)):>5} ms   ({value.successes} ok, {value.failures} failed)"
-            )
-        if lapor and helpdesk and helpdesk.rate:
-            print(
-                f"    ratio Lapor/helpdesk {lapor.rate / helpdesk.rate:.2f}"
-                + (f", Lapor/ceiling {lapor.rate / ceiling.rate:.3f}" if ceiling and ceiling.rate else "")
-                + (f", helpdesk/ceiling {helpdesk.rate / ceiling.rate:.3f}" if ceiling and ceiling.rate else "")
-            )
-        if lapor:
-            print("    Lapor steps p50/p99 ms: " + "  ".join(step_figures(lapor, FILING_STEPS)))
-        if helpdesk:
-            print("    helpdesk steps p50/p99 ms: " + "  ".join(step_figures(helpdesk, HELPDESK_STEPS)))
-        print("    CPU ms per submission: web / PostgreSQL / task worker / load generator = server total")
-        for title, value in (("Lapor", lapor), ("helpdesk", helpdesk), ("ceiling", ceiling)):
-            if value is None:
-                continue
-            print(
-                f"      {title:9} {value.per_success('web') * 1000:6.1f} / {value.per_success('postgres') * 1000:6.1f} / "
-                f"{value.per_success('worker') * 1000:6.1f} / {value.per_success('generator') * 1000:6.1f} "
-                f"= {value.server() * 1000:.1f}"
-            )
-        if lapor and helpdesk and helpdesk.server():
-            print(f"      Lapor/helpdesk server CPU per submission: {lapor.server() / helpdesk.server():.2f}")
-        summary[str(concurrency)] = {
-            kind: value.summary()
-            for kind, value in (("lapor", lapor), ("helpdesk", helpdesk), ("ceiling", ceiling))
-            if value is not None
+        measured = {
+            kind: combined[(kind, concurrency)]
+            for kind in ("lapor", "helpdesk", "ceiling")
+            if (kind, concurrency) in combined
         }
-    for key, reads in sorted(item for item in combined.items() if item[0][0] == "read"):
-        concurrency = key[1]
-        print(
-            f"\n  read paths, concurrency {concurrency}: {reads.rate:.1f} requests/s in all, server CPU "
-            f"{reads.server() * 1000:.1f} ms per request (web {ms(reads.per_success('web'))}, "
-            f"PostgreSQL {ms(reads.per_success('postgres'))}); {reads.failures} failed"
-        )
-        for name in READ_PATHS:
-            values = reads.steps.get(name, [])
-            print(
-                f"    {name:24} p50 {ms(percentile(values, 0.5)):>5} ms   p99 {ms(percentile(values, 0.99)):>5} ms"
-                f"   ({len(values)})"
-            )
-        summary.setdefault(str(concurrency), {})["read"] = reads.summary()
+        report_filing(concurrency, measured)
+        summary[str(concurrency)] = {kind: value.summary() for kind, value in measured.items()}
+    for concurrency in sorted({concurrency for kind, concurrency in combined if kind.startswith("read:")}):
+        paths = {
+            name: combined[(f"read:{name}", concurrency)]
+            for name in READ_PATHS
+            if (f"read:{name}", concurrency) in combined
+        }
+        summary.setdefault(str(concurrency), {})["read"] = report_reads(concurrency, paths)
     for (kind, concurrency), value in sorted(combined.items()):
         for error in sorted(set(value.errors))[:3]:
             print(f"  failure ({kind}, concurrency {concurrency}): {error}")
     return summary
+
+
+def report_filing(concurrency: int, measured: dict[str, Combined]) -> None:
+    titles = {"lapor": "Lapor filing flow", "helpdesk": "helpdesk form", "ceiling": "ceiling (psycopg)"}
+    print(f"\n  concurrency {concurrency}: submissions/s and whole-flow latency")
+    for kind, value in measured.items():
+        print(
+            f"    {titles[kind]:20} {value.rate:7.1f}/s   p50 {ms(percentile(value.flows, 0.5)):>5} ms   "
+            f"p99 {ms(percentile(value.flows, 0.99)):>5} ms   ({value.successes} ok, {value.failures} failed)"
+        )
+    lapor, helpdesk, ceiling = (measured.get(kind) for kind in ("lapor", "helpdesk", "ceiling"))
+    ratios = []
+    if lapor and helpdesk and helpdesk.rate:
+        ratios.append(f"Lapor/helpdesk {lapor.rate / helpdesk.rate:.2f}")
+    for title, system in (("Lapor", lapor), ("helpdesk", helpdesk)):
+        if system and ceiling and ceiling.rate:
+            ratios.append(f"{title}/ceiling {system.rate / ceiling.rate:.3f}")
+    print("    ratios of submissions/s: " + ", ".join(ratios))
+    if lapor:
+        print("    Lapor steps p50/p99 ms: " + "  ".join(step_figures(lapor, FILING_STEPS)))
+    if helpdesk:
+        print("    helpdesk steps p50/p99 ms: " + "  ".join(step_figures(helpdesk, HELPDESK_STEPS)))
+    print("    CPU ms per submission: web / PostgreSQL / task worker / load generator = server total")
+    for kind, value in measured.items():
+        print(f"      {kind:9} {value.cpu_line()}")
+    if lapor and helpdesk and helpdesk.server():
+        print(f"      Lapor/helpdesk server CPU per submission: {lapor.server() / helpdesk.server():.2f}")
+
+
+def report_reads(concurrency: int, paths: dict[str, Combined]) -> dict[str, Any]:
+    print(f"\n  read paths, concurrency {concurrency}: requests/s, latency, CPU ms per request (web + PostgreSQL)")
+    for name, value in paths.items():
+        print(
+            f"    {name:24} {value.rate:6.1f}/s   p50 {ms(percentile(value.flows, 0.5)):>5} ms   "
+            f"p99 {ms(percentile(value.flows, 0.99)):>5} ms   CPU {value.per_success('web') * 1000:5.1f} + "
+            f"{value.per_success('postgres') * 1000:5.1f}   ({value.successes} ok, {value.failures} failed)"
+        )
+    return {name: value.summary() for name, value in paths.items()}
 
 
 def step_figures(value: Combined, steps: tuple[str, ...]) -> list[str]:
@@ -1033,7 +1039,8 @@ def step_figures(value: Combined, steps: tuple[str, ...]) -> list[str]:
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "generate":
-        generate(json.loads(sys.stdin.readline()))
+        spec = json.loads(sys.stdin.readline())
+        LoadGenerator(spec).run(spec["seconds"])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000", help="stored reports, comma-separated (1000; full: 1000,1000000)")
@@ -1041,6 +1048,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (2)")
     parser.add_argument("--concurrency", default="8,32", help="virtual users at once, comma-separated (8,32)")
     parser.add_argument("--read-concurrency", default="8", help="virtual readers at once (8)")
+    parser.add_argument("--read-seconds", type=float, default=4.0, help="length of each read path's measurement (4)")
     parser.add_argument("--workers", type=int, default=5, help="gunicorn sync workers of each stack (5)")
     parser.add_argument("--no-helpdesk", action="store_true", help="leave django-helpdesk out")
     args = parser.parse_args()
@@ -1052,15 +1060,15 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2 if server_url else 0
-    sizes = [int(value) for value in args.sizes.split(",")]
-    concurrencies = [int(value) for value in args.concurrency.split(",")]
-    read_concurrencies = [int(value) for value in args.read_concurrency.split(",") if value]
+    args.sizes = [int(value) for value in args.sizes.split(",")]
+    args.concurrency = [int(value) for value in args.concurrency.split(",")]
+    args.read_concurrency = [int(value) for value in args.read_concurrency.split(",") if value]
     for port in (LAPOR_PORT, HELPDESK_PORT):
         port_free(port)
     if not args.no_helpdesk:
         ensure_helpdesk_venv()
     with tempfile.TemporaryDirectory(prefix="lapor-httpbench-", dir=REPOSITORY / "var") as directory:
-        return run(args, server_url, Path(directory), sizes, concurrencies, read_concurrencies)
+        return run(args, server_url, Path(directory))
 
 
 @contextlib.contextmanager
@@ -1085,14 +1093,157 @@ def databases(server_url: str, names: list[str]) -> Iterator[None]:
             execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def run(
-    args: argparse.Namespace,
-    server_url: str,
-    data_dir: Path,
-    sizes: list[int],
-    concurrencies: list[int],
-    read_concurrencies: list[int],
-) -> int:
+@dataclass
+class Run:
+    """One benchmark run: its servers, databases, measurements and results."""
+
+    args: argparse.Namespace
+    server_url: str
+    data_dir: Path
+    environment: dict[str, str]
+    secret: str
+    monitor: Monitor
+    output: dict[str, Any]
+    marker_base: str = field(default_factory=lambda: secrets.token_hex(3))
+    helpdesk: Stack | None = None
+    stacks: list[Stack] = field(default_factory=list)
+    failed_checks: int = 0
+
+    def url(self, database: str) -> str:
+        return self.server_url.rsplit("/", 1)[0] + "/" + database
+
+    def start(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url(CEILING_DATABASE), autocommit=True) as connection:
+            connection.execute(CEILING_TABLE)
+        if not self.args.no_helpdesk:
+            environment = helpdesk_environment(self.server_url, self.data_dir, self.secret)
+            self.helpdesk = start_helpdesk(environment, self.args.workers, self.data_dir)
+            self.stacks.append(self.helpdesk)
+
+    def stop(self) -> None:
+        for stack in self.stacks:
+            stack.stop()
+        self.stacks.clear()
+
+    def measure_size(self, size_index: int, size: int) -> None:
+        print(f"\nsize {size:,}: setting up {LAPOR_DATABASE}")
+        if size_index:
+            self.monitor.connection.execute(f"DROP DATABASE {LAPOR_DATABASE} WITH (FORCE)")
+            self.monitor.connection.execute(f"CREATE DATABASE {LAPOR_DATABASE}")
+        world = set_up_lapor(size)
+        lapor = start_lapor(self.environment, self.args.workers, self.data_dir)
+        self.stacks.append(lapor)
+        console_address, console_cookies = console_sign_in(world)
+        memory = self.memory(lapor)
+        combined: dict[tuple[str, int], Combined] = {}
+        rounds: list[dict[str, Any]] = []
+        plan = [
+            (kind, concurrency)
+            for concurrency in self.args.concurrency
+            for kind in ("lapor", "helpdesk", "ceiling")
+            if kind != "helpdesk" or self.helpdesk is not None
+        ]
+        plan += [(f"read:{name}", concurrency) for concurrency in self.args.read_concurrency for name in READ_PATHS]
+        for number in range(self.args.rounds):
+            # Each round starts one step further along the plan, so that no kind always follows another.
+            for label, concurrency in plan[number % len(plan) :] + plan[: number % len(plan)]:
+                kind, _, path = label.partition(":")
+                spec = {
+                    "kind": kind,
+                    "path": path,
+                    "concurrency": concurrency,
+                    "seconds": self.args.read_seconds if path else self.args.seconds,
+                    "marker": f"b{self.marker_base}s{size_index}r{number}{kind[0]}{concurrency}"
+                    + (f"p{READ_PATHS.index(path)}" if path else ""),
+                    "port": HELPDESK_PORT if kind == "helpdesk" else LAPOR_PORT,
+                    "database_url": self.url(CEILING_DATABASE),
+                    "public_reports": world.public_reports,
+                    "console_report": world.console_report,
+                    "console_address": console_address,
+                    "console_cookies": console_cookies,
+                }
+                stack = {"helpdesk": self.helpdesk, "ceiling": None}.get(kind, lapor)
+                result, cpu = run_generator(spec, stack, self.monitor, DATABASES[kind])
+                if "error" in result:
+                    raise RuntimeError(f"{kind} at concurrency {concurrency}: {result['error']}")
+                combined.setdefault((label, concurrency), Combined()).add(result, cpu)
+                self.check_created(size, spec, result)
+                rate = result["successes"] / result["elapsed"]
+                rounds.append(
+                    {
+                        "round": number + 1,
+                        "kind": label,
+                        "concurrency": concurrency,
+                        "per_second": rate,
+                        "failures": result["failures"],
+                        "machine_busy_share": cpu["machine_busy_share"],
+                        "other_cpu_seconds": cpu["other"],
+                        "loadavg": result["loadavg"],
+                    }
+                )
+                print(
+                    f"  round {number + 1} {label:29} c={concurrency:<3} {rate:7.1f}/s"
+                    f"  p99 {ms(percentile(result['flows'], 0.99)):>5} ms  failures {result['failures']}"
+                    f"  machine busy {cpu['machine_busy_share'] * 100:3.0f}% (other processes "
+                    f"{cpu['other']:.1f} CPU s), load {result['loadavg'][1]:.2f}"
+                )
+        lapor.stop()
+        self.stacks.remove(lapor)
+        summary = report_size(size, combined, self.args.concurrency)
+        print(
+            f"\n  memory at rest (PSS, MiB): Lapor web and worker {memory['lapor_web_worker_mib']:.0f} "
+            f"+ PostgreSQL backends {memory['lapor_postgres_backends_mib']:.0f}"
+            + (
+                f"; helpdesk web {memory['helpdesk_web_mib']:.0f} "
+                f"+ backends {memory['helpdesk_postgres_backends_mib']:.0f}"
+                if "helpdesk_web_mib" in memory
+                else ""
+            )
+        )
+        self.output["sizes"][str(size)] = {"summary": summary, "rounds": rounds, "memory": memory}
+
+    def memory(self, lapor: Stack) -> dict[str, float]:
+        """PSS of each stack at rest (after start-up and the console sign-in, before any load)."""
+        assert lapor.web is not None
+        assert lapor.worker is not None
+        memory = {
+            "lapor_web_worker_mib": pss_mib(tree(lapor.web.pid) + tree(lapor.worker.pid)),
+            "lapor_postgres_backends_mib": pss_mib(self.monitor.backends(LAPOR_DATABASE)),
+        }
+        if self.helpdesk is not None and self.helpdesk.web is not None:
+            memory["helpdesk_web_mib"] = pss_mib(tree(self.helpdesk.web.pid))
+            memory["helpdesk_postgres_backends_mib"] = pss_mib(self.monitor.backends(HELPDESK_DATABASE))
+        return memory
+
+    def check_created(self, size: int, spec: dict[str, Any], result: dict[str, Any]) -> None:
+        """The rows created under this measurement's marker must be exactly the successes counted."""
+        kind, marker = spec["kind"], spec["marker"]
+        # Readers file only while warming up (each one's own report, for its private page).
+        made = result["warm_successes"] + (result["successes"] if kind != "read" else 0)
+        table = {"helpdesk": "helpdesk_ticket", "ceiling": "report_ceiling"}.get(kind, "reports_report")
+        # Titles end "[<marker>-<number>]"; the "-" keeps one marker from matching another that extends it.
+        found = self.monitor.count(
+            self.url(DATABASES[kind]), f"SELECT count(*) FROM {table} WHERE title LIKE %s", [f"%[{marker}-%"]
+        )
+        self.output["checks"].append(
+            {"size": size, "kind": kind, "marker": marker, "successes": made, "created": found}
+        )
+        if found != made:
+            self.failed_checks += 1
+            print(f"  CHECK FAILED: {kind} {marker}: {made} successes counted, {found} created")
+
+
+DATABASES = {
+    "lapor": LAPOR_DATABASE,
+    "read": LAPOR_DATABASE,
+    "helpdesk": HELPDESK_DATABASE,
+    "ceiling": CEILING_DATABASE,
+}
+
+
+def run(args: argparse.Namespace, server_url: str, data_dir: Path) -> int:
     from cryptography.fernet import Fernet
 
     secret = secrets.token_urlsafe(48)
@@ -1108,155 +1259,37 @@ def run(
     call_command("collectstatic", interactive=False, verbosity=0)
     names = [LAPOR_DATABASE, CEILING_DATABASE] + ([] if args.no_helpdesk else [HELPDESK_DATABASE])
     started_at = datetime.now(UTC)
-    marker_base = secrets.token_hex(3)
-    monitor: Monitor | None = None
-    stacks: list[Stack] = []
     output: dict[str, Any] = {
         "started_at": started_at.isoformat(timespec="seconds"),
         "command": " ".join(["bench/http.py", *sys.argv[1:]]),
         "machine": {"cores": os.cpu_count(), "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3]},
         "settings": {
-            "workers": args.workers,
-            "seconds": args.seconds,
-            "rounds": args.rounds,
-            "concurrency": concurrencies,
-            "read_concurrency": read_concurrencies,
+            name: getattr(args, name)
+            for name in ("workers", "seconds", "read_seconds", "rounds", "concurrency", "read_concurrency")
         },
         "sizes": {},
         "checks": [],
     }
-    failed_checks = 0
     with databases(server_url, names):
+        bench = Run(args, server_url, data_dir, environment, secret, Monitor(server_url), output)
         try:
-            monitor = Monitor(server_url)
-            ceiling_url = server_url.rsplit("/", 1)[0] + "/" + CEILING_DATABASE
-            import psycopg
-
-            with psycopg.connect(ceiling_url, autocommit=True) as connection:
-                connection.execute(CEILING_TABLE)
-            helpdesk: Stack | None = None
-            helpdesk_url = server_url.rsplit("/", 1)[0] + "/" + HELPDESK_DATABASE
-            if not args.no_helpdesk:
-                helpdesk = start_helpdesk(helpdesk_environment(server_url, data_dir, secret), args.workers, data_dir)
-                stacks.append(helpdesk)
-            lapor_url = environment["DATABASE_URL"]
-            for size_index, size in enumerate(sizes):
-                print(f"\nsize {size:,}: setting up {LAPOR_DATABASE}")
-                if size_index:
-                    for statement in (f"DROP DATABASE {LAPOR_DATABASE} WITH (FORCE)", f"CREATE DATABASE {LAPOR_DATABASE}"):
-                        monitor.connection.execute(statement)
-                world = set_up_lapor(size)
-                lapor = start_lapor(environment, args.workers, data_dir)
-                stacks.append(lapor)
-                console_address, console_cookies = console_sign_in(world)
-                memory = {
-                    "lapor_web_worker_mib": pss_mib(tree(lapor.web.pid) + tree(lapor.worker.pid)),  # type: ignore[union-attr]
-                    "lapor_postgres_backends_mib": pss_mib(monitor.backends(LAPOR_DATABASE)),
-                }
-                if helpdesk is not None:
-                    memory["helpdesk_web_mib"] = pss_mib(tree(helpdesk.web.pid))  # type: ignore[union-attr]
-                    memory["helpdesk_postgres_backends_mib"] = pss_mib(monitor.backends(HELPDESK_DATABASE))
-                combined: dict[tuple[str, int], Combined] = {}
-                rounds: list[dict[str, Any]] = []
-                kinds = [kind for kind in KINDS if kind != "helpdesk" or helpdesk is not None]
-                plan = [(kind, concurrency) for concurrency in concurrencies for kind in kinds if kind != "read"]
-                plan += [("read", concurrency) for concurrency in read_concurrencies]
-                created = {"lapor": 0, "helpdesk": 0, "ceiling": 0}
-                for number in range(args.rounds):
-                    turn = plan[number % len(plan) :] + plan[: number % len(plan)]
-                    for kind, concurrency in turn:
-                        marker = f"b{marker_base}s{size_index}r{number}{kind[0]}{concurrency}"
-                        spec = {
-                            "kind": kind,
-                            "concurrency": concurrency,
-                            "seconds": args.seconds,
-                            "marker": marker,
-                            "port": HELPDESK_PORT if kind == "helpdesk" else LAPOR_PORT,
-                            "database_url": ceiling_url,
-                            "public_reports": world.public_reports,
-                            "console_report": world.console_report,
-                            "console_address": console_address,
-                            "console_cookies": console_cookies,
-                        }
-                        stack = {"helpdesk": helpdesk, "ceiling": None}.get(kind, lapor)
-                        database = {"helpdesk": HELPDESK_DATABASE, "ceiling": CEILING_DATABASE}.get(
-                            kind, LAPOR_DATABASE
-                        )
-                        result, cpu = run_generator(spec, stack, monitor, database)
-                        if "error" in result:
-                            raise RuntimeError(f"{kind} at concurrency {concurrency}: {result['error']}")
-                        combined.setdefault((kind, concurrency), Combined()).add(result, cpu)
-                        # Reads file only while warming up (each reader's own report).
-                        made = result["warm_successes"] + (result["successes"] if kind != "read" else 0)
-                        found = count_created(monitor, kind, marker, lapor_url, helpdesk_url, ceiling_url)
-                        if kind != "read" or made:
-                            check_ok = found == made
-                            failed_checks += not check_ok
-                            output["checks"].append(
-                                {"size": size, "kind": kind, "marker": marker, "successes": made, "created": found}
-                            )
-                            if not check_ok:
-                                print(f"  CHECK FAILED: {kind} {marker}: {made} successes counted, {found} created")
-                        created[kind if kind != "read" else "lapor"] += found
-                        rounds.append(
-                            {
-                                "round": number + 1,
-                                "kind": kind,
-                                "concurrency": concurrency,
-                                "per_second": result["successes"] / result["elapsed"],
-                                "failures": result["failures"],
-                                "machine_busy_share": cpu["machine_busy_share"],
-                                "other_cpu_seconds": cpu["other"],
-                                "loadavg": result["loadavg"],
-                            }
-                        )
-                        print(
-                            f"  round {number + 1} {kind:8} c={concurrency:<3} {result['successes'] / result['elapsed']:7.1f}/s"
-                            f"  p99 {ms(percentile(result['flows'], 0.99)):>5} ms  failures {result['failures']}"
-                            f"  machine busy {cpu['machine_busy_share'] * 100:3.0f}% (other processes "
-                            f"{cpu['other']:.1f} CPU s), load {result['loadavg'][1]:.2f}"
-                        )
-                lapor.stop()
-                stacks.remove(lapor)
-                summary = report_size(size, combined, concurrencies)
-                print(
-                    "\n  memory at rest (PSS, MiB): Lapor web+worker "
-                    f"{memory['lapor_web_worker_mib']:.0f} + PostgreSQL backends {memory['lapor_postgres_backends_mib']:.0f}"
-                    + (
-                        f"; helpdesk web {memory['helpdesk_web_mib']:.0f} + backends "
-                        f"{memory['helpdesk_postgres_backends_mib']:.0f}"
-                        if "helpdesk_web_mib" in memory
-                        else ""
-                    )
-                )
-                output["sizes"][str(size)] = {"summary": summary, "rounds": rounds, "memory": memory}
+            bench.start()
+            for size_index, size in enumerate(args.sizes):
+                bench.measure_size(size_index, size)
         finally:
-            for stack in stacks:
-                stack.stop()
-            if monitor is not None:
-                monitor.connection.close()
+            bench.stop()
+            bench.monitor.connection.close()
     output["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"http-{started_at.strftime('%Y%m%dT%H%M%SZ')}.json"
-    text = json.dumps(output, indent=1, default=float)
-    path.write_text(text + "\n")
+    path.write_text(json.dumps(output, indent=1, default=float) + "\n")
     shutil.copyfile(path, RESULTS / "http-latest.json")
     print(f"\nresults: {path.relative_to(REPOSITORY)} (and bench/results/http-latest.json)")
-    if failed_checks:
-        print(f"FAIL: {failed_checks} measurements created a different number of reports than they counted")
+    if bench.failed_checks:
+        print(f"FAIL: {bench.failed_checks} measurements created a different number of rows than they counted")
         return 1
     print("checked: every report and ticket created was counted, and every one counted was created")
     return 0
-
-
-def count_created(monitor: Monitor, kind: str, marker: str, lapor_url: str, helpdesk_url: str, ceiling_url: str) -> int:
-    # Titles end "[<marker>-<number>]": a marker is no prefix of another (each ends in its concurrency).
-    pattern = f"%[{marker}-%"
-    if kind == "helpdesk":
-        return monitor.count(helpdesk_url, "SELECT count(*) FROM helpdesk_ticket WHERE title LIKE %s", [pattern])
-    if kind == "ceiling":
-        return monitor.count(ceiling_url, "SELECT count(*) FROM report_ceiling WHERE title LIKE %s", [pattern])
-    return monitor.count(lapor_url, "SELECT count(*) FROM reports_report WHERE title LIKE %s", [pattern])
 
 
 if __name__ == "__main__":
