@@ -76,7 +76,7 @@ VENV_BIN = Path(sys.executable).parent
 HELPDESK_DIR = BENCH / "http_helpdesk"
 LAPOR_SETTINGS_DIR = BENCH / "http_lapor"
 HELPDESK_VENV = REPOSITORY / "var" / "bench" / "helpdesk-venv"
-HELPDESK_REQUIREMENTS = ("django-helpdesk==2.6.1", "gunicorn==23.0.0", "psycopg[binary]>=3.2")
+HELPDESK_REQUIREMENTS = ("django-helpdesk==2.6.1", "gunicorn==27.0.1", "psycopg[binary]==3.3.9")
 RESULTS = BENCH / "results"
 LAPOR_DATABASE = "lapor_httpbench"
 HELPDESK_DATABASE = "lapor_httpbench_helpdesk"

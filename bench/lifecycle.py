@@ -14,7 +14,10 @@ and accounts. Into lapor_bench_lifecycle, REPORTS reports are bulk-loaded by Pos
 the constraints are added back after the load), valid and unique tracking IDs, idempotency keys on
 30%, a realistic status mix over three years, each report's deadline clocks, one to three events with
 placeholder hashes chained per report (`lapor audit verify` is not run here), an assignment where the
-report was forwarded and one outbox notification each; then VACUUM ANALYZE. Then LIFECYCLES
+report was forwarded and one outbox notification each; then VACUUM ANALYZE. The load is one transaction
+that refuses to start while another session (a `lapor worker`, a web server) is connected to the database
+and takes all its locks before writing: a failure rolls it back whole, indexes and constraints included
+(tests/bench/test_bulk_load.py). Then LIFECYCLES
 lifecycles run on each database, in ROUNDS alternating turns so that the changing load of a shared
 machine falls on both alike, and the two rates and their ratio are printed, with the time of each
 step, and EXPLAIN (ANALYZE, BUFFERS) of the hot queries exactly as the services send them among the
