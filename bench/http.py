@@ -1042,6 +1042,8 @@ def main() -> int:
         spec = json.loads(sys.stdin.readline())
         LoadGenerator(spec).run(spec["seconds"])
         return 0
+    # Each line as it is printed, also into a file or a pipe: a long run shows how far it has got.
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000", help="stored reports, comma-separated (1000; full: 1000,1000000)")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each measurement (10)")
