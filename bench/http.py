@@ -1237,6 +1237,47 @@ class Run:
             print(f"  CHECK FAILED: {kind} {marker}: {made} successes counted, {found} created")
 
 
+def targets(output: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 12's targets, each checked against this run's figures and printed (they are goals of the work
+    on the web path, not conditions of this benchmark's success)."""
+    found: list[dict[str, Any]] = []
+
+    def check(name: str, value: float, limit: float, *, at_most: bool = True) -> None:
+        met = value <= limit if at_most else value >= limit
+        found.append({"target": name, "value": value, "limit": limit, "met": met})
+        bound = "at most" if at_most else "at least"
+        print(f"  {'met    ' if met else 'NOT met'}  {name}: {value:.2f} ({bound} {limit:g})")
+
+    print("\ntargets of issue 12:")
+    sizes = sorted(output["sizes"], key=int)
+    for size in sizes:
+        measured = output["sizes"][size]
+        for concurrency, kinds in measured["summary"].items():
+            where = f"{int(size):,} reports, concurrency {concurrency}"
+            lapor, helpdesk = kinds.get("lapor"), kinds.get("helpdesk")
+            if lapor and helpdesk and helpdesk["server_cpu_ms_per_success"]:
+                cpu = lapor["server_cpu_ms_per_success"] / helpdesk["server_cpu_ms_per_success"]
+                check(f"server CPU per filing / helpdesk's per ticket, {where}", cpu, 1.0)
+                rate = lapor["per_second"] / helpdesk["per_second"]
+                check(f"submissions/s / helpdesk's, {where}", rate, 1.5, at_most=False)
+            if lapor and concurrency == "8":
+                check(f"whole filing flow p99 ms, {where}", lapor["p99_ms"], 300.0)
+            for path, read in (kinds.get("read") or {}).items():
+                check(f"{path} p99 ms, {where}", read["p99_ms"], 100.0)
+        memory = measured["memory"]
+        stack = memory["lapor_web_worker_mib"] + memory["lapor_postgres_backends_mib"]
+        check(f"memory at rest, web and task workers with their backends (MiB), {int(size):,} reports", stack, 1024.0)
+    if len(sizes) > 1:
+        smallest, largest = (output["sizes"][size]["summary"] for size in (sizes[0], sizes[-1]))
+        for concurrency, kinds in largest.items():
+            for path, read in (kinds.get("read") or {}).items():
+                before = (smallest.get(concurrency, {}).get("read") or {}).get(path)
+                if before and before["p99_ms"]:
+                    slower = read["p99_ms"] / before["p99_ms"]
+                    check(f"{path} p99 at {int(sizes[-1]):,} / at {int(sizes[0]):,} reports", slower, 1.2)
+    return found
+
+
 DATABASES = {
     "lapor": LAPOR_DATABASE,
     "read": LAPOR_DATABASE,
@@ -1281,6 +1322,7 @@ def run(args: argparse.Namespace, server_url: str, data_dir: Path) -> int:
         finally:
             bench.stop()
             bench.monitor.connection.close()
+    output["targets"] = targets(output)
     output["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"http-{started_at.strftime('%Y%m%dT%H%M%SZ')}.json"
