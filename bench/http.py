@@ -82,6 +82,7 @@ LAPOR_DATABASE = "lapor_httpbench"
 HELPDESK_DATABASE = "lapor_httpbench_helpdesk"
 CEILING_DATABASE = "lapor_httpbench_ceiling"
 LAPOR_PORT, HELPDESK_PORT = 18731, 18732
+REQUEST_TIMEOUT_SECONDS = 300
 FILING_STEPS = ("form", "regencies", "districts", "villages", "details", "send", "acknowledgement")
 HELPDESK_STEPS = ("form", "submit", "ticket")
 READ_PATHS = (
@@ -189,7 +190,8 @@ class Browser:
             sent["Content-Type"] = "application/x-www-form-urlencoded"
             sent["Origin"] = f"http://127.0.0.1:{self.port}"
             sent["Referer"] = f"http://127.0.0.1:{self.port}{path}"
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        # As long as gunicorn lets a request run (--timeout): a slow page is measured, not cut short.
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT_SECONDS)
         try:
             connection.request(method, path, body=body, headers=sent)
             response = connection.getresponse()
@@ -446,8 +448,8 @@ class LoadGenerator:
                 # A reader of the private page files a report first, so that it has a page of its own.
                 self.setups[index] = lapor_filing(self.port, rng, self.marker, self.number(), {})
             else:
+                # No request first: a page that takes a minute would hold up the whole measurement.
                 self.setups[index] = Browser(self.port, virtual_address(rng))
-                read_path(self.spec["path"], self.spec, self.setups[index], rng)
                 return
             self.warm_successes[index] += 1
         except Exception as error:
@@ -642,7 +644,7 @@ def start_lapor(environment: dict[str, str], workers: int, data_dir: Path) -> St
             "--worker-class=sync",
             f"--bind=127.0.0.1:{LAPOR_PORT}",
             "--forwarded-allow-ips=127.0.0.1",
-            "--timeout=120",
+            f"--timeout={REQUEST_TIMEOUT_SECONDS}",
         ],
         env=environment,
         stdout=stack.logs[0],
@@ -691,7 +693,7 @@ def start_helpdesk(environment: dict[str, str], workers: int, data_dir: Path) ->
             f"--workers={workers}",
             "--worker-class=sync",
             f"--bind=127.0.0.1:{HELPDESK_PORT}",
-            "--timeout=120",
+            f"--timeout={REQUEST_TIMEOUT_SECONDS}",
         ],
         env=environment,
         cwd=HELPDESK_DIR,
@@ -1237,6 +1239,16 @@ class Run:
             print(f"  CHECK FAILED: {kind} {marker}: {made} successes counted, {found} created")
 
 
+def write_results(output: dict[str, Any], started_at: datetime, *, partial: bool) -> None:
+    output["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"http-{started_at.strftime('%Y%m%dT%H%M%SZ')}{'-partial' if partial else ''}.json"
+    path.write_text(json.dumps(output, indent=1, default=float) + "\n")
+    if not partial:
+        shutil.copyfile(path, RESULTS / "http-latest.json")
+    print(f"\nresults: {path.relative_to(REPOSITORY)}" + ("" if partial else " (and bench/results/http-latest.json)"))
+
+
 def targets(output: dict[str, Any]) -> list[dict[str, Any]]:
     """Issue 12's targets, each checked against this run's figures and printed (they are goals of the work
     on the web path, not conditions of this benchmark's success)."""
@@ -1319,16 +1331,16 @@ def run(args: argparse.Namespace, server_url: str, data_dir: Path) -> int:
             bench.start()
             for size_index, size in enumerate(args.sizes):
                 bench.measure_size(size_index, size)
+        except BaseException as error:
+            # What was measured before the failure is kept, marked as such.
+            output["error"] = f"{type(error).__name__}: {error}"
+            write_results(output, started_at, partial=True)
+            raise
         finally:
             bench.stop()
             bench.monitor.connection.close()
     output["targets"] = targets(output)
-    output["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"http-{started_at.strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps(output, indent=1, default=float) + "\n")
-    shutil.copyfile(path, RESULTS / "http-latest.json")
-    print(f"\nresults: {path.relative_to(REPOSITORY)} (and bench/results/http-latest.json)")
+    write_results(output, started_at, partial=False)
     if bench.failed_checks:
         print(f"FAIL: {bench.failed_checks} measurements created a different number of rows than they counted")
         return 1
