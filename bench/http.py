@@ -634,7 +634,10 @@ def start_lapor(environment: dict[str, str], workers: int, data_dir: Path) -> St
     web_log, worker_log = data_dir / "gunicorn.log", data_dir / "worker.log"
     stack.logs = [web_log.open("ab"), worker_log.open("ab")]
     stack.worker = subprocess.Popen(
-        [str(VENV_BIN / "lapor"), "worker"], env=environment, stdout=stack.logs[1], stderr=subprocess.STDOUT
+        [str(VENV_BIN / "lapor"), "worker"],
+        env={**environment, "LAPOR_BENCH_ROLE": "lapor-worker"},
+        stdout=stack.logs[1],
+        stderr=subprocess.STDOUT,
     )
     stack.web = subprocess.Popen(
         [
@@ -646,7 +649,7 @@ def start_lapor(environment: dict[str, str], workers: int, data_dir: Path) -> St
             "--forwarded-allow-ips=127.0.0.1",
             f"--timeout={REQUEST_TIMEOUT_SECONDS}",
         ],
-        env=environment,
+        env={**environment, "LAPOR_BENCH_ROLE": "lapor-web"},
         stdout=stack.logs[0],
         stderr=subprocess.STDOUT,
     )
@@ -716,10 +719,15 @@ class Monitor:
         self.connection = psycopg.connect(server_url, autocommit=True)
 
     def backends(self, database: str) -> list[int]:
+        return list(self.roles(database))
+
+    def roles(self, database: str) -> dict[int, str]:
+        """The backends of ``database`` with the application name their client gave."""
         rows = self.connection.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'", [database]
+            "SELECT pid, application_name FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'",
+            [database],
         ).fetchall()
-        return [int(row[0]) for row in rows]
+        return {int(pid): str(name) for pid, name in rows}
 
     def count(self, database_url: str, sql: str, params: list[Any]) -> int:
         import psycopg
@@ -730,7 +738,7 @@ class Monitor:
 
 
 def cpu_snapshot(stack: Stack | None, monitor: Monitor, database: str) -> dict[str, Any]:
-    backends = {pid: process_cpu(pid) for pid in monitor.backends(database)}
+    backends = {pid: (process_cpu(pid), role) for pid, role in monitor.roles(database).items()}
     return {
         "web": tree_cpu(stack.web.pid) if stack and stack.web else 0.0,
         "worker": tree_cpu(stack.worker.pid) if stack and stack.worker else 0.0,
@@ -742,13 +750,17 @@ def cpu_snapshot(stack: Stack | None, monitor: Monitor, database: str) -> dict[s
 def cpu_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float]:
     # A backend that started during the round counts whole; one that ended during it is lost (rare with
     # persistent connections).
-    postgres = sum(cpu - before["backends"].get(pid, 0.0) for pid, cpu in after["backends"].items())
+    postgres = {"web": 0.0, "worker": 0.0}
+    for pid, (cpu, role) in after["backends"].items():
+        used = cpu - before["backends"].get(pid, (0.0, role))[0]
+        postgres["worker" if role == "lapor-worker" else "web"] += used
     busy = after["machine"][0] - before["machine"][0]
     total = after["machine"][1] - before["machine"][1]
     return {
         "web": after["web"] - before["web"],
-        "postgres": postgres,
+        "postgres": postgres["web"],
         "worker": after["worker"] - before["worker"],
+        "worker_postgres": postgres["worker"],
         "machine_busy": busy,
         "machine_busy_share": busy / total if total else 0.0,
     }
@@ -781,7 +793,8 @@ def run_generator(
     result = json.loads(output)
     cpu = cpu_delta(before, after)
     cpu["generator"] = result["cpu"]
-    cpu["other"] = max(0.0, cpu["machine_busy"] - cpu["web"] - cpu["postgres"] - cpu["worker"] - result["cpu"])
+    ours = cpu["web"] + cpu["postgres"] + cpu["worker"] + cpu["worker_postgres"] + result["cpu"]
+    cpu["other"] = max(0.0, cpu["machine_busy"] - ours)
     result["loadavg"] = [float(load_before), float(Path("/proc/loadavg").read_text().split()[0])]
     return result, cpu
 
@@ -941,10 +954,11 @@ class Combined:
         return self.cpu[name] / self.successes if self.successes else float("nan")
 
     def server(self) -> float:
-        return sum(self.per_success(name) for name in ("web", "postgres", "worker"))
+        return sum(self.per_success(name) for name in ("web", "postgres", "worker", "worker_postgres"))
 
     def cpu_line(self) -> str:
-        parts = [f"{self.per_success(name) * 1000:6.1f}" for name in ("web", "postgres", "worker", "generator")]
+        names = ("web", "postgres", "worker", "worker_postgres", "generator")
+        parts = [f"{self.per_success(name) * 1000:6.1f}" for name in names]
         return " / ".join(parts) + f" = {self.server() * 1000:.1f}"
 
     def summary(self) -> dict[str, Any]:
@@ -959,7 +973,8 @@ class Combined:
                 for name, values in self.steps.items()
             },
             "cpu_ms_per_success": {
-                name: self.per_success(name) * 1000 for name in ("web", "postgres", "worker", "generator")
+                name: self.per_success(name) * 1000
+                for name in ("web", "postgres", "worker", "worker_postgres", "generator")
             },
             "server_cpu_ms_per_success": self.server() * 1000,
             "error_samples": self.errors[:5],
@@ -1010,7 +1025,10 @@ def report_filing(concurrency: int, measured: dict[str, Combined]) -> None:
         print("    Lapor steps p50/p99 ms: " + "  ".join(step_figures(lapor, FILING_STEPS)))
     if helpdesk:
         print("    helpdesk steps p50/p99 ms: " + "  ".join(step_figures(helpdesk, HELPDESK_STEPS)))
-    print("    CPU ms per submission: web / PostgreSQL / task worker / load generator = server total")
+    print(
+        "    CPU ms per submission: web workers / their PostgreSQL backends / task worker / its backends "
+        "/ load generator = server total (all but the load generator)"
+    )
     for kind, value in measured.items():
         print(f"      {kind:9} {value.cpu_line()}")
     if lapor and helpdesk and helpdesk.server():
