@@ -21,7 +21,7 @@ PORT ?= 8000
 PORT_FREE = $(BIN)/python -c 'import socket, sys; socket.create_server(("127.0.0.1", int(sys.argv[1])))' '$(PORT)' 2>/dev/null \
   || { echo "Port $(PORT) on 127.0.0.1 is taken (or is not a port number): stop what uses it or choose another, e.g. PORT=8001 make $@" >&2; exit 1; }
 
-.PHONY: help install assets browser run serve test lint typecheck migrations-check test-sqlite test-postgres bench lock messages clean
+.PHONY: help install assets browser run serve test lint typecheck migrations-check test-sqlite test-postgres bench bench-http lock messages clean
 
 help: ## List every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -91,8 +91,13 @@ test-postgres: install ## The whole pytest suite on the PostgreSQL in DATABASE_U
 
 test: lint typecheck migrations-check test-sqlite test-postgres ## Lint, type check, migrations check, tests on SQLite and (with DATABASE_URL) PostgreSQL
 
-bench: install ## Benchmarks (PostgreSQL ones need DATABASE_URL)
+bench: install ## Benchmarks (PostgreSQL ones need DATABASE_URL); the HTTP one at 1,000 reports, short rounds
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# The full HTTP run of the README: BENCH_HTTP_ARGS="--sizes 1000,1000000 --seconds 20 --rounds 3" make bench-http
+BENCH_HTTP_ARGS ?=
+bench-http: install ## The HTTP benchmark alone (needs DATABASE_URL; BENCH_HTTP_ARGS, e.g. --sizes 1000,1000000)
+	$(BIN)/python bench/http.py $(BENCH_HTTP_ARGS)
 
 lock: ## Regenerate the hash-checked requirements from pyproject.toml
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra dev -o requirements/dev.txt pyproject.toml
