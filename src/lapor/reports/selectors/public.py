@@ -405,13 +405,22 @@ def public_feed(
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     if sort == FeedSort.RELEVANCE and not filters.text.strip():
         sort = FeedSort.NEWEST
+    after = _after_cursor(sort, cursor) if cursor else None
     if sort == FeedSort.RELEVANCE:
         reports = _ranked(user, filters)
+        if after is not None:
+            reports = reports.filter(after)
     else:
         reports = _filtered(public_reports(user), filters)
-    after = _after_cursor(sort, cursor) if cursor else None
-    if after is not None:
-        reports = reports.filter(after)
+        if after is not None:
+            reports = reports.filter(after)
+        if filters.text.strip():
+            # The same rows as the plain LIMIT, but a planner that guesses how many reports a word is
+            # in (a word its statistics do not list is guessed at up to 0.5%) then weighs reading
+            # SEARCH_CANDIDATES matches: it walks the ordering index for a common word, and takes the
+            # GIN index for a rare one instead of walking every report looking for its few matches.
+            bounded = reports.order_by(*_ordering(sort)).values("pk")[:SEARCH_CANDIDATES]
+            reports = public_reports(user).filter(pk__in=bounded)
     rows = list(reports.select_related(*SUMMARY_RELATIONS).order_by(*_ordering(sort))[: page_size + 1])
     next_cursor = _encode_cursor(sort, rows[page_size - 1]) if len(rows) > page_size else None
     return FeedPage(reports=rows[:page_size], next_cursor=next_cursor)
