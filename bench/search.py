@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from _harness import REPOSITORY, postgres_database, run_in_throwaway_database
+from _harness import REPOSITORY, run_in_throwaway_database
 
 BENCH_DATABASE = "lapor_bench_search"
 DEFAULT_REPORTS = 20_000
@@ -101,12 +101,13 @@ def keep(name: str, go: Callable[[], None]) -> None:
 
 
 def set_up_world() -> Any:
+    from tests.reports.conftest import build_world
+
     from lapor.institutions.models import Category
     from lapor.institutions.services import category_create
     from lapor.regions.choices import RegionKind, RegionLevel
     from lapor.regions.models import Region
     from lapor.reports.models import Report
-    from tests.reports.conftest import build_world
 
     if Report.objects.exists():
         return None
@@ -165,10 +166,12 @@ def load_postgresql(count: int) -> None:
     national = Institution.objects.get(code="nasional").pk
     owners = list(Institution.objects.exclude(code__in=["nasional", "ombudsman"]).values_list("pk", flat=True))
     vocabulary, size = "(%s::text[])", len(VOCABULARY)
-    title = f"initcap({word_sql(vocabulary, size)}) || ' ' || {word_sql(vocabulary, size)} || ' ' || {word_sql(vocabulary, size)}"
+    word = word_sql(vocabulary, size)
+    title = f"initcap({word}) || ' ' || {word} || ' ' || {word}"
     body = (
-        f"array_to_string(ARRAY(SELECT {word_sql(vocabulary, size)} FROM generate_series(1, 20 + r.n % 15)), ' ')"
-        f" || CASE WHEN r.n % {RARE_EVERY} = 7 THEN ' ' || (%s::text[])[1 + (r.n / {RARE_EVERY}) % {len(RARE_WORDS)}] ELSE '' END"
+        f"array_to_string(ARRAY(SELECT {word} FROM generate_series(1, 20 + r.n % 15)), ' ')"
+        f" || CASE WHEN r.n % {RARE_EVERY} = 7"
+        f" THEN ' ' || (%s::text[])[1 + (r.n / {RARE_EVERY}) % {len(RARE_WORDS)}] ELSE '' END"
         f" || CASE WHEN r.n % 20 = 3 AND r.n % 80 < 40 THEN ' {CONFIDENTIAL_ONLY_WORD}' ELSE '' END"
     )
     status = (

@@ -54,13 +54,13 @@ from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report
 from lapor.reports.selectors import (
     MAP_MIN_SOURCES,
+    SEARCH_CANDIDATES,
     FeedFilters,
     FeedPage,
     FeedSort,
+    SearchCount,
     district_code_of,
     district_map_positions,
-    SEARCH_CANDIDATES,
-    SearchCount,
     public_feed,
     public_report_detail,
     public_search_count,

@@ -22,13 +22,13 @@ from lapor.reports.selectors.inbox import (
     staff_inbox,
 )
 from lapor.reports.selectors.public import (
+    COUNT_CAP,
     DISTRICT_CODE_LENGTH,
     MAP_MIN_SOURCES,
     MAP_PRECISION,
     MAX_PAGE_SIZE,
     MAX_SEARCH_LENGTH,
     MAX_SEARCH_WORDS,
-    COUNT_CAP,
     OPEN_PUBLISHED_STATUSES,
     PAGE_SIZE,
     SEARCH_CANDIDATES,
@@ -80,6 +80,7 @@ from lapor.reports.selectors.workspace import (
 )
 
 __all__ = [
+    "COUNT_CAP",
     "DISTRICT_CODE_LENGTH",
     "DUPLICATE_CANDIDATES",
     "DUPLICATE_COMMON_MIN_REPORTS",
@@ -94,7 +95,6 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "MAX_SEARCH_LENGTH",
     "MAX_SEARCH_WORDS",
-    "COUNT_CAP",
     "OPEN_PUBLISHED_STATUSES",
     "PAGE_SIZE",
     "ROUTING_SUGGESTIONS",

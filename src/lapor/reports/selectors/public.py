@@ -230,9 +230,9 @@ class StoredVector(Expression):
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.column!r})"
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[str | int, ...]]:
         table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
-        return f"{table}.{connection.ops.quote_name(self.column)}", []
+        return f"{table}.{connection.ops.quote_name(self.column)}", ()
 
 
 def public_text_vector() -> Any:
@@ -385,8 +385,10 @@ def _ranked(user: Any, filters: FeedFilters) -> QuerySet[Report]:
     candidates come from the newest-first index (or, for a rare word, the GIN index), and only they
     are ranked, however many reports match."""
     candidates = _filtered(public_reports(user), filters).order_by("-created_at", "-id").values("pk")
-    return public_reports(user).filter(pk__in=candidates[:SEARCH_CANDIDATES]).annotate(
-        relevance=relevance(public_text_vector(), filters.text)
+    return (
+        public_reports(user)
+        .filter(pk__in=candidates[:SEARCH_CANDIDATES])
+        .annotate(relevance=relevance(public_text_vector(), filters.text))
     )
 
 
