@@ -322,11 +322,15 @@ def query_kinds(world: Any) -> dict[str, Callable[[], Any]]:
     admin = world.national_admin
     count = getattr(selectors, "public_search_count", None)
 
+    # What the portal and the console show for a search unless another order is chosen.
+    public_sort = getattr(selectors.FeedSort, "RELEVANCE", selectors.FeedSort.NEWEST)
+    inbox_sort = getattr(selectors.InboxSort, "RELEVANCE", selectors.InboxSort.DEADLINE)
+
     def public(**filters: Any) -> Callable[[], Any]:
         chosen = selectors.FeedFilters(**filters)
 
         def call() -> Any:
-            page = selectors.public_feed(None, chosen)
+            page = selectors.public_feed(None, chosen, public_sort)
             # The feed page shows "about N results" with the first page of a search.
             return (page, count(None, chosen)) if count is not None else page
 
@@ -335,7 +339,7 @@ def query_kinds(world: Any) -> dict[str, Callable[[], Any]]:
     def console(text: str) -> Callable[[], Any]:
         def call() -> Any:
             inbox = selectors.staff_inbox(admin)
-            page = selectors.inbox_page(inbox, selectors.InboxQueue.ALL, selectors.InboxFilters(text=text))
+            page = selectors.inbox_page(inbox, selectors.InboxQueue.ALL, selectors.InboxFilters(text=text), inbox_sort)
             inbox_count = getattr(selectors, "inbox_search_count", None)
             if inbox_count is not None:
                 return page, inbox_count(inbox, selectors.InboxQueue.ALL, selectors.InboxFilters(text=text))

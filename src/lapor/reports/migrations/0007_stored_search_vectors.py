@@ -1,7 +1,8 @@
 """Stored search vectors (PostgreSQL only; nothing on SQLite): docs/adr/0010-search.md.
 
 Two generated columns that PostgreSQL keeps from a report's text, each with the GIN index search uses:
-``public_search`` from the public (masked) title and body, ``staff_search`` from the reporter's own.
+``public_search`` from the public (masked) title and body of a report the public may see (NULL for
+the others), ``staff_search`` from the reporter's own title and body.
 The title weighs more than the body (weights A and B), so that ranking prefers a report whose title
 names what was searched. Until now the indexes were on the expressions themselves: every row a plan
 read (to rank it, or to test it while walking the newest-first index) had its text parsed and stemmed
@@ -39,7 +40,9 @@ def weighted(title: str, body: str) -> str:
 
 STATISTICS_TARGET = 1000
 COLUMNS = {
-    "public_search": weighted("public_title", "public_body"),
+    # NULL while the public may not see the report: the column's statistics then describe the public's
+    # reports only, and a word that only confidential or unpublished reports use is known to be rare.
+    "public_search": f"CASE WHEN {PUBLISHED} THEN {weighted('public_title', 'public_body')} END",
     "staff_search": weighted("title", "body"),
 }
 

@@ -40,7 +40,7 @@ from lapor.reports.selectors.public import (
     counted,
     filed_between,
     is_postgresql,
-    public_text_vector,
+    masked_text_vector,
     region_q,
     relevance,
     search_words,
@@ -330,8 +330,9 @@ def _staff_searched(inbox: Inbox, reports: QuerySet[Report], text: str) -> Query
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
         # The public text is the reporter's own with personal data masked: where it matches, the own
         # text does too. So every match is a match of the own text (which the GIN index of migration
-        # 0005 answers), and, where the viewer may not know the reporter, of the public text as well.
-        return reports.alias(staff_text=_staff_text_vector(), public_text=public_text_vector()).filter(
+        # 0007 answers), and, where the viewer may not know the reporter, of the masked text as well
+        # (read only for the rows the index found; the stored public vector is only of published ones).
+        return reports.alias(staff_text=_staff_text_vector(), public_text=masked_text_vector()).filter(
             Q(staff_text=query) & (known | Q(public_text=query))
         )
     for word in search_words(text):
@@ -368,7 +369,7 @@ def _staff_relevance(inbox: Inbox, text: str) -> Any:
         return relevance(None, text)
     return Case(
         When(_reporter_known_q(inbox), then=relevance(_staff_text_vector(), text)),
-        default=relevance(public_text_vector(), text),
+        default=relevance(masked_text_vector(), text),
     )
 
 

@@ -230,15 +230,27 @@ class StoredVector(Expression):
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.column!r})"
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[str | int, ...]]:
+    # A list of parameters, as Django's own expressions give: its search lookups add them to a list.
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
         table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
-        return f"{table}.{connection.ops.quote_name(self.column)}", ()
+        return f"{table}.{connection.ops.quote_name(self.column)}", []
 
 
 def public_text_vector() -> Any:
-    """The search vector of a report's public text: the stored ``public_search`` column, which the GIN
-    index of migration 0007 indexes (its title weighs more than its body)."""
+    """The search vector of a published report's public text: the stored ``public_search`` column,
+    which the GIN index of migration 0007 indexes (its title weighs more than its body); NULL for a
+    report the public may not see (`masked_text_vector` reads any report's)."""
     return StoredVector("public_search")
+
+
+def masked_text_vector() -> Any:
+    """The search vector of any report's public (masked) text, computed as it is read: for the few
+    rows a search has already found by another vector."""
+    from django.contrib.postgres.search import SearchVector
+
+    return SearchVector("public_title", weight="A", config=SEARCH_CONFIG) + SearchVector(
+        "public_body", weight="B", config=SEARCH_CONFIG
+    )
 
 
 def _search_query(text: str) -> Any:
