@@ -659,3 +659,19 @@ def test_dates_at_the_limits_of_the_calendar_are_refused_with_a_message(  # noqa
         "en": "Enter a date between 1 January 1900 and 31 December 2999.",
     }[language]
     assert expected in text_of(response)
+
+
+def test_a_search_says_how_many_reports_it_found_and_pages_them_all(client, world):
+    lamps = [publish(world, title=f"Lampu jalan mati {number}", body="Gelap.") for number in range(25)]
+    publish(world, title="Terminal kotor", body="Sampah menumpuk.")
+    first = client.get(reverse("portal:feed"), {"q": "lampu"})
+    assert "25 reports found." in text_of(first)
+    assert first.context["result_count"].exact
+    # The next page does not count again; together the pages show every match once.
+    second = client.get(first.context["next_url"])
+    assert second.context["result_count"] is None
+    assert sorted(shown_ids(first) + shown_ids(second)) == sorted(report.tracking_id for report in lamps)
+    # Browsing without search words counts nothing.
+    assert client.get(reverse("portal:feed")).context["result_count"] is None
+    single = client.get(reverse("portal:feed"), {"q": "terminal"})
+    assert "1 report found." in text_of(single)

@@ -28,12 +28,14 @@ from lapor.reports.selectors import (
     FeedFilters,
     FeedSort,
     InvalidRegionCode,
+    SearchCount,
     district_code_of,
     district_map_positions,
     headline_stats,
     public_feed,
     public_report_detail,
     public_reports,
+    public_search_count,
     search_words,
     similar_open_reports,
 )
@@ -374,9 +376,10 @@ def test_the_feed_indexes_exist_on_postgresql(world):
 
 
 def test_the_migration_indexes_exactly_the_published_statuses():
-    migration = importlib.import_module("lapor.reports.migrations.0003_public_feed_indexes")
-    listed = migration.PUBLISHED.split("IN (")[1].rstrip(")").replace("'", "").split(", ")
-    assert sorted(listed) == sorted(PUBLISHED)
+    for name in ("0003_public_feed_indexes", "0007_stored_search_vectors"):
+        migration = importlib.import_module(f"lapor.reports.migrations.{name}")
+        listed = migration.PUBLISHED.split("IN (")[1].rstrip(")").replace("'", "").split(", ")
+        assert sorted(listed) == sorted(PUBLISHED)
 
 
 # --- headline statistics ----------------------------------------------------------------------------
@@ -567,3 +570,32 @@ def test_a_public_report_page_reads_in_a_bounded_number_of_queries(world, django
         assert detail is not None
         public = public_report(detail)
     assert len([event for event in public.events if event.action == Action.COMMENT]) == 5
+
+
+@pytest.mark.parametrize("sort", list(FeedSort))
+def test_search_pages_in_every_order_show_every_match_once(world, sort):
+    matches = [
+        publish(world, title=f"Jembatan rusak {number}", body="Jembatan retak. " * (number % 3 + 1))
+        for number in range(7)
+    ]
+    publish(world, title="Taman kotor")
+    seen, cursor = [], ""
+    for _page in range(10):
+        page = public_feed(None, FeedFilters(text="jembatan"), sort, cursor, page_size=2)
+        seen += tracking_ids(page.reports)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert sorted(seen) == sorted(report.tracking_id for report in matches)
+    count = public_search_count(None, FeedFilters(text="jembatan"))
+    assert count == SearchCount(value=7, exact=True)
+    assert public_search_count(None, FeedFilters()) is None
+
+
+@pytest.mark.postgres
+def test_relevance_puts_a_title_match_before_a_body_match(world):
+    body_only = publish(world, title="Taman kota", body="Di dekat jembatan rusak.")
+    title = publish(world, title="Jembatan rusak", body="Sudah lama.")
+    filed_at(title, timezone.now() - timedelta(days=30))  # older, and still first
+    page = public_feed(None, FeedFilters(text="jembatan"), FeedSort.RELEVANCE)
+    assert tracking_ids(page.reports) == [title.tracking_id, body_only.tracking_id]

@@ -40,13 +40,16 @@ from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report
 from lapor.reports.selectors import (
     INBOX_PAGE_SIZE,
+    SEARCH_CANDIDATES,
     Inbox,
     InboxFilters,
     InboxPage,
     InboxQueue,
     InboxSort,
+    SearchCount,
     inbox_counts,
     inbox_page,
+    inbox_search_count,
     saved_filters_of,
     staff_inbox,
 )
@@ -98,6 +101,7 @@ class InboxFilterForm(forms.Form):
         label=gettext_lazy("Order"),
         required=False,
         choices=[
+            ("", gettext_lazy("Best match with search words, nearest deadline first without")),
             (InboxSort.DEADLINE.value, gettext_lazy("Nearest deadline first")),
             (InboxSort.NEWEST.value, gettext_lazy("Newest first")),
             (InboxSort.OLDEST.value, gettext_lazy("Oldest first")),
@@ -171,8 +175,10 @@ class InboxFilterForm(forms.Form):
         )
 
     def sort(self) -> InboxSort:
+        """The order chosen; without a choice, a search's best matches first (`inbox_page` sorts by
+        the nearest deadline when there are no search words)."""
         value = self.cleaned_data.get("urut") if self.is_bound else ""
-        return InboxSort(value) if value in {sort.value for sort in InboxSort} else InboxSort.DEADLINE
+        return InboxSort(value) if value in {sort.value for sort in InboxSort} else InboxSort.RELEVANCE
 
 
 FILTER_FIELDS = tuple(InboxFilterForm.base_fields)
@@ -225,8 +231,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     queue = _selected_queue(request, box)
     form = _filter_form(request)
     page: InboxPage | None = None
+    found: SearchCount | None = None
     if queue is not None and not (form.is_bound and not form.is_valid()):
         page = inbox_page(box, queue, form.filters(), form.sort(), request.GET.get(CURSOR, ""))
+        if CURSOR not in request.GET:
+            found = inbox_search_count(box, queue, form.filters())
     counts = inbox_counts(box)
     tabs = [
         {"queue": tab, "label": tab.label, "count": counts.get(tab, 0), "url": f"{request.path}?{QUEUE}={tab.value}"}
@@ -242,6 +251,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "tabs": tabs,
         "form": form,
         "rows": page.rows if page else [],
+        "result_count": found,
+        "ranked_among": SEARCH_CANDIDATES
+        if found is not None and found.value > SEARCH_CANDIDATES and form.sort() == InboxSort.RELEVANCE
+        else None,
         "filters_invalid": form.is_bound and page is None and queue is not None,
         "next_url": _page_url(request, page.next_cursor) if page and page.next_cursor else "",
         "first_page": CURSOR not in request.GET,

@@ -55,14 +55,17 @@ from lapor.reports.models import Report
 from lapor.reports.read_models import EventView, PublicReport, PublicReportSummary
 from lapor.reports.selectors import (
     MAP_MIN_SOURCES,
+    SEARCH_CANDIDATES,
     FeedFilters,
     FeedPage,
     FeedSort,
     MapPosition,
+    SearchCount,
     district_code_of,
     district_map_positions,
     public_feed,
     public_report_detail,
+    public_search_count,
     report_supported_by,
 )
 from lapor.reports.serializers import public_report, public_report_summary
@@ -125,7 +128,11 @@ class FeedFilterForm(forms.Form):
     urut = forms.ChoiceField(
         label=_("Order"),
         required=False,
-        choices=[(FeedSort.NEWEST.value, _("Newest first")), (FeedSort.MOST_SUPPORTED.value, _("Most supported"))],
+        choices=[
+            ("", _("Best match with search words, newest first without")),
+            (FeedSort.NEWEST.value, _("Newest first")),
+            (FeedSort.MOST_SUPPORTED.value, _("Most supported")),
+        ],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -207,8 +214,10 @@ class FeedFilterForm(forms.Form):
         )
 
     def sort(self) -> FeedSort:
+        """The order chosen; without a choice, a search's best matches first (public_feed shows the
+        newest first when there are no search words)."""
         value = self.cleaned_data.get("urut") if self.is_bound else ""
-        return FeedSort(value) if value in {sort.value for sort in FeedSort} else FeedSort.NEWEST
+        return FeedSort(value) if value in {sort.value for sort in FeedSort} else FeedSort.RELEVANCE
 
 
 def _filter_form(request: HttpRequest) -> FeedFilterForm:
@@ -222,6 +231,13 @@ def _page(request: HttpRequest, form: FeedFilterForm, *, page_size: int) -> Feed
     if form.is_bound and not form.is_valid():
         return None
     return public_feed(request.user, form.filters(), form.sort(), request.GET.get(CURSOR, ""), page_size=page_size)
+
+
+def _result_count(request: HttpRequest, form: FeedFilterForm, page: FeedPage | None) -> SearchCount | None:
+    """How many reports a search finds, shown with its first page ("about N" beyond COUNT_CAP)."""
+    if page is None or CURSOR in request.GET:
+        return None
+    return public_search_count(request.user, form.filters())
 
 
 def _next_url(request: HttpRequest, page: FeedPage | None) -> str:
@@ -277,9 +293,14 @@ def _scope_label(form: FeedFilterForm) -> str:
 def feed(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request)
     page = _page(request, form, page_size=20)
+    count = _result_count(request, form, page)
     context = {
         "form": form,
         "reports": [public_report_summary(report) for report in page.reports] if page else [],
+        "result_count": count,
+        "ranked_among": SEARCH_CANDIDATES
+        if count is not None and count.value > SEARCH_CANDIDATES and form.sort() == FeedSort.RELEVANCE
+        else None,
         "filters_invalid": page is None,
         "next_url": _next_url(request, page),
         "first_page": CURSOR not in request.GET,

@@ -15,7 +15,7 @@ from functools import reduce
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,11 +33,16 @@ from lapor.reports.privacy import reporter_text
 from lapor.reports.selectors.public import (
     MAX_PAGE_SIZE,
     MAX_SEARCH_LENGTH,
+    SEARCH_CANDIDATES,
     SEARCH_CONFIG,
+    SearchCount,
+    StoredVector,
+    counted,
     filed_between,
     is_postgresql,
-    public_text_vector,
+    masked_text_vector,
     region_q,
+    relevance,
     search_words,
 )
 
@@ -106,6 +111,9 @@ class InboxSort(StrEnum):
     DEADLINE = "tenggat"  # nearest running deadline first; reports without one last
     NEWEST = "terbaru"
     OLDEST = "terlama"
+    # A search's best matches among its SEARCH_CANDIDATES newest (docs/adr/0010-search.md); DEADLINE
+    # without search words.
+    RELEVANCE = "relevan"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -295,11 +303,9 @@ def inbox_counts(inbox: Inbox) -> dict[InboxQueue, int]:
 
 
 def _staff_text_vector() -> Any:
-    """The search vector of a report's own title and body (what staff search). Migration 0005 indexes
-    exactly this expression on PostgreSQL: change both together."""
-    from django.contrib.postgres.search import SearchVector
-
-    return SearchVector("title", "body", config=SEARCH_CONFIG)
+    """The search vector of a report's own title and body (what staff search): the stored
+    ``staff_search`` column, which the GIN index of migration 0007 indexes."""
+    return StoredVector("staff_search")
 
 
 def _reporter_known_q(inbox: Inbox) -> Q:
@@ -324,8 +330,9 @@ def _staff_searched(inbox: Inbox, reports: QuerySet[Report], text: str) -> Query
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
         # The public text is the reporter's own with personal data masked: where it matches, the own
         # text does too. So every match is a match of the own text (which the GIN index of migration
-        # 0005 answers), and, where the viewer may not know the reporter, of the public text as well.
-        return reports.alias(staff_text=_staff_text_vector(), public_text=public_text_vector()).filter(
+        # 0007 answers), and, where the viewer may not know the reporter, of the masked text as well
+        # (read only for the rows the index found; the stored public vector is only of published ones).
+        return reports.alias(staff_text=_staff_text_vector(), public_text=masked_text_vector()).filter(
             Q(staff_text=query) & (known | Q(public_text=query))
         )
     for word in search_words(text):
@@ -354,6 +361,34 @@ def _inbox_filtered(inbox: Inbox, reports: QuerySet[Report], filters: InboxFilte
     return reports
 
 
+def _staff_relevance(inbox: Inbox, text: str) -> Any:
+    """How well a report matches ``text``, ranked on the text the match was allowed to read: the
+    reporter's own words where the viewer may know the reporter, the masked public text elsewhere (a
+    rank read from the own words would order an anonymous report by the name it hides)."""
+    if not is_postgresql():
+        return relevance(None, text)
+    return Case(
+        When(_reporter_known_q(inbox), then=relevance(_staff_text_vector(), text)),
+        default=relevance(masked_text_vector(), text),
+    )
+
+
+def _ranked_candidates(inbox: Inbox, reports: QuerySet[Report], text: str) -> QuerySet[Report]:
+    """The SEARCH_CANDIDATES newest of ``reports``, each with its ``relevance``: only they are ranked."""
+    candidates = reports.order_by("-created_at", "-id").values("pk")[:SEARCH_CANDIDATES]
+    return inbox.reports.filter(pk__in=candidates).annotate(relevance=_staff_relevance(inbox, text))
+
+
+def inbox_search_count(inbox: Inbox, queue: InboxQueue, filters: InboxFilters) -> SearchCount | None:
+    """About how many reports of ``queue`` a search with ``filters`` finds (exact up to
+    `public.COUNT_CAP`, then the planner's estimate); None without search words, or a queue the user
+    does not have. Raises InvalidRegionCode for a malformed region."""
+    if not filters.text.strip() or queue not in inbox.queues:
+        return None
+    reports = inbox.reports.filter(inbox.queues[queue])
+    return counted(_inbox_filtered(inbox, reports, filters, inbox.now))
+
+
 def _with_next_due(reports: QuerySet[Report]) -> QuerySet[Report]:
     """``next_due``: the nearest due time of the report's running clocks that are not paused."""
     nearest = _running_clocks().filter(paused_at__isnull=True).order_by("due_at").values("due_at")[:1]
@@ -361,6 +396,8 @@ def _with_next_due(reports: QuerySet[Report]) -> QuerySet[Report]:
 
 
 def _inbox_ordering(sort: InboxSort) -> tuple[Any, ...]:
+    if sort == InboxSort.RELEVANCE:
+        return ("-relevance", "-created_at", "-id")
     if sort == InboxSort.NEWEST:
         return ("-created_at", "-id")
     if sort == InboxSort.OLDEST:
@@ -372,6 +409,8 @@ def _encode_inbox_cursor(sort: InboxSort, report: Report) -> str:
     if sort == InboxSort.DEADLINE:
         due: datetime | None = getattr(report, "next_due", None)
         key = due.isoformat() if due is not None else ""
+    elif sort == InboxSort.RELEVANCE:
+        key = f"{getattr(report, 'relevance', 0.0)!r}/{report.created_at.isoformat()}"
     else:
         key = report.created_at.isoformat()
     raw = f"{sort.value}|{key}|{report.pk}"
@@ -387,6 +426,8 @@ def _after_inbox_cursor(sort: InboxSort, cursor: str) -> Q | None:
         pk = int(last_id)
         if kind != sort.value:
             return None
+        if sort == InboxSort.RELEVANCE:
+            return _after_relevance(key, pk)
         moment = datetime.fromisoformat(key) if key else None
     except (ValueError, UnicodeDecodeError, binascii.Error):
         return None
@@ -403,6 +444,18 @@ def _after_inbox_cursor(sort: InboxSort, cursor: str) -> Q | None:
     return Q(created_at__gt=moment) | Q(created_at=moment, pk__gt=pk)
 
 
+def _after_relevance(key: str, pk: int) -> Q | None:
+    rank, moment = key.split("/")
+    score, created = float(rank), datetime.fromisoformat(moment)
+    if timezone.is_naive(created):
+        return None
+    return (
+        Q(relevance__lt=score)
+        | Q(relevance=score, created_at__lt=created)
+        | Q(relevance=score, created_at=created, pk__lt=pk)
+    )
+
+
 def inbox_page(
     inbox: Inbox,
     queue: InboxQueue,
@@ -413,14 +466,20 @@ def inbox_page(
     page_size: int = INBOX_PAGE_SIZE,
 ) -> InboxPage:
     """One page of a queue: the rows after ``cursor`` (the previous page's ``next_cursor``; empty for
-    the first page), in three queries whatever the size of the queue (the reports with their owner,
+    the first page); a search by RELEVANCE ranks its SEARCH_CANDIDATES newest matches only. In three
+    queries whatever the size of the queue (the reports with their owner,
     category and reporter; their running clocks; their active forwards with the units). A queue the
     user does not have is empty. Raises InvalidRegionCode for a malformed region."""
     if queue not in inbox.queues:
         return InboxPage(rows=[], next_cursor=None)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    filters = filters or InboxFilters()
     reports = inbox.reports.filter(inbox.queues[queue])
-    reports = _inbox_filtered(inbox, reports, filters or InboxFilters(), inbox.now)
+    reports = _inbox_filtered(inbox, reports, filters, inbox.now)
+    if sort == InboxSort.RELEVANCE and not filters.text.strip():
+        sort = InboxSort.DEADLINE
+    if sort == InboxSort.RELEVANCE:
+        reports = _ranked_candidates(inbox, reports, filters.text)
     if sort == InboxSort.DEADLINE:
         reports = _with_next_due(reports)
     after = _after_inbox_cursor(sort, cursor) if cursor else None

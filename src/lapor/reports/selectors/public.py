@@ -13,8 +13,11 @@ the page.
 
 Search reads only the public text (``public_title`` and ``public_body``, where personal data is
 masked), never the reporter's own words. On PostgreSQL it is full-text search with the
-``indonesian`` configuration (stems "jalanan" to "jalan"), answered from the GIN index of
-migration 0003; on SQLite every word must appear, in any case, in the public title or body.
+``indonesian`` configuration (stems "jalanan" to "jalan") over the stored vector of migration 0007
+and its GIN index; on SQLite every word must appear, in any case, in the public title or body.
+A search is shown by relevance (docs/adr/0010-search.md): the SEARCH_CANDIDATES newest matches,
+ranked, so that a word found in half a million reports ranks a thousand of them, not all; and its
+"about N results" counts at most COUNT_CAP matches, then takes the planner's estimate.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from django.db.models import (
     Aggregate,
     Count,
     DurationField,
+    Expression,
     ExpressionWrapper,
     F,
     FloatField,
@@ -43,7 +47,9 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Value,
 )
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from lapor.core import reference
@@ -77,11 +83,17 @@ STOPWORDS = frozenset(
     }
 )  # fmt: skip
 WORD = re.compile(r"\w+")
+# A search ranks only its newest matches, this many (ADR 0010): ranking reads each candidate's vector.
+SEARCH_CANDIDATES = 1000
+# "About N results" counts matches up to this many; beyond, it is the planner's estimate.
+COUNT_CAP = 1000
 
 
 class FeedSort(StrEnum):
     NEWEST = "terbaru"
     MOST_SUPPORTED = "dukungan"
+    # A search's default: the best matches among its SEARCH_CANDIDATES newest; NEWEST without words.
+    RELEVANCE = "relevan"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,39 +217,140 @@ def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
+class StoredVector(Expression):
+    """A search vector PostgreSQL stores with each report (a generated column of migration 0007, not a
+    model field: SQLite has none), named in the query's own table, whatever alias a subquery gives it."""
+
+    def __init__(self, column: str) -> None:
+        from django.contrib.postgres.search import SearchVectorField
+
+        super().__init__(output_field=SearchVectorField())
+        self.column = column
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.column!r})"
+
+    # A list of parameters, as Django's own expressions give: its search lookups add them to a list.
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return f"{table}.{connection.ops.quote_name(self.column)}", []
+
+
 def public_text_vector() -> Any:
-    """The search vector of a report's public text. Migration 0003 indexes exactly this expression
-    (the planner uses the GIN index only for the same expression): change both together."""
+    """The search vector of a published report's public text: the stored ``public_search`` column,
+    which the GIN index of migration 0007 indexes (its title weighs more than its body); NULL for a
+    report the public may not see (`masked_text_vector` reads any report's)."""
+    return StoredVector("public_search")
+
+
+def masked_text_vector() -> Any:
+    """The search vector of any report's public (masked) text, computed as it is read: for the few
+    rows a search has already found by another vector."""
     from django.contrib.postgres.search import SearchVector
 
-    return SearchVector("public_title", "public_body", config=SEARCH_CONFIG)
+    return SearchVector("public_title", weight="A", config=SEARCH_CONFIG) + SearchVector(
+        "public_body", weight="B", config=SEARCH_CONFIG
+    )
+
+
+def _search_query(text: str) -> Any:
+    from django.contrib.postgres.search import SearchQuery
+
+    # Web search syntax: every word must match (stemmed); "quoted phrases", -excluded, or.
+    return SearchQuery(text.strip()[:MAX_SEARCH_LENGTH], config=SEARCH_CONFIG, search_type="websearch")
 
 
 def _searched(reports: QuerySet[Report], text: str) -> QuerySet[Report]:
     text = text.strip()[:MAX_SEARCH_LENGTH]
     if is_postgresql():
-        from django.contrib.postgres.search import SearchQuery
-
-        # Web search syntax: every word must match (stemmed); "quoted phrases", -excluded, or.
-        query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-        return reports.alias(public_text=public_text_vector()).filter(public_text=query)
+        return reports.alias(public_text=public_text_vector()).filter(public_text=_search_query(text))
     words = search_words(text)
     for word in words:
         reports = reports.filter(Q(public_title__icontains=word) | Q(public_body__icontains=word))
     return reports
 
 
+def relevance(vector: Any, text: str) -> Any:
+    """How well a report matches ``text``: PostgreSQL's ts_rank of ``vector``, as a double precision
+    (a cursor carries it exactly then); 0 on SQLite, whose plain word search has no rank, so that its
+    results come newest first."""
+    if not is_postgresql():
+        return Value(0.0, output_field=FloatField())
+    from django.contrib.postgres.search import SearchRank
+
+    return Cast(SearchRank(vector, _search_query(text)), FloatField())
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchCount:
+    """How many reports a search finds: ``value`` exactly when ``exact``, else an estimate (more than
+    COUNT_CAP, rounded to two significant digits)."""
+
+    value: int
+    exact: bool
+
+
+def rounded_estimate(value: float) -> int:
+    """``value`` to two significant digits (48,213 -> 48,000): an estimate claims no more."""
+    whole = max(int(value), 0)
+    if whole < 100:  # noqa: PLR2004
+        return whole
+    scale = 10 ** (len(str(whole)) - 2)
+    return round(whole / scale) * scale
+
+
+def planner_rows(reports: QuerySet[Any]) -> float:
+    """PostgreSQL's estimate of the rows ``reports`` would return, from EXPLAIN: planning only, no row
+    read (a fraction of a millisecond)."""
+    import json
+
+    sql, params = reports.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        row = cursor.fetchone()
+    plan = row[0] if row else []
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return float(plan[0]["Plan"]["Plan Rows"]) if plan else 0.0
+
+
+def counted(matches: QuerySet[Any]) -> SearchCount:
+    """How many rows ``matches`` holds, counting at most COUNT_CAP + 1 of them (one query); beyond, the
+    planner's estimate on PostgreSQL (a second, planning only), or the exact count on SQLite, the
+    store of small deployments."""
+    matches = matches.order_by()
+    found = matches.values("pk")[: COUNT_CAP + 1].count()
+    if found <= COUNT_CAP:
+        return SearchCount(value=found, exact=True)
+    if not is_postgresql():
+        return SearchCount(value=matches.count(), exact=True)
+    # Never fewer than those counted: the estimate of a filter the statistics know little about may be.
+    return SearchCount(value=rounded_estimate(max(planner_rows(matches.values("pk")), COUNT_CAP + 1)), exact=False)
+
+
+def public_search_count(user: Any, filters: FeedFilters) -> SearchCount | None:
+    """About how many public reports the feed's ``filters`` find; None without search words (the
+    feed itself is not counted). Raises InvalidRegionCode for a malformed region."""
+    if not filters.text.strip():
+        return None
+    return counted(_filtered(public_reports(user), filters))
+
+
 # --- keyset pages -----------------------------------------------------------------------------------
 
 
 def _ordering(sort: FeedSort) -> tuple[str, ...]:
+    if sort == FeedSort.RELEVANCE:
+        return ("-relevance", "-created_at", "-id")
     if sort == FeedSort.MOST_SUPPORTED:
         return ("-support_count", "-id")
     return ("-created_at", "-id")
 
 
 def _encode_cursor(sort: FeedSort, report: Report) -> str:
-    if sort == FeedSort.MOST_SUPPORTED:
+    if sort == FeedSort.RELEVANCE:
+        raw = f"r|{getattr(report, 'relevance', 0.0)!r}|{report.created_at.isoformat()}|{report.pk}"
+    elif sort == FeedSort.MOST_SUPPORTED:
         raw = f"s|{report.support_count}|{report.pk}"
     else:
         raw = f"n|{report.created_at.isoformat()}|{report.pk}"
@@ -249,6 +362,8 @@ def _after_cursor(sort: FeedSort, cursor: str) -> Q | None:
     of ours (or was made for the other order): the first page is shown then."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if sort == FeedSort.RELEVANCE:
+            return _after_relevance_cursor(raw)
         kind, key, last_id = raw.split("|")
         pk = int(last_id)
         if sort == FeedSort.MOST_SUPPORTED and kind == "s":
@@ -264,6 +379,31 @@ def _after_cursor(sort: FeedSort, cursor: str) -> Q | None:
     return None
 
 
+def _after_relevance_cursor(raw: str) -> Q | None:
+    kind, rank, moment, last_id = raw.split("|")
+    created = datetime.fromisoformat(moment)
+    if kind != "r" or timezone.is_naive(created):
+        return None
+    score, pk = float(rank), int(last_id)
+    return (
+        Q(relevance__lt=score)
+        | Q(relevance=score, created_at__lt=created)
+        | Q(relevance=score, created_at=created, pk__lt=pk)
+    )
+
+
+def _ranked(user: Any, filters: FeedFilters) -> QuerySet[Report]:
+    """The SEARCH_CANDIDATES newest reports that ``filters`` find, each with its ``relevance``: the
+    candidates come from the newest-first index (or, for a rare word, the GIN index), and only they
+    are ranked, however many reports match."""
+    candidates = _filtered(public_reports(user), filters).order_by("-created_at", "-id").values("pk")
+    return (
+        public_reports(user)
+        .filter(pk__in=candidates[:SEARCH_CANDIDATES])
+        .annotate(relevance=relevance(public_text_vector(), filters.text))
+    )
+
+
 def public_feed(
     user: Any,
     filters: FeedFilters,
@@ -272,14 +412,29 @@ def public_feed(
     *,
     page_size: int = PAGE_SIZE,
 ) -> FeedPage:
-    """One page of the public feed, newest or most supported first, in one query: the rows after
-    ``cursor`` (from the previous page's ``next_cursor``; empty for the first page), with what
-    `serializers.public_report_summary` reads. Raises InvalidRegionCode for a malformed region."""
+    """One page of the public feed, newest or most supported first, or (a search) by relevance among
+    its SEARCH_CANDIDATES newest matches, in one query: the rows after ``cursor`` (from the previous
+    page's ``next_cursor``; empty for the first page), with what `serializers.public_report_summary`
+    reads. RELEVANCE without search words is NEWEST. Raises InvalidRegionCode for a malformed region."""
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    reports = _filtered(public_reports(user), filters)
+    if sort == FeedSort.RELEVANCE and not filters.text.strip():
+        sort = FeedSort.NEWEST
     after = _after_cursor(sort, cursor) if cursor else None
-    if after is not None:
-        reports = reports.filter(after)
+    if sort == FeedSort.RELEVANCE:
+        reports = _ranked(user, filters)
+        if after is not None:
+            reports = reports.filter(after)
+    else:
+        reports = _filtered(public_reports(user), filters)
+        if after is not None:
+            reports = reports.filter(after)
+        if filters.text.strip():
+            # The same rows as the plain LIMIT, but a planner that guesses how many reports a word is
+            # in (a word its statistics do not list is guessed at up to 0.5%) then weighs reading
+            # SEARCH_CANDIDATES matches: it walks the ordering index for a common word, and takes the
+            # GIN index for a rare one instead of walking every report looking for its few matches.
+            bounded = reports.order_by(*_ordering(sort)).values("pk")[:SEARCH_CANDIDATES]
+            reports = public_reports(user).filter(pk__in=bounded)
     rows = list(reports.select_related(*SUMMARY_RELATIONS).order_by(*_ordering(sort))[: page_size + 1])
     next_cursor = _encode_cursor(sort, rows[page_size - 1]) if len(rows) > page_size else None
     return FeedPage(reports=rows[:page_size], next_cursor=next_cursor)

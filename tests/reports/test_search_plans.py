@@ -1,0 +1,155 @@
+"""Search plans among 20,000 reports (PostgreSQL): a rare word is answered from the GIN index, a common
+one ranks only its newest matches, and "about N results" never counts every match.
+
+At this size a plan that reads every report costs what the planner would otherwise choose for a tiny
+test table, so the plans asserted here are the ones a large deployment gets (docs/adr/0010-search.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from lapor.reports.models import Report
+from lapor.reports.selectors import (
+    COUNT_CAP,
+    SEARCH_CANDIDATES,
+    FeedFilters,
+    FeedSort,
+    InboxFilters,
+    InboxQueue,
+    inbox_page,
+    inbox_search_count,
+    public_feed,
+    public_search_count,
+    staff_inbox,
+)
+from lapor.reports.services import report_dispatch
+
+pytestmark = pytest.mark.postgres
+
+STORED = 20_000
+RARE_EVERY = 2_000  # "ambruk" is in one stored report in RARE_EVERY: 10 of them
+COMMON_BODY = "jalan rusak berlubang di depan pasar"
+
+
+@pytest.fixture
+def many(world) -> Report:
+    """STORED published reports copied from one, each with its own tracking ID and creation time, by one
+    INSERT ... SELECT generate_series; then ANALYZE, as autovacuum would. Returns the copied report."""
+    template = world.submit(title="Laporan contoh", body=COMMON_BODY)
+    template = report_dispatch(user=world.national_admin, report=template, institution=world.city).report
+    replaced = {
+        "tracking_id": "'T' || lpad(upper(to_hex(n)), 11, '0')",
+        "title": "'Laporan warga ' || n",
+        "public_title": "'Laporan warga ' || n",
+        "body": f"CASE WHEN n %% {RARE_EVERY} = 0 THEN 'jembatan ambruk ' ELSE '' END || '{COMMON_BODY} ' || n",
+        "public_body": f"CASE WHEN n %% {RARE_EVERY} = 0 THEN 'jembatan ambruk ' ELSE '' END || '{COMMON_BODY} ' || n",
+        "created_at": "r.created_at - n * interval '1 minute'",
+        "idempotency_key": "NULL",
+    }
+    columns = [str(field.column) for field in Report._meta.concrete_fields if not field.primary_key]
+    selected = [replaced.get(column, f'r."{column}"') for column in columns]
+    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO reports_report ({quoted}) "
+            f"SELECT {', '.join(selected)} FROM reports_report r, generate_series(1, %s) AS n WHERE r.id = %s",
+            [STORED, template.pk],
+        )
+        cursor.execute("ANALYZE reports_report")
+    return template
+
+
+def explain(call) -> list[str]:
+    """The plan of each SELECT that ``call`` sends (EXPLAIN, no ANALYZE: what the planner chose)."""
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    plans = []
+    with connection.cursor() as cursor:
+        for query in captured.captured_queries:
+            if query["sql"].startswith("SELECT"):
+                cursor.execute("EXPLAIN " + query["sql"])
+                plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans
+
+
+def test_a_rare_word_is_found_through_the_gin_index_and_counted_exactly(many):
+    filters = FeedFilters(text="ambruk")
+    (plan,) = explain(lambda: public_feed(None, filters))
+    assert "Bitmap Index Scan on report_public_text_search" in plan, plan
+    assert "Seq Scan" not in plan, plan
+    (count_plan,) = explain(lambda: public_search_count(None, filters))
+    assert "Bitmap Index Scan on report_public_text_search" in count_plan, count_plan
+
+    page = public_feed(None, filters)
+    assert len(page.reports) == STORED // RARE_EVERY
+    assert all("ambruk" in report.public_body for report in page.reports)
+    count = public_search_count(None, filters)
+    assert count is not None
+    assert (count.value, count.exact) == (STORED // RARE_EVERY, True)
+
+
+def test_a_common_word_ranks_only_its_newest_matches_read_from_the_newest_first_index(many):
+    filters = FeedFilters(text="jalan")
+    (plan,) = explain(lambda: public_feed(None, filters, FeedSort.RELEVANCE))
+    # The candidates are read newest first from an index of the creation time, and the walk stops at
+    # SEARCH_CANDIDATES: no sort of every match, no ranking of every match.
+    walk = re.search(r"Index Scan (Backward )?using (report_public_newest|\S*created_at\S*) on reports_report u0", plan)
+    assert walk, plan
+    assert re.search(rf"Limit  \(cost=\S+ rows={SEARCH_CANDIDATES} ", plan), plan
+    assert "Bitmap Index Scan" not in plan, plan
+    page = public_feed(None, filters)
+    assert len(page.reports) == 20
+    assert page.next_cursor is not None
+
+
+def test_about_n_results_counts_at_most_the_cap_then_estimates(many):
+    filters = FeedFilters(text="jalan pasar")
+    with CaptureQueriesContext(connection) as captured:
+        count = public_search_count(None, filters)
+    assert count is not None
+    assert not count.exact
+    # The estimate is the planner's (every stored report matches): near the truth, never under the cap.
+    assert count.value > COUNT_CAP
+    assert STORED / 2 <= count.value <= STORED * 2
+    counting = [query["sql"] for query in captured.captured_queries if "COUNT(" in query["sql"].upper()]
+    assert len(counting) == 1, counting
+    assert re.search(rf"LIMIT {COUNT_CAP + 1}\b", counting[0]), counting[0]
+    assert any(query["sql"].startswith("EXPLAIN (FORMAT JSON)") for query in captured.captured_queries)
+
+
+def test_relevance_pages_walk_the_ranked_candidates_once_each(many, world):
+    # Three reports mention the word in their title too: they rank first, however old.
+    oldest = Report.objects.exclude(public_body__contains="ambruk").order_by("created_at", "pk")[:3]
+    ids = [report.pk for report in oldest]
+    Report.objects.filter(pk__in=ids).update(public_title="Pasar ambruk", title="Pasar ambruk")
+    filters = FeedFilters(text="ambruk")
+    seen, cursor = [], ""
+    for _page in range(10):
+        page = public_feed(None, filters, FeedSort.RELEVANCE, cursor, page_size=4)
+        seen += [report.pk for report in page.reports]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert len(seen) == len(set(seen)) == STORED // RARE_EVERY + 3
+    assert set(seen[:3]) == set(ids)
+
+
+def test_the_console_search_uses_the_staff_gin_index_and_a_capped_count(many, world):
+    box = staff_inbox(world.national_admin)
+    filters = InboxFilters(text="ambruk")
+    plans = explain(lambda: inbox_page(box, InboxQueue.ALL, filters))
+    assert "Bitmap Index Scan on report_staff_text_search" in plans[0], plans[0]
+    rows = inbox_page(box, InboxQueue.ALL, filters).rows
+    assert len(rows) == STORED // RARE_EVERY
+    count = inbox_search_count(box, InboxQueue.ALL, filters)
+    assert count is not None
+    assert (count.value, count.exact) == (STORED // RARE_EVERY, True)
+    common = inbox_search_count(box, InboxQueue.ALL, InboxFilters(text="jalan"))
+    assert common is not None
+    assert not common.exact
+    assert common.value > COUNT_CAP
