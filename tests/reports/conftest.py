@@ -165,8 +165,8 @@ def _tables() -> Iterator[tuple[str, list[str], str]]:
         if meta.proxy or not meta.managed or meta.db_table in seen:
             continue
         seen.add(meta.db_table)
-        columns = [field.column for field in meta.concrete_fields if not getattr(field, "generated", False)]
-        yield meta.db_table, columns, meta.pk.column
+        columns = [str(field.column) for field in meta.concrete_fields if not getattr(field, "generated", False)]
+        yield meta.db_table, columns, str(meta.pk.column)
 
 
 def _quoted(names: list[str]) -> str:
@@ -246,7 +246,10 @@ def cached_world() -> World:
     kinds = {field.name: field.type for field in dataclasses.fields(World)}
     institutions = Institution.objects.in_bulk([key for name, key in keys.items() if kinds[name] == "Institution"])
     users = User.objects.in_bulk([key for name, key in keys.items() if kinds[name] == "User"])
-    return World(**{name: (institutions if kinds[name] == "Institution" else users)[key] for name, key in keys.items()})
+    objects: dict[str, Any] = {
+        name: (institutions if kinds[name] == "Institution" else users)[key] for name, key in keys.items()
+    }
+    return World(**objects)
 
 
 @pytest.fixture
