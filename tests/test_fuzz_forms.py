@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from lapor.reports.models import Report
 from lapor.reports.services import report_dispatch, report_follow_up, report_forward
 from tests.console.conftest import AUTH_URL_NAMES, build_console_objects, console_url_cases_for, verified_login
-from tests.reports.conftest import World, build_world
+from tests.reports.conftest import World, cached_world
 
 # Forms whose posting would end the session the rest of the test runs in.
 SKIPPED_ACTIONS = ("/keluar/",)
@@ -224,7 +224,7 @@ def fuzz(client: Client, found: list[Form], *, examples: int) -> None:
 def world(db: None, settings: Any, tmp_path: Any) -> World:
     settings.RATE_LIMITS_ENABLED = False
     settings.MEDIA_ROOT = tmp_path
-    return build_world()
+    return cached_world()
 
 
 def _published(world: World) -> tuple[Report, str]:

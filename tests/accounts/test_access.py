@@ -16,7 +16,7 @@ from lapor.accounts.access import MembershipAction, access_membership, check_may
 from lapor.accounts.choices import Role
 from lapor.accounts.errors import AccountError, AccountErrorCode
 from lapor.accounts.models import Membership
-from tests.reports.conftest import World, build_world
+from tests.reports.conftest import World, cached_world
 
 CAPACITIES = [
     "coordinator",
@@ -45,7 +45,7 @@ CHANGERS = {
 
 @pytest.fixture
 def world(db: None) -> World:
-    return build_world()
+    return cached_world()
 
 
 def _user(world: World, capacity: str) -> Any:

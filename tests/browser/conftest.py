@@ -40,7 +40,7 @@ from lapor.reports.services import (
     report_forward,
 )
 from tests.images import photo_upload
-from tests.reports.conftest import World, build_world
+from tests.reports.conftest import World, cached_world
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, ViewportSize
@@ -328,7 +328,7 @@ def published_report(world: World, **overrides: Any) -> tuple[Report, str]:
 @pytest.fixture
 def world(committed_rows_purged: None) -> World:
     """The reports world, committed (the live server reads it from another thread)."""
-    return build_world()
+    return cached_world()
 
 
 @pytest.fixture

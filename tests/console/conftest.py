@@ -37,14 +37,14 @@ from lapor.console.access import SESSION_LAST_SEEN, SESSION_SIGNED_IN_AT
 from lapor.reports.models import Report
 from lapor.reports.services import report_attach, report_dispatch, report_forward
 from tests.images import photo_upload
-from tests.reports.conftest import World, build_world
+from tests.reports.conftest import World, cached_world
 
 ConsoleClient = Callable[[User], Client]
 
 
 @pytest.fixture
 def world(db: None) -> World:
-    return build_world()
+    return cached_world()
 
 
 def confirmed_device(user: User) -> TOTPDevice:

@@ -39,7 +39,7 @@ from tests.console.conftest import (
     console_url_names,
     verified_login,
 )
-from tests.reports.conftest import World, build_world
+from tests.reports.conftest import World, cached_world
 
 # Who visits. "citizen" is the reporter of every report in the world; "sibling_officer" is the liaison
 # officer of the city's environment office (a unit next to the one the report was forwarded to);
@@ -213,7 +213,7 @@ def test_permission_matrix(db, name, arguments):
         f"{name} has no row in EXPECTATIONS (tests/console/test_matrix.py): decide who may use it."
     )
     expect = EXPECTATIONS[name]
-    objects = build_console_objects(build_world())
+    objects = build_console_objects(cached_world())
     try:
         url = console_url(name, arguments, objects)
     except UnfilledUrlError as error:
@@ -249,7 +249,7 @@ def test_the_matrix_covers_every_console_url_but_the_sign_in_pages():
 
 @pytest.mark.parametrize("role", ["outsider", "sibling_officer", "citizen"])
 def test_the_confidential_report_is_not_revealed_outside_its_scope(db, role):
-    objects = build_console_objects(build_world())
+    objects = build_console_objects(cached_world())
     client = _client(role, objects)
     assert client.get(reverse("console:report", args=[objects.confidential.tracking_id])).status_code == 404
     # Nor is a tracking ID that does not exist answered differently.
@@ -257,7 +257,7 @@ def test_the_confidential_report_is_not_revealed_outside_its_scope(db, role):
 
 
 def test_the_unverified_report_is_the_national_admins(db):
-    objects = build_console_objects(build_world())
+    objects = build_console_objects(cached_world())
     url = reverse("console:report", args=[objects.new.tracking_id])
     assert _client("national_admin", objects).get(url).status_code == 200
     for role in ("coordinator", "officer", "outsider", "copy_holder"):
@@ -525,7 +525,7 @@ def test_admin_permission_matrix(db, settings, label):
     # test settings run tasks at once, a backend that keeps no results).
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     row = ADMIN_MODELS[label]
-    objects = build_console_objects(build_world())
+    objects = build_console_objects(cached_world())
     instance = row.instance(objects)
     urls = [(page_name, url, page_name in row.refused) for page_name, url in _admin_urls(label, instance)]
     problems = _check_admin_urls(objects, urls)
@@ -533,7 +533,7 @@ def test_admin_permission_matrix(db, settings, label):
 
 
 def test_admin_site_pages_matrix(db):
-    objects = build_console_objects(build_world())
+    objects = build_console_objects(cached_world())
     problems = _check_admin_urls(objects, [(page_name, url, False) for page_name, url in _site_urls()])
     assert not problems, "\n  ".join(problems)
 
@@ -585,7 +585,7 @@ def _comment_capacity(role: str, objects: ConsoleObjects, *, second_factor: bool
 @pytest.mark.parametrize("second_factor", [False, True], ids=["password_only", "second_factor"])
 @pytest.mark.parametrize("role", PORTAL_ROLES)
 def test_portal_comment_speaks_for_an_institution_only_with_the_second_factor(db, role, second_factor):
-    objects = build_console_objects(build_world())
+    objects = build_console_objects(cached_world())
     status, actor_role, institution_id = _comment_capacity(role, objects, second_factor=second_factor)
     assert status == 302
     if role == "reporter":
@@ -604,7 +604,7 @@ def test_portal_comment_hiding_needs_the_second_factor(db, role, second_factor):
     from lapor.reports.models import ReportEvent
     from lapor.reports.services import report_comment
 
-    objects = build_console_objects(build_world())
+    objects = build_console_objects(cached_world())
     report = objects.forwarded
     comment = report_comment(user=objects.world.member_of_public, report=report, message="Dasar malas semua!").event
     client = _portal_client(role, objects.world, second_factor=second_factor)
@@ -625,7 +625,7 @@ def test_a_staff_session_the_console_would_end_no_longer_speaks_for_the_institut
     from lapor.reports.choices import Action
     from lapor.reports.models import ReportEvent
 
-    objects = build_console_objects(build_world())
+    objects = build_console_objects(cached_world())
     report = objects.forwarded
     client = _portal_client("officer", objects.world, second_factor=True)
     comment_url = reverse("portal:report_comment", args=[report.tracking_id])

@@ -23,7 +23,7 @@ from lapor.accounts.institution_access import (
 from lapor.institutions.choices import DeadlineClock, DeadlineUnit
 from lapor.institutions.errors import InstitutionError, InstitutionErrorCode
 from lapor.institutions.services import deadline_override_set, follow_up_template_create
-from tests.reports.conftest import World, build_world
+from tests.reports.conftest import World, cached_world
 
 ALL = frozenset(InstitutionAction)
 # What a coordinator does at the institution it coordinates: everything but editing it (it never
@@ -47,7 +47,7 @@ MATRIX: dict[str, dict[str, frozenset[InstitutionAction]]] = {
 
 @pytest.fixture
 def world(db: None) -> World:
-    return build_world()
+    return cached_world()
 
 
 def _user(world: World, capacity: str) -> Any:

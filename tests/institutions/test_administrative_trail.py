@@ -38,14 +38,14 @@ from lapor.institutions.errors import InstitutionError, InstitutionErrorCode
 from lapor.institutions.models import AdministrativeEvent, Category, FollowUpTemplate, Institution
 from lapor.institutions.selectors import is_national_institution, national_institution
 from lapor.institutions.services import category_create
-from tests.reports.conftest import World, build_world
+from tests.reports.conftest import World, cached_world
 
 URLS = {"password_url": "https://lapor.example/sandi/", "console_url": "https://lapor.example/konsol/"}
 
 
 @pytest.fixture
 def world(db: None) -> World:
-    return build_world()
+    return cached_world()
 
 
 def _last(institution: Institution) -> AdministrativeEvent:

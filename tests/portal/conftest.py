@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reports.conftest import World, build_world
+from tests.reports.conftest import World, cached_world
 
 
 @pytest.fixture
 def world(db: None) -> World:
-    return build_world()
+    return cached_world()
