@@ -97,7 +97,7 @@ bench: install ## Benchmarks (PostgreSQL ones need DATABASE_URL); the HTTP one a
 # The full HTTP run of the README: BENCH_HTTP_ARGS="--sizes 1000,1000000 --seconds 20 --rounds 3" make bench-http
 BENCH_HTTP_ARGS ?=
 bench-http: install ## The HTTP benchmark alone (needs DATABASE_URL; BENCH_HTTP_ARGS, e.g. --sizes 1000,1000000)
-	$(BIN)/python bench/http.py $(BENCH_HTTP_ARGS)
+	$(BIN)/python bench/web.py $(BENCH_HTTP_ARGS)
 
 lock: ## Regenerate the hash-checked requirements from pyproject.toml
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra dev -o requirements/dev.txt pyproject.toml

@@ -1,4 +1,4 @@
-"""django-helpdesk set up as its documentation says, for bench/http.py's comparison: DEBUG off,
+"""django-helpdesk set up as its documentation says, for bench/web.py's comparison: DEBUG off,
 PostgreSQL with persistent connections (as Lapor's), public ticket submission into one queue, e-mail
 kept in memory. Runs in its own virtual environment (var/bench/helpdesk-venv); Lapor never imports it."""
 

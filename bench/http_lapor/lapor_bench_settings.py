@@ -1,4 +1,4 @@
-"""Lapor's production settings (lapor.settings, configured by bench/http.py through the environment as
+"""Lapor's production settings (lapor.settings, configured by bench/web.py through the environment as
 a deployment would be) with one change for the HTTP benchmark: the proof-of-work may be posted as soon
 as it is solved. In production a challenge younger than a second is "too fast" (no person sends a form
 sooner), so a virtual citizen would have to idle a second per filing; the load generator solves each

@@ -16,12 +16,12 @@ from django_otp.oath import TOTP
 
 from lapor.portal.abuse import POW_SIGNING_SALT, leading_zero_bits
 
-HTTP_BENCH = Path(__file__).resolve().parents[2] / "bench" / "http.py"
+HTTP_BENCH = Path(__file__).resolve().parents[2] / "bench" / "web.py"
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    # Loaded from its file under another name: as "http" it would stand for the standard library's package.
+    # Loaded from its file: bench/ is no package on the path.
     spec = importlib.util.spec_from_file_location("bench_http_under_test", HTTP_BENCH)
     assert spec is not None
     assert spec.loader is not None

@@ -7,7 +7,7 @@ proof-of-work's minimum age is waived, see bench/http_lapor/lapor_bench_settings
 connections, and one trusted proxy (TRUSTED_PROXY_COUNT=1): every virtual citizen sends its own
 address in X-Forwarded-For, so the rate limits count each citizen apart, as behind a real proxy.
 
-A load generator in a separate process (bench/http.py generate, threads with http.client) plays:
+A load generator in a separate process (bench/web.py generate, threads with http.client) plays:
 - the filing flow as a browser does it: the form (GET /buat/), the regency, district and village lists
   (the fetches filing.js makes), step one (POST), step two with the proof-of-work solved as pow.js
   solves it (POST), the redirect to the acknowledgement page (GET); a new citizen and address each time;
@@ -31,44 +31,39 @@ the reports and tickets created equal the successes counted; writes everything t
 
 PostgreSQL only (DATABASE_URL names the server; its databases lapor_httpbench* are created and dropped):
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/http.py
-    ... bench/http.py --sizes 1000,1000000 --seconds 20 --rounds 3 --concurrency 8,32   # the full run
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/web.py
+    ... bench/web.py --sizes 1000,1000000 --seconds 20 --rounds 3 --concurrency 8,32   # the full run
 """
 
 from __future__ import annotations
 
+import argparse
+import base64
+import contextlib
+import hashlib
+import hmac
+import html
+import http.client
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import struct
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-# Run as a script, this file's folder comes first on sys.path, where its name would hide the standard
-# library's http package from everything imported after it.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
-
-import argparse  # noqa: E402
-import base64  # noqa: E402
-import contextlib  # noqa: E402
-import hashlib  # noqa: E402
-import hmac  # noqa: E402
-import html  # noqa: E402
-import http.client  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import secrets  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import struct  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-import urllib.parse  # noqa: E402
-from collections import defaultdict  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 BENCH = REPOSITORY / "bench"
@@ -866,8 +861,8 @@ def set_up_lapor(size: int) -> LaporWorld:
 
 
 def lifecycle_module() -> Any:
-    """bench/lifecycle.py, whose set-up and bulk loader this benchmark shares (loaded from its file: this
-    folder is not on sys.path, see the top of this file)."""
+    """bench/lifecycle.py, whose set-up and bulk loader this benchmark shares (loaded from its file, which
+    works however this one was started)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("bench_lifecycle", BENCH / "lifecycle.py")
@@ -1077,7 +1072,7 @@ def main() -> int:
     server_url = os.environ.get("DATABASE_URL", "")
     if not server_url.startswith(("postgres://", "postgresql://")):
         print(
-            "bench/http.py measures on PostgreSQL: set DATABASE_URL=postgres://USER@HOST:PORT/DB (it creates and "
+            "bench/web.py measures on PostgreSQL: set DATABASE_URL=postgres://USER@HOST:PORT/DB (it creates and "
             f"drops its own databases {LAPOR_DATABASE}*). Skipped.",
             file=sys.stderr,
         )
@@ -1334,7 +1329,7 @@ def run(args: argparse.Namespace, server_url: str, data_dir: Path) -> int:
     started_at = datetime.now(UTC)
     output: dict[str, Any] = {
         "started_at": started_at.isoformat(timespec="seconds"),
-        "command": " ".join(["bench/http.py", *sys.argv[1:]]),
+        "command": " ".join(["bench/web.py", *sys.argv[1:]]),
         "machine": {"cores": os.cpu_count(), "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3]},
         "settings": {
             name: getattr(args, name)
