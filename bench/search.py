@@ -30,10 +30,11 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from _harness import REPOSITORY, run_in_throwaway_database
+from lifecycle import insert_select
 
 BENCH_DATABASE = "lapor_bench_search"
 DEFAULT_REPORTS = 20_000
@@ -215,42 +216,6 @@ def load_postgresql(count: int) -> None:
             arrays={"category_id": categories, "village_id": villages, "owner_id": owners},
             source_params=source_params,
         )
-
-
-def insert_select(
-    cursor: Any,
-    model: Any,
-    expressions: dict[str, str],
-    source: str,
-    *,
-    arrays: dict[str, list[Any]],
-    source_params: Sequence[Any],
-) -> None:
-    """INSERT INTO the model's table SELECT ``expressions`` (by column) FROM ``source``; every other
-    column gets its field's default or NULL (as bench/lifecycle.py's loader does)."""
-    import re
-
-    from django.db import connection
-
-    columns, selected, params = [], [], []
-    for field in model._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.column in expressions:
-            selected.append(expressions[field.column])
-            if field.column in arrays:
-                params.append(arrays[field.column])
-        elif field.has_default():
-            selected.append("%s")
-            params.append(field.get_db_prep_save(field.get_default(), connection))
-        elif field.null:
-            selected.append("NULL")
-        else:
-            raise ValueError(f"{model._meta.label}.{field.name} needs a value in the bulk load.")
-    table = connection.ops.quote_name(model._meta.db_table)
-    statement = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(selected)} FROM {source}"
-    cursor.execute(re.sub(r"%(?!s)", "%%", statement), [*params, *source_params])
 
 
 def load_sqlite(count: int) -> None:
