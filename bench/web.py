@@ -1084,6 +1084,8 @@ def main() -> int:
         port_free(port)
     if not args.no_helpdesk:
         ensure_helpdesk_venv()
+    # var/ exists once `make run` has run; a fresh clone has none.
+    (REPOSITORY / "var").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lapor-httpbench-", dir=REPOSITORY / "var") as directory:
         return run(args, server_url, Path(directory))
 
