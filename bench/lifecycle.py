@@ -245,11 +245,8 @@ def set_up(*, describe: bool = True) -> World:
     from django.core.management import call_command
     from django.db import connection
 
-    from lapor.accounts.models import User
     from lapor.accounts.services import user_create
     from lapor.demo.services import demo_load
-    from lapor.institutions.models import Category, Institution
-    from lapor.regions.models import Region
     from lapor.regions.services import regions_load
 
     started = time.perf_counter()
@@ -258,22 +255,9 @@ def set_up(*, describe: bool = True) -> World:
         banten_regions(Path(directory))
         regions_load(source_dir=Path(directory))
     demo_load(allow_production=True, reports=0)
-    citizens = tuple(
-        user_create(full_name=f"Warga Bench {number}", email=f"warga{number}@bench.example.id").pk
-        for number in range(1, 9)
-    )
-    users = {user.email: user.pk for user in User.objects.filter(email__endswith="@demo.lapor.id")}
-    institutions = {institution.code: institution.pk for institution in Institution.objects.all()}
-    world = World(
-        national_admin=users["nasional@demo.lapor.id"],
-        coordinator=users["koordinator.tangsel@demo.lapor.id"],
-        officer=users["dishub.tangsel@demo.lapor.id"],
-        citizens=citizens,
-        city=institutions["kota-tangsel"],
-        unit=institutions["kota-tangsel-dishub"],
-        category=Category.objects.get(code="penerangan-jalan-umum").pk,
-        villages=tuple(Region.objects.filter(level=4, code__startswith="36.74.").values_list("code", flat=True)),
-    )
+    for number in range(1, 9):
+        user_create(full_name=f"Warga Bench {number}", email=f"warga{number}@bench.example.id")
+    world = existing_world()
     if describe:
         with connection.cursor() as cursor:
             cursor.execute("SELECT version(), current_setting('jit'), current_setting('shared_buffers')")
@@ -285,6 +269,31 @@ def set_up(*, describe: bool = True) -> World:
         "(migrate, Banten regions, demo institutions and accounts)"
     )
     return world
+
+
+def existing_world() -> World:
+    """The ids of what `set_up` made, read back from its database (for tools that reuse a loaded one)."""
+    from lapor.accounts.models import User
+    from lapor.institutions.models import Category, Institution
+    from lapor.regions.models import Region
+
+    users = {user.email: user.pk for user in User.objects.filter(email__endswith="@demo.lapor.id")}
+    citizens = tuple(
+        User.objects.filter(email__endswith="@bench.example.id", email__startswith="warga")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:8]
+    )
+    institutions = {institution.code: institution.pk for institution in Institution.objects.all()}
+    return World(
+        national_admin=users["nasional@demo.lapor.id"],
+        coordinator=users["koordinator.tangsel@demo.lapor.id"],
+        officer=users["dishub.tangsel@demo.lapor.id"],
+        citizens=citizens,
+        city=institutions["kota-tangsel"],
+        unit=institutions["kota-tangsel-dishub"],
+        category=Category.objects.get(code="penerangan-jalan-umum").pk,
+        villages=tuple(Region.objects.filter(level=4, code__startswith="36.74.").values_list("code", flat=True)),
+    )
 
 
 def banten_regions(directory: Path) -> None:

@@ -810,10 +810,6 @@ def set_up_lapor(size: int) -> LaporWorld:
     """Regions, demo institutions and accounts, ``size`` bulk-loaded reports, words to search for, and the
     city's coordinator with a known password and a confirmed authenticator."""
     from django.db import connection
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from lapor.accounts.models import User
-    from lapor.reports.models import Report
 
     lifecycle = lifecycle_module()
     world = lifecycle.set_up(describe=False)
@@ -831,6 +827,18 @@ def set_up_lapor(size: int) -> LaporWorld:
         )
     lifecycle.vacuum_analyze()
     print(f"            {size:,} reports loaded in {time.perf_counter() - started:.1f} s")
+    return describe_world(world)
+
+
+def describe_world(world: Any) -> LaporWorld:
+    """What the load generator needs of a loaded world: reports to read, one in the city's console, and
+    the city's coordinator with a new password and a confirmed authenticator."""
+    from django.db import connection
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from lapor.accounts.models import User
+    from lapor.reports.models import Report
+
     public = list(
         Report.objects.filter(is_confidential=False, status__in=PUBLIC_STATUSES)
         .order_by("?")
