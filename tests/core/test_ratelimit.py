@@ -381,3 +381,24 @@ def test_two_processes_worth_of_threads_let_exactly_the_limit_through():
 
     assert _in_threads(2, work) == []
     assert len(allowed) == 7
+
+
+@pytest.mark.django_db
+@override_settings(RATE_LIMITS={"probe": {"guest": ("3/10m", "5/1d"), "ip": ("4/10m", "6/1d")}})
+def test_every_rule_of_a_scope_is_counted_in_one_statement(django_assert_num_queries):
+    request = request_from("203.0.113.7")
+    with django_assert_num_queries(1):
+        rate_limit(request, "probe", now=T0)
+    # Four counters, one per rule, each at one.
+    assert sorted(RateLimitCounter.objects.values_list("count", flat=True)) == [1, 1, 1, 1]
+    # Each rule still decides on its own count: the guest's ten-minute rule is the first to refuse.
+    assert attempts(request, "probe", 3) == [None, None, 400]
+    assert sorted(RateLimitCounter.objects.values_list("count", flat=True)) == [4, 4, 4, 4]
+
+
+@pytest.mark.django_db
+@override_settings(RATE_LIMITS={"probe": {"guest": ("2/10m", "3/10m")}})
+def test_two_rules_over_one_window_count_each_call_once():
+    # The same subject and window: one counter, counted once per call, held to the stricter rule.
+    assert attempts(request_from("203.0.113.7"), "probe", 3) == [None, None, 400]
+    assert list(RateLimitCounter.objects.values_list("count", flat=True)) == [3]

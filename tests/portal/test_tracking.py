@@ -3,6 +3,7 @@ reporter's actions through it."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -369,3 +370,71 @@ def test_guessing_tracking_ids_from_one_address_is_stopped_while_others_go_on(wo
     other = Client(REMOTE_ADDR="198.51.100.20")
     other.force_login(world.reporter)
     assert other.get(reverse("portal:track_report", args=[report.tracking_id])).status_code == 200
+
+
+# --- the browser keeps the private links in an encrypted cookie, not in a database session ---------------
+
+
+@pytest.mark.django_db
+def test_the_private_link_is_kept_in_an_encrypted_cookie_and_no_session_row(world: World, client: Client):
+    from django.contrib.sessions.models import Session
+
+    from lapor.portal import links
+
+    report, secret = guest_report(world)
+    page = client.get(open_private(client, report, secret))
+    assert page.status_code == 200
+    cookie = client.cookies[links.COOKIE]
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
+    # Neither the secret nor the tracking ID can be read from the cookie.
+    assert secret not in cookie.value
+    assert report.tracking_id not in cookie.value
+    assert not Session.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_forged_or_foreign_links_cookie_opens_nothing(world: World, client: Client):
+    from lapor.core.crypto import encrypt_text
+    from lapor.portal import links
+
+    report, secret = guest_report(world)
+    page = reverse("portal:track_reporter", args=[report.tracking_id])
+    for forged in ("garbage", encrypt_text("[1]"), encrypt_text(json.dumps({report.tracking_id: 7}))):
+        client.cookies[links.COOKIE] = forged
+        response = client.get(page)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("portal:track_report", args=[report.tracking_id])
+    # A wrong secret is refused as an unknown report, as a wrong private link is.
+    client.cookies[links.COOKIE] = encrypt_text(json.dumps({report.tracking_id: "not-the-secret"}))
+    assert client.get(page).status_code == 404
+    # A cookie older than a session's lifetime is forgotten as well.
+    client.cookies[links.COOKIE] = encrypt_text(json.dumps({report.tracking_id: secret}))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(django_settings, "SESSION_COOKIE_AGE", -1)
+        assert client.get(page).status_code == 302
+    assert client.get(page).status_code == 200
+
+
+@pytest.mark.django_db
+def test_links_kept_by_an_earlier_versions_session_still_open_the_page(world: World, client: Client):
+    from lapor.portal import links
+
+    report, secret = guest_report(world)
+    session = client.session
+    session[links.SESSION_KEY] = {report.tracking_id: secret}
+    session.save()
+    assert client.get(reverse("portal:track_reporter", args=[report.tracking_id])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_signing_out_forgets_the_private_links(world: World, client: Client):
+    from lapor.portal import links
+
+    report, secret = guest_report(world)
+    client.force_login(world.member_of_public)
+    page = open_private(client, report, secret)
+    assert client.get(page).status_code == 200
+    client.post(reverse("portal:logout"))
+    assert client.cookies[links.COOKIE].value == ""
+    assert client.get(page).status_code == 302

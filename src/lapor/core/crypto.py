@@ -41,9 +41,10 @@ def encrypt_text(plaintext: str) -> str:
     return _fernet(_keys()).encrypt(plaintext.encode()).decode()
 
 
-def decrypt_text(token: str) -> str:
+def decrypt_text(token: str, *, ttl: int | None = None) -> str:
+    """The plaintext of ``token``; with ``ttl``, only when it was encrypted at most ``ttl`` seconds ago."""
     try:
-        return _fernet(_keys()).decrypt(token.encode()).decode()
+        return _fernet(_keys()).decrypt(token.encode(), ttl=ttl).decode()
     except InvalidToken as error:
         raise ValueError("The value cannot be decrypted with the configured FIELD_ENCRYPTION_KEYS.") from error
 

@@ -208,6 +208,8 @@ def _account_identity(request: HttpRequest, user: object) -> tuple[str | None, b
 class CounterStore(Protocol):
     def increment(self, key: str, expires_at: datetime) -> int: ...
 
+    def increment_many(self, counters: Mapping[str, datetime]) -> dict[str, int]: ...
+
     def sweep(self, now: datetime) -> int: ...
 
 
@@ -215,22 +217,33 @@ class DatabaseStore:
     """One row per (scope, subject, window); an upsert adds one and returns the new count in one statement."""
 
     def increment(self, key: str, expires_at: datetime) -> int:
+        return self.increment_many({key: expires_at})[key]
+
+    def increment_many(self, counters: Mapping[str, datetime]) -> dict[str, int]:
+        """Adds one to each counter, all in one statement (one round trip for every rule of a scope)."""
+        if not counters:
+            return {}
         table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
         key_column = connection.ops.quote_name("key")
         count_column = connection.ops.quote_name("count")
         expires_column = connection.ops.quote_name("expires_at")
-        # Both PostgreSQL (9.5+) and SQLite (3.35+) take this form; the conflicting row is locked for
-        # the update, so concurrent increments of one key serialise and none is lost.
+        # Both PostgreSQL (9.5+) and SQLite (3.35+) take this form; each conflicting row is locked for
+        # the update, so concurrent increments of one key serialise and none is lost. The keys go in
+        # sorted, so that two requests counting the same keys lock them in the same order (no deadlock).
+        keys = sorted(counters)
+        rows = ", ".join(["(%s, 1, %s)"] * len(keys))
         statement = (
-            f"INSERT INTO {table} ({key_column}, {count_column}, {expires_column}) VALUES (%s, 1, %s) "  # noqa: S608
+            f"INSERT INTO {table} ({key_column}, {count_column}, {expires_column}) VALUES {rows} "  # noqa: S608
             f"ON CONFLICT ({key_column}) DO UPDATE SET {count_column} = {table}.{count_column} + 1 "
-            f"RETURNING {count_column}"
+            f"RETURNING {key_column}, {count_column}"
         )
-        stored_expiry = connection.ops.adapt_datetimefield_value(expires_at)
+        parameters: list[Any] = []
+        for key in keys:
+            parameters += [key, connection.ops.adapt_datetimefield_value(counters[key])]
         with connection.cursor() as cursor:
-            cursor.execute(statement, [key, stored_expiry])
-            row = cursor.fetchone()
-        return int(row[0])
+            cursor.execute(statement, parameters)
+            counted = {str(key): int(count) for key, count in cursor.fetchall()}
+        return counted
 
     def sweep(self, now: datetime, *, batch_size: int = 5000) -> int:
         deleted = 0
@@ -259,6 +272,9 @@ class CacheStore:
             except ValueError:  # expired between add and incr: add again
                 continue
         raise RuntimeError(f"The cache {self.alias!r} does not keep rate-limit counters.")
+
+    def increment_many(self, counters: Mapping[str, datetime]) -> dict[str, int]:
+        return {key: self.increment(key, expires_at) for key, expires_at in counters.items()}
 
     def sweep(self, now: datetime) -> int:
         return 0
@@ -306,7 +322,9 @@ def rate_limit(request: HttpRequest, scope: str, *, user: object = None, now: da
     moment = now or timezone.now()
     account, signed_in = _account_identity(request, user)
     address = client_ip(request)
-    exceeded: list[tuple[int, Subject]] = []
+    # Every counter of the scope in one round trip: (rule, its key, seconds left in its window).
+    windows: list[tuple[Rule, str, int]] = []
+    counters: dict[str, datetime] = {}
     for rule in rules:
         if rule.subject == "account":
             if account is None:
@@ -318,8 +336,14 @@ def rate_limit(request: HttpRequest, scope: str, *, user: object = None, now: da
             identity = f"address:{address}"
         else:
             identity = f"address:{address}"
-        count, seconds_left = hit(_counter_key(scope, rule.subject, identity), seconds=rule.seconds, now=moment)
-        if count > rule.limit:
+        index, ends_at = window_bounds(moment, rule.seconds)
+        key = f"{_counter_key(scope, rule.subject, identity)}:{rule.seconds}:{index}"
+        counters[key] = ends_at
+        windows.append((rule, key, max(1, math.ceil((ends_at - moment).total_seconds()))))
+    counts = store().increment_many(counters)
+    exceeded: list[tuple[int, Subject]] = []
+    for rule, key, seconds_left in windows:
+        if counts[key] > rule.limit:
             exceeded.append((seconds_left, rule.subject))
     if exceeded:
         retry_after, subject = max(exceeded)

@@ -69,7 +69,7 @@ from lapor.accounts.services import (
     user_registration_start,
 )
 from lapor.core.ratelimit import rate_limit
-from lapor.portal import abuse
+from lapor.portal import abuse, links
 from lapor.reports.access import visible_reports
 from lapor.reports.errors import ReportError
 from lapor.reports.models import ReportClock
@@ -380,7 +380,8 @@ def login(request: HttpRequest) -> HttpResponse:
 def logout(request: HttpRequest) -> HttpResponse:
     auth_logout(request)
     messages.success(request, _("You have signed out."))
-    return redirect("portal:home")
+    # The private links opened in this browser go with the session, as they did when the session kept them.
+    return links.forget(redirect("portal:home"))
 
 
 # --- registering -----------------------------------------------------------------------------------

@@ -36,8 +36,7 @@ from lapor.accounts.models import User
 from lapor.core.forms import BoundedDateField, MultipleFileField
 from lapor.institutions.models import Category, Institution
 from lapor.institutions.selectors import category_tree
-from lapor.portal import abuse
-from lapor.portal.views.tracking import remember_link
+from lapor.portal import abuse, links
 from lapor.regions.codes import ancestor_codes, is_region_code
 from lapor.regions.models import Region
 from lapor.regions.selectors import region_children
@@ -255,6 +254,27 @@ def institution_search(query: str) -> list[Institution]:
     return list(institutions.order_by("depth", "name")[:INSTITUTION_MATCHES])
 
 
+def _chosen_category(cleaned: dict[str, Any]) -> Category | None:
+    """The active category chosen on the form, looked up once per request (none chosen: no query)."""
+    code = cleaned.get("category") or ""
+    if not code:
+        return None
+    if "_category" not in cleaned:
+        cleaned["_category"] = Category.objects.filter(code=code, is_active=True).first()
+    found: Category | None = cleaned["_category"]
+    return found
+
+
+def _chosen_institution(cleaned: dict[str, Any]) -> Institution | None:
+    code = cleaned.get("target_institution") or ""
+    if not code:
+        return None
+    if "_institution" not in cleaned:
+        cleaned["_institution"] = Institution.objects.filter(code=code, is_active=True).first()
+    found: Institution | None = cleaned["_institution"]
+    return found
+
+
 def _new_key() -> str:
     return uuid.uuid4().hex
 
@@ -309,7 +329,7 @@ def _details(request: HttpRequest, form: DetailsForm, *, bound: bool = True) -> 
 
 def _send(request: HttpRequest, details: DetailsForm, send: SendForm) -> HttpResponse:
     cleaned = details.cleaned_data
-    category = Category.objects.filter(code=cleaned.get("category") or "", is_active=True).first()
+    category = _chosen_category(cleaned)
     similar = similar_open_reports(
         category=category,
         village_code=cleaned.get("village") or "",
@@ -346,7 +366,7 @@ def _summary(details: DetailsForm) -> list[tuple[str, str]]:
         (str(_("What happened")), cleaned["body"]),
         (str(_("When")), cleaned["incident_date"].strftime("%d-%m-%Y")),
     ]
-    category = Category.objects.filter(code=cleaned.get("category") or "", is_active=True).first()
+    category = _chosen_category(cleaned)
     rows.append((str(_("Category")), _category_name(category) if category else str(_("I do not know"))))
     village = cleaned.get("village")
     if village:
@@ -358,7 +378,7 @@ def _summary(details: DetailsForm) -> list[tuple[str, str]]:
         rows.append((str(_("Address or landmark")), cleaned["address"]))
     if cleaned.get("latitude") is not None and cleaned.get("longitude") is not None:
         rows.append((str(_("Map point")), f"{cleaned['latitude']}, {cleaned['longitude']}"))
-    target = Institution.objects.filter(code=cleaned.get("target_institution") or "", is_active=True).first()
+    target = _chosen_institution(cleaned)
     if target is not None:
         rows.append((str(_("Institution")), target.name))
     return rows
@@ -372,8 +392,8 @@ def _submit(request: HttpRequest, details: DetailsForm, send: SendForm) -> HttpR
     # Over a limit, RateLimited becomes the 429 page (lapor.portal.abuse.RateLimitMiddleware).
     abuse.guard(request, "submit", user=user)
     cleaned, extra = details.cleaned_data, send.cleaned_data
-    category = Category.objects.filter(code=cleaned.get("category") or "", is_active=True).first()
-    target = Institution.objects.filter(code=cleaned.get("target_institution") or "", is_active=True).first()
+    category = _chosen_category(cleaned)
+    target = _chosen_institution(cleaned)
     try:
         filed = report_submit(
             kind=cleaned["kind"],
@@ -411,9 +431,9 @@ def _submit(request: HttpRequest, details: DetailsForm, send: SendForm) -> HttpR
         # A retried submission: the report was filed the first time; its private link was shown then.
         return HttpResponseRedirect(reverse("portal:track_report", args=[report.tracking_id]) + "?ulang=1")
     # The private page by a URL without the secret (which would stay in the browser's history and the
-    # access log): this session remembers the secret, as if the reporter had opened their link.
-    remember_link(request, report.tracking_id, secret)
-    return HttpResponseRedirect(reverse("portal:track_reporter", args=[report.tracking_id]) + "?baru=1")
+    # access log): this browser remembers the secret, as if the reporter had opened their link.
+    response = HttpResponseRedirect(reverse("portal:track_reporter", args=[report.tracking_id]) + "?baru=1")
+    return links.remember(request, response, report.tracking_id, secret)
 
 
 @require_GET

@@ -5,8 +5,8 @@
   public page of a published report, or told plainly that there is no such public report (the same
   answer whether it exists unpublished, is confidential, or does not exist).
 - `portal:track_private` (/lacak/<id>/k/<secret>/): the link given when the report was filed (and sent
-  to the reporter's contact). It keeps the secret in the visitor's session (an HttpOnly cookie names it)
-  and redirects at once to `portal:track_reporter` (/lacak/<id>/pelapor/), the reporter's page without
+  to the reporter's contact). The browser keeps the secret (lapor.portal.links: an encrypted HttpOnly
+  cookie) and it redirects at once to `portal:track_reporter` (/lacak/<id>/pelapor/), the reporter's page without
   an account, whose URL carries no secret: the secret never lands in browser history, a Referer, a
   proxy's log or the access log of any request but the first, and lapor.core.logs redacts it there.
 - Guessing tracking IDs or secrets is rate-limited per address ("track", lapor.core.ratelimit), counted
@@ -34,6 +34,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from lapor.accounts.models import User
 from lapor.core.ids import format_tracking_id, parse_tracking_id
 from lapor.core.ratelimit import rate_limit
+from lapor.portal import links
 from lapor.reports.access import ReporterProof, is_public, reporter_proof_by_link, visible_reports
 from lapor.reports.choices import Action, Actor, Status, Visibility
 from lapor.reports.deadlines import overall_deadline_passed
@@ -54,10 +55,6 @@ from lapor.reports.workflow import allowed_actions
 
 # A real ID (its last symbol is the check symbol), as core.ids writes it: what people see in their messages.
 EXAMPLE_TRACKING_ID = format_tracking_id("4P26Q5XRK")
-
-# The session remembers the secrets of the private links opened in it, by tracking ID (the newest few).
-SESSION_LINKS = "reporter_links"
-SESSION_LINKS_KEPT = 20
 
 REPORTER_ACTIONS = (
     Action.PROVIDE_INFORMATION,
@@ -201,16 +198,17 @@ def _not_public(request: HttpRequest, tracking_id: str) -> HttpResponse:
 def track_private(request: HttpRequest, tracking_id: str, secret: str) -> HttpResponse:
     rate_limit(request, "track")
     report, proof = _by_link(tracking_id, secret)
-    remember_link(request, report.tracking_id, secret)
     if request.method == "POST":  # a page of an older version posted here: act, then land on the new page
-        return _reporter_page(request, report, link=secret, proof=proof)
-    query = request.GET.urlencode()
-    return HttpResponseRedirect(_page_url(report, secret) + (f"?{query}" if query else ""), status=303)
+        response = _reporter_page(request, report, link=secret, proof=proof)
+    else:
+        query = request.GET.urlencode()
+        response = HttpResponseRedirect(_page_url(report, secret) + (f"?{query}" if query else ""), status=303)
+    return links.remember(request, response, report.tracking_id, secret)
 
 
 @require_http_methods(["GET", "POST"])
 def track_reporter(request: HttpRequest, tracking_id: str) -> HttpResponse:
-    if _session_secret(request, tracking_id) is None:
+    if links.secret_for(request, tracking_id) is None:
         # Another browser, or the session ended: the tracking-ID page says what to do (open the link,
         # or sign in), and shows the reporter's page to its signed-in reporter.
         return HttpResponseRedirect(reverse("portal:track_report", args=[tracking_id]))
@@ -231,22 +229,8 @@ def reporter_attachment(request: HttpRequest, tracking_id: str, attachment_id: i
     return _attachment_response(report, attachment_id)
 
 
-def remember_link(request: HttpRequest, tracking_id: str, secret: str) -> None:
-    """Keep a private link's secret in the session, for `track_reporter` (and the reporter who just filed)."""
-    links = request.session.get(SESSION_LINKS)
-    kept = {key: value for key, value in links.items() if key != tracking_id} if isinstance(links, dict) else {}
-    kept[tracking_id] = secret
-    request.session[SESSION_LINKS] = dict(list(kept.items())[-SESSION_LINKS_KEPT:])
-
-
-def _session_secret(request: HttpRequest, tracking_id: str) -> str | None:
-    links = request.session.get(SESSION_LINKS)
-    secret = links.get(tracking_id) if isinstance(links, dict) else None
-    return secret if isinstance(secret, str) else None
-
-
 def _by_session(request: HttpRequest, tracking_id: str) -> tuple[Report, str, ReporterProof]:
-    secret = _session_secret(request, tracking_id)
+    secret = links.secret_for(request, tracking_id)
     if secret is None:
         raise Http404
     report, proof = _by_link(tracking_id, secret)
