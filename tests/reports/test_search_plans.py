@@ -153,3 +153,46 @@ def test_the_console_search_uses_the_staff_gin_index_and_a_capped_count(many, wo
     assert common is not None
     assert not common.exact
     assert common.value > COUNT_CAP
+
+
+def test_similar_reports_nearby_read_one_category_of_the_district_from_its_index(many, world):
+    from lapor.institutions.services import category_create
+    from lapor.reports.selectors import similar_open_reports
+
+    rare = category_create(code="jembatan-bench", name="Jembatan")
+    common = category_create(code="jalan-bench", name="Jalan")
+    from lapor.regions.choices import RegionKind, RegionLevel
+    from lapor.regions.models import Region
+
+    Region.objects.create(
+        code="36.03.01", parent_id="36.03", level=RegionLevel.DISTRICT, kind=RegionKind.DISTRICT, name="Balaraja"
+    )
+    Region.objects.create(
+        code="36.03.01.2001",
+        parent_id="36.03.01",
+        level=RegionLevel.VILLAGE,
+        kind=RegionKind.RURAL_VILLAGE,
+        name="Saga",
+    )
+    with connection.cursor() as cursor:
+        # One report in 50 is in this district, one in 7 about bridges: the district alone is 400
+        # reports, the category alone nearly 3,000, both together 57.
+        cursor.execute(
+            "UPDATE reports_report SET village_id = CASE WHEN id %% 50 = 0 THEN village_id ELSE '36.03.01.2001' END, "
+            "category_id = CASE WHEN id %% 7 = 0 THEN %s ELSE %s END",
+            [rare.pk, common.pk],
+        )
+        cursor.execute("ANALYZE reports_report")
+    village = many.village_id
+
+    def similar():
+        return similar_open_reports(category=rare, village_code=village, text="jembatan ambruk di pasar")
+
+    candidates, _ranked = explain(similar)
+    # The category's reports of the district are one range of the index: neither the district's other
+    # reports nor the category's elsewhere are read.
+    assert "report_similar_nearby" in candidates, candidates
+    found = similar()
+    assert 0 < len(found) <= 5
+    assert {report.category_id for report in found} == {rare.pk}
+    assert {report.village_id for report in found} == {village}
