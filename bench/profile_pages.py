@@ -112,7 +112,7 @@ def in_process_browser(web: Any, recorder: Recorder, state: dict[str, str]) -> t
 
     application = WSGIHandler()
 
-    class InProcessBrowser(web.Browser):  # type: ignore[misc, name-defined]
+    class InProcessBrowser(web.Browser):
         def request(
             self, method: str, path: str, *, form: dict[str, str] | None = None, headers: dict[str, str] | None = None
         ) -> tuple[int, str, str]:
@@ -149,8 +149,9 @@ def in_process_browser(web: Any, recorder: Recorder, state: dict[str, str]) -> t
                 environ["HTTP_COOKIE"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
             started: dict[str, Any] = {}
 
-            def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
                 started["status"], started["headers"] = int(status.split(maxsplit=1)[0]), response_headers
+                return lambda _data: None
 
             with recorder.measure(step_of(method, path, form, state.get("reading", ""))):
                 response = application(environ, start_response)
