@@ -1,5 +1,5 @@
 """The home page: what Lapor is, the tracking-ID box, the way to file a report, the newest public
-reports and the headline statistics (published reports only, kept by the process for a minute)."""
+reports and the headline statistics (published reports only, as the task workers' sweep last counted them)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from lapor.reports.selectors import FeedFilters, FeedSort, cached_headline_stats, public_feed
+from lapor.reports.selectors import FeedFilters, FeedSort, public_feed, stored_headline_stats
 from lapor.reports.serializers import public_report_summary
 
 LATEST_REPORTS = 5
@@ -25,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "portal/home.html",
         {
             "latest": [public_report_summary(report) for report in latest.reports],
-            "stats": cached_headline_stats(),
+            "stats": stored_headline_stats(),
         },
     )
 
