@@ -148,6 +148,12 @@ def public_report_detail(tracking_id: str, user: Any = None) -> Report | None:
     )
 
 
+def public_tracking_id(tracking_id: str) -> bool:
+    """Whether ``tracking_id`` is a report the public may see (one index lookup): a fact its public
+    page (not rate-limited) tells anyone who asks for it."""
+    return public_reports().filter(tracking_id=tracking_id).exists()
+
+
 def tracking_id_received(tracking_id: str) -> bool:
     """Whether any report carries ``tracking_id``, whatever its status or privacy: the one fact the
     portal tells whoever types an ID of a report that is not public (nothing of the report itself)."""
