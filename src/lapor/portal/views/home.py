@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from lapor.portal.views.feed import report_cards
 from lapor.reports.selectors import FeedFilters, FeedSort, public_feed, stored_headline_stats
 from lapor.reports.serializers import public_report_summary
 
@@ -19,12 +20,14 @@ FAVICON_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    latest = public_feed(request.user, FeedFilters(), FeedSort.NEWEST, page_size=LATEST_REPORTS)
+    page = public_feed(request.user, FeedFilters(), FeedSort.NEWEST, page_size=LATEST_REPORTS)
+    latest = [public_report_summary(report) for report in page.reports]
     return render(
         request,
         "portal/home.html",
         {
-            "latest": [public_report_summary(report) for report in latest.reports],
+            "latest": latest,
+            "cards": report_cards(latest),
             "stats": stored_headline_stats(),
         },
     )
