@@ -434,6 +434,12 @@ def public_feed(
         reports = _ranked(user, filters)
         if after is not None:
             reports = reports.filter(after)
+        # The page's rows are chosen among the candidates alone, then read with their relations:
+        # joining the relations of every candidate before sorting cost more than the ranking itself.
+        page = reports.order_by(*_ordering(sort)).values("pk")[: page_size + 1]
+        reports = (
+            public_reports(user).filter(pk__in=page).annotate(relevance=relevance(public_text_vector(), filters.text))
+        )
     else:
         reports = _filtered(public_reports(user), filters)
         if after is not None:
@@ -443,8 +449,10 @@ def public_feed(
             # in (a word its statistics do not list is guessed at up to 0.5%) then weighs reading
             # SEARCH_CANDIDATES matches: it walks the ordering index for a common word, and takes the
             # GIN index for a rare one instead of walking every report looking for its few matches.
+            # The page is chosen among them before the relations are joined (as above).
             bounded = reports.order_by(*_ordering(sort)).values("pk")[:SEARCH_CANDIDATES]
-            reports = public_reports(user).filter(pk__in=bounded)
+            page = public_reports(user).filter(pk__in=bounded).order_by(*_ordering(sort)).values("pk")
+            reports = public_reports(user).filter(pk__in=page[: page_size + 1])
     rows = list(reports.select_related(*SUMMARY_RELATIONS).order_by(*_ordering(sort))[: page_size + 1])
     next_cursor = _encode_cursor(sort, rows[page_size - 1]) if len(rows) > page_size else None
     return FeedPage(reports=rows[:page_size], next_cursor=next_cursor)
