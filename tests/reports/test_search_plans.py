@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -120,13 +121,13 @@ def _card_joins(sql: str) -> list[tuple[str, int]]:
     plan = row[0] if isinstance(row[0], list) else json.loads(row[0])
     joins: list[tuple[str, int]] = []
 
-    def relations(node: dict) -> set[str]:
+    def relations(node: dict[str, Any]) -> set[str]:
         found = {node["Relation Name"]} if "Relation Name" in node else set()
         for child in node.get("Plans", []):
             found |= relations(child)
         return found
 
-    def walk(node: dict) -> None:
+    def walk(node: dict[str, Any]) -> None:
         children = node.get("Plans", [])
         if node["Node Type"] in {"Nested Loop", "Hash Join", "Merge Join"} and any(
             relations(child) & CARD_RELATIONS for child in children

@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lapor.institutions.models import Category, Institution
 from lapor.regions.choices import RegionLevel
+from lapor.regions.codes import InvalidRegionCode, ancestor_codes
 from lapor.regions.models import Region
 from lapor.reports.access import is_public, report_reach, reporter_contact
 from lapor.reports.attachments import CONTENT_TYPES, EXTENSIONS, FALLBACK_NAME
@@ -123,13 +124,24 @@ def _region(village: Region | None) -> RegionNames | None:
     can select_related as ``village__parent__parent__parent``)."""
     if village is None:
         return None
+    # Without the chain selected, the regions above are read in one query (their codes are the
+    # village's code cut short) rather than one query per level.
+    above: dict[str, Region] = {}
+    if village.parent_id is not None and not Region.parent.is_cached(village):
+        try:
+            codes = ancestor_codes(village.code)[:-1]
+        except InvalidRegionCode:
+            codes = []
+        above = {region.code: region for region in Region.objects.filter(code__in=codes)}
     names: dict[str, str] = {}
     region: Region | None = village
     while region is not None:
         key = _REGION_LEVELS.get(region.level)
         if key is not None:
             names[key] = region.name
-        region = region.parent
+        if region.parent_id is None:
+            break
+        region = above.get(region.parent_id) or region.parent
     return RegionNames(
         code=village.code,
         province=names.get("province"),
