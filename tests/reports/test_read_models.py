@@ -195,3 +195,17 @@ def test_the_regions_above_a_village_are_read_in_one_query_unless_selected(world
     plain = Report.objects.select_related("category", "owner", "village").get(pk=report.pk)
     with django_assert_num_queries(1):
         assert public_report_summary(plain).region == expected
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_labels_are_the_models_display_in_every_language(language):
+    from django.utils import translation
+
+    from lapor.reports.choices import ReportKind, Status
+    from lapor.reports.serializers import _label
+
+    with translation.override(language):
+        for status in [*Status.values, "unknown"]:
+            assert _label(Status, status) == Report(status=status).get_status_display()
+        for kind in [*ReportKind.values, "unknown"]:
+            assert _label(ReportKind, kind) == Report(kind=kind).get_kind_display()

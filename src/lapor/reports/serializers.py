@@ -37,7 +37,7 @@ from lapor.regions.codes import InvalidRegionCode, ancestor_codes
 from lapor.regions.models import Region
 from lapor.reports.access import is_public, report_reach, reporter_contact
 from lapor.reports.attachments import CONTENT_TYPES, EXTENSIONS, FALLBACK_NAME
-from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, ClockState, Status, Visibility
+from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, ClockState, ReportKind, Status, Visibility
 from lapor.reports.deadlines import clock_state
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Attachment, Report, ReportClock, ReportEvent
@@ -100,6 +100,8 @@ def _iso(value: datetime | date | None) -> str | None:
 
 
 def _label(choices: type[TextChoices], value: str) -> str:
+    """The label of ``value`` in the active language, as the model's get_FOO_display gives it (the
+    value itself when it is not a choice), without the display's hashing of every lazy label."""
     return str(choices(value).label) if value in choices.values else value
 
 
@@ -152,7 +154,7 @@ def _region(village: Region | None) -> RegionNames | None:
 
 
 def _status(report: Report) -> ReportStatus:
-    return ReportStatus(code=report.status, label=report.get_status_display())
+    return ReportStatus(code=report.status, label=_label(Status, report.status))
 
 
 def _dates(report: Report) -> ReportDates:
@@ -332,7 +334,7 @@ def public_report_summary(report: Report) -> PublicReportSummary:
     return PublicReportSummary(
         tracking_id=report.tracking_id,
         kind=report.kind,
-        kind_label=report.get_kind_display(),
+        kind_label=_label(ReportKind, report.kind),
         category=_category(report.category),
         region=_region(report.village),
         institution=_institution(report.owner),
@@ -364,7 +366,7 @@ def reporter_view(report: Report) -> ReporterView:
     return ReporterView(
         tracking_id=report.tracking_id,
         kind=report.kind,
-        kind_label=report.get_kind_display(),
+        kind_label=_label(ReportKind, report.kind),
         category=_category(report.category),
         region=_region(report.village),
         address=report.address,
@@ -465,7 +467,7 @@ def staff_view(report: Report, *, viewer: Any) -> StaffView:
     return StaffView(
         tracking_id=report.tracking_id,
         kind=report.kind,
-        kind_label=report.get_kind_display(),
+        kind_label=_label(ReportKind, report.kind),
         weight=report.weight,
         channel=report.channel,
         category=_category(report.category),
@@ -569,7 +571,7 @@ def reporter_report_summary(report: Report) -> ReporterReportSummary:
     return ReporterReportSummary(
         tracking_id=report.tracking_id,
         kind=report.kind,
-        kind_label=report.get_kind_display(),
+        kind_label=_label(ReportKind, report.kind),
         institution=_institution(report.owner),
         title=report.title,
         is_anonymous=report.is_anonymous,
