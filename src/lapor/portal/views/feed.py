@@ -87,15 +87,21 @@ PUBLIC_STATUSES = [status for status in Status if status in PUBLISHED]
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ReportCard:
-    """A list card of a published report (portal/feed/_card.html), with what the template would
-    otherwise work out per card (its address, excerpt, place and date), worked out in Python: a feed
-    page has twenty cards."""
+    """A list card of a published report (portal/feed/_card.html): its public summary's parts the card
+    shows, each one lookup away, with what the template would otherwise work out per card (its
+    address, excerpt, place and date) worked out in Python: a feed page has twenty cards."""
 
     report: PublicReportSummary
     url: str
+    title: str  # the masked public title
+    status_label: str
+    kind_label: str
+    category_name: str | None  # None without a category
     excerpt: str  # the masked public body, its first CARD_WORDS words
     place: str  # "village, district, regency · institution"
+    created_at: str  # ISO 8601, for <time datetime>
     filed: datetime | date | None
+    supports: int
     tracking_id: str  # as people read it, in groups
 
 
@@ -122,9 +128,15 @@ def report_cards(reports: list[PublicReportSummary]) -> list[ReportCard]:
             ReportCard(
                 report=report,
                 url=f"{before}{report.tracking_id}{after}",
+                title=report.title,
+                status_label=report.status.label,
+                kind_label=report.kind_label,
+                category_name=report.category.name if report.category else None,
                 excerpt=Truncator(report.body).words(CARD_WORDS, truncate=" …"),
                 place=place + report.institution.name,
+                created_at=report.dates.created_at,
                 filed=as_datetime(report.dates.created_at),
+                supports=report.supports,
                 tracking_id=format_tracking_id(report.tracking_id),
             )
         )
