@@ -143,7 +143,7 @@ INFORMATION_REMINDERS = 2
 # Working days after a breach before the national admins hear of it (the coordinator above hears first).
 ESCALATION_GRACE_WORKING_DAYS = 2
 # What each `lapor worker` sweeps for, and how often: deadline timers and notifications whose task was
-# lost or whose retry is due, and the daily anchor of the audit trails (all idempotent).
+# lost or whose retry is due, the daily anchor of the audit trails, the home page's statistics (all idempotent).
 WORKER_SWEEPS = (
     "lapor.reports.timers.reconcile",
     "lapor.notifications.services.notification_deliver_due",
@@ -151,6 +151,7 @@ WORKER_SWEEPS = (
     "lapor.core.ratelimit.sweep_expired",
     "lapor.accounts.services.one_time_code_purge",
     "lapor.accounts.signin.login_record_purge",
+    "lapor.reports.selectors.headline_stats_refresh",
 )
 WORKER_SWEEP_INTERVAL_SECONDS = 60
 # The institution that receives Ombudsman referrals and the national queue's owner, by code.

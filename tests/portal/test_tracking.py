@@ -144,6 +144,40 @@ def test_a_published_report_sends_others_to_its_public_page(world: World, client
 
 
 @pytest.mark.django_db
+def test_the_tracking_box_sends_a_visitor_straight_to_a_public_report(
+    world: World, client: Client, django_assert_max_num_queries
+):
+    report, _secret = guest_report(world)
+    report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    typed = format_tracking_id(report.tracking_id).lower()
+    with django_assert_max_num_queries(1):  # is it public: one lookup by the tracking ID's index
+        response = client.get(reverse("portal:track"), {"id": typed})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:report", args=[report.tracking_id])
+    assert client.get(response["Location"]).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("confidential", [False, True])
+def test_the_tracking_box_sends_what_is_not_public_and_signed_in_users_through_the_tracking_page(
+    world: World, client: Client, confidential: bool
+):
+    report, _secret = guest_report(world, is_confidential=confidential)
+    if confidential:
+        report_dispatch(user=world.national_admin, report=report, institution=world.city)
+    # Unpublished, or confidential: the tracking page says "received" and nothing more (rate-limited).
+    response = client.get(reverse("portal:track"), {"id": report.tracking_id})
+    assert response["Location"] == reverse("portal:track_report", args=[report.tracking_id])
+    published = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city).report
+    client.force_login(world.reporter)  # its reporter: the tracking page shows them their own page
+    response = client.get(reverse("portal:track"), {"id": published.tracking_id})
+    assert response["Location"] == reverse("portal:track_report", args=[published.tracking_id])
+    own = client.get(response["Location"])
+    assert own.status_code == 200
+    assert own.templates[0].name == "portal/tracking/reporter.html"
+
+
+@pytest.mark.django_db
 def test_a_confidential_report_is_never_sent_to_a_public_page(world: World, client: Client):
     report, _secret = guest_report(world, is_confidential=True)
     report_dispatch(user=world.national_admin, report=report, institution=world.city)

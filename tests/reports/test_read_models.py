@@ -176,3 +176,36 @@ def test_export_rows_have_exactly_the_declared_columns(world):
     for row in rows:
         assert tuple(row) == EXPORT_FIELDS
         assert adapter.validate_python(row, strict=True) == row
+
+
+@pytest.mark.django_db
+def test_the_regions_above_a_village_are_read_in_one_query_unless_selected(world, django_assert_num_queries):
+    from lapor.reports.serializers import public_report_summary
+
+    report = report_dispatch(user=world.national_admin, report=world.submit(), institution=world.city).report
+    selected = Report.objects.select_related("category", "owner", "village__parent__parent__parent").get(pk=report.pk)
+    with django_assert_num_queries(0):
+        expected = public_report_summary(selected).region
+    assert expected is not None
+    assert expected.province
+    assert expected.regency
+    assert expected.district
+    assert expected.village
+    # The village alone (as access.reporter_proof_by_link selects it): the three above in one query.
+    plain = Report.objects.select_related("category", "owner", "village").get(pk=report.pk)
+    with django_assert_num_queries(1):
+        assert public_report_summary(plain).region == expected
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_labels_are_the_models_display_in_every_language(language):
+    from django.utils import translation
+
+    from lapor.reports.choices import ReportKind, Status
+    from lapor.reports.serializers import _label
+
+    with translation.override(language):
+        for status in [*Status.values, "unknown"]:
+            assert _label(Status, status) == Report(status=status).get_status_display()
+        for kind in [*ReportKind.values, "unknown"]:
+            assert _label(ReportKind, kind) == Report(kind=kind).get_kind_display()

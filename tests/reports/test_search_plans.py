@@ -7,7 +7,9 @@ test table, so the plans asserted here are the ones a large deployment gets (doc
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -105,6 +107,51 @@ def test_a_common_word_ranks_only_its_newest_matches_read_from_the_newest_first_
     page = public_feed(None, filters)
     assert len(page.reports) == 20
     assert page.next_cursor is not None
+
+
+CARD_RELATIONS = {"regions_region", "institutions_category", "institutions_institution"}
+
+
+def _card_joins(sql: str) -> list[tuple[str, int]]:
+    """Each join of a card's relation (category, owner, regions) in ``sql``'s plan (EXPLAIN ANALYZE),
+    with the rows it gives."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON, TIMING OFF) " + sql)
+        (row,) = cursor.fetchall()
+    plan = row[0] if isinstance(row[0], list) else json.loads(row[0])
+    joins: list[tuple[str, int]] = []
+
+    def relations(node: dict[str, Any]) -> set[str]:
+        found = {node["Relation Name"]} if "Relation Name" in node else set()
+        for child in node.get("Plans", []):
+            found |= relations(child)
+        return found
+
+    def walk(node: dict[str, Any]) -> None:
+        children = node.get("Plans", [])
+        if node["Node Type"] in {"Nested Loop", "Hash Join", "Merge Join"} and any(
+            relations(child) & CARD_RELATIONS for child in children
+        ):
+            joins.append((node["Node Type"], node["Actual Rows"] * node["Actual Loops"]))
+        for child in children:
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    return joins
+
+
+@pytest.mark.parametrize("sort", [FeedSort.RELEVANCE, FeedSort.NEWEST, FeedSort.MOST_SUPPORTED])
+def test_a_search_joins_the_relations_of_its_page_only(many, sort):
+    filters = FeedFilters(text="jalan")
+    with CaptureQueriesContext(connection) as captured:
+        page = public_feed(None, filters, sort, page_size=20)
+    assert len(page.reports) == 20
+    (sql,) = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("SELECT")]
+    joins = _card_joins(sql)
+    # The page (and the row that tells whether there is a next one) is chosen among the candidates
+    # first: the relations are joined to those 21 rows, not to each of the 1,000 candidates.
+    assert len(joins) >= 3, joins
+    assert all(rows <= 21 for _type, rows in joins), joins
 
 
 def test_about_n_results_counts_at_most_the_cap_then_estimates(many):

@@ -440,6 +440,7 @@ def test_the_worker_sweeps_the_report_timers_the_outbox_and_the_daily_anchor_by_
     from lapor.core.audit import anchor_daily
     from lapor.core.ratelimit import sweep_expired
     from lapor.notifications.services import notification_deliver_due
+    from lapor.reports.selectors import headline_stats_refresh
 
     assert sweeps_from_settings() == [
         timers.reconcile,
@@ -448,6 +449,7 @@ def test_the_worker_sweeps_the_report_timers_the_outbox_and_the_daily_anchor_by_
         sweep_expired,
         one_time_code_purge,
         login_record_purge,
+        headline_stats_refresh,
     ]
 
 

@@ -33,10 +33,11 @@ from django.utils.translation import gettext_lazy as _
 
 from lapor.institutions.models import Category, Institution
 from lapor.regions.choices import RegionLevel
+from lapor.regions.codes import InvalidRegionCode, ancestor_codes
 from lapor.regions.models import Region
 from lapor.reports.access import is_public, report_reach, reporter_contact
 from lapor.reports.attachments import CONTENT_TYPES, EXTENSIONS, FALLBACK_NAME
-from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, ClockState, Status, Visibility
+from lapor.reports.choices import Action, Actor, ArchiveReason, Clock, ClockState, ReportKind, Status, Visibility
 from lapor.reports.deadlines import clock_state
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Attachment, Report, ReportClock, ReportEvent
@@ -99,6 +100,8 @@ def _iso(value: datetime | date | None) -> str | None:
 
 
 def _label(choices: type[TextChoices], value: str) -> str:
+    """The label of ``value`` in the active language, as the model's get_FOO_display gives it (the
+    value itself when it is not a choice), without the display's hashing of every lazy label."""
     return str(choices(value).label) if value in choices.values else value
 
 
@@ -123,13 +126,24 @@ def _region(village: Region | None) -> RegionNames | None:
     can select_related as ``village__parent__parent__parent``)."""
     if village is None:
         return None
+    # Without the chain selected, the regions above are read in one query (their codes are the
+    # village's code cut short) rather than one query per level.
+    above: dict[str, Region] = {}
+    if village.parent_id is not None and not Region.parent.is_cached(village):
+        try:
+            codes = ancestor_codes(village.code)[:-1]
+        except InvalidRegionCode:
+            codes = []
+        above = {region.code: region for region in Region.objects.filter(code__in=codes)}
     names: dict[str, str] = {}
     region: Region | None = village
     while region is not None:
         key = _REGION_LEVELS.get(region.level)
         if key is not None:
             names[key] = region.name
-        region = region.parent
+        if region.parent_id is None:
+            break
+        region = above.get(region.parent_id) or region.parent
     return RegionNames(
         code=village.code,
         province=names.get("province"),
@@ -140,7 +154,7 @@ def _region(village: Region | None) -> RegionNames | None:
 
 
 def _status(report: Report) -> ReportStatus:
-    return ReportStatus(code=report.status, label=report.get_status_display())
+    return ReportStatus(code=report.status, label=_label(Status, report.status))
 
 
 def _dates(report: Report) -> ReportDates:
@@ -320,7 +334,7 @@ def public_report_summary(report: Report) -> PublicReportSummary:
     return PublicReportSummary(
         tracking_id=report.tracking_id,
         kind=report.kind,
-        kind_label=report.get_kind_display(),
+        kind_label=_label(ReportKind, report.kind),
         category=_category(report.category),
         region=_region(report.village),
         institution=_institution(report.owner),
@@ -352,7 +366,7 @@ def reporter_view(report: Report) -> ReporterView:
     return ReporterView(
         tracking_id=report.tracking_id,
         kind=report.kind,
-        kind_label=report.get_kind_display(),
+        kind_label=_label(ReportKind, report.kind),
         category=_category(report.category),
         region=_region(report.village),
         address=report.address,
@@ -453,7 +467,7 @@ def staff_view(report: Report, *, viewer: Any) -> StaffView:
     return StaffView(
         tracking_id=report.tracking_id,
         kind=report.kind,
-        kind_label=report.get_kind_display(),
+        kind_label=_label(ReportKind, report.kind),
         weight=report.weight,
         channel=report.channel,
         category=_category(report.category),
@@ -557,7 +571,7 @@ def reporter_report_summary(report: Report) -> ReporterReportSummary:
     return ReporterReportSummary(
         tracking_id=report.tracking_id,
         kind=report.kind,
-        kind_label=report.get_kind_display(),
+        kind_label=_label(ReportKind, report.kind),
         institution=_institution(report.owner),
         title=report.title,
         is_anonymous=report.is_anonymous,

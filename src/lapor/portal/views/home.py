@@ -1,5 +1,5 @@
 """The home page: what Lapor is, the tracking-ID box, the way to file a report, the newest public
-reports and the headline statistics (published reports only, kept by the process for a minute)."""
+reports and the headline statistics (published reports only, as the task workers' sweep last counted them)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from lapor.reports.selectors import FeedFilters, FeedSort, cached_headline_stats, public_feed
+from lapor.portal.views.feed import report_cards
+from lapor.reports.selectors import FeedFilters, FeedSort, public_feed, stored_headline_stats
 from lapor.reports.serializers import public_report_summary
 
 LATEST_REPORTS = 5
@@ -19,13 +20,15 @@ FAVICON_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    latest = public_feed(request.user, FeedFilters(), FeedSort.NEWEST, page_size=LATEST_REPORTS)
+    page = public_feed(request.user, FeedFilters(), FeedSort.NEWEST, page_size=LATEST_REPORTS)
+    latest = [public_report_summary(report) for report in page.reports]
     return render(
         request,
         "portal/home.html",
         {
-            "latest": [public_report_summary(report) for report in latest.reports],
-            "stats": cached_headline_stats(),
+            "latest": latest,
+            "cards": report_cards(latest),
+            "stats": stored_headline_stats(),
         },
     )
 

@@ -41,7 +41,7 @@ from lapor.reports.deadlines import overall_deadline_passed
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report
 from lapor.reports.read_models import ClockView, EventView, ReporterAttachmentView, ReporterView
-from lapor.reports.selectors import tracking_id_received
+from lapor.reports.selectors import public_tracking_id, tracking_id_received
 from lapor.reports.serializers import reporter_view
 from lapor.reports.services import (
     report_appeal,
@@ -148,7 +148,12 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
 def track(request: HttpRequest) -> HttpResponse:
     form = TrackForm(request.GET if "id" in request.GET else None)
     if form.is_bound and form.is_valid():
-        return HttpResponseRedirect(reverse("portal:track_report", args=[form.cleaned_data["id"]]))
+        tracking_id = form.cleaned_data["id"]
+        if not request.user.is_authenticated and public_tracking_id(tracking_id):
+            # Straight to the public page, where `track_report` would send a visitor: one round trip
+            # fewer. A signed-in user goes through `track_report`, which shows a reporter their own page.
+            return HttpResponseRedirect(reverse("portal:report", args=[tracking_id]))
+        return HttpResponseRedirect(reverse("portal:track_report", args=[tracking_id]))
     return render(request, "portal/tracking/track.html", {"form": form})
 
 

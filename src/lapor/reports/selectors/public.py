@@ -27,12 +27,14 @@ import binascii
 import dataclasses
 import operator
 import re
+import zoneinfo
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import reduce
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import (
@@ -51,8 +53,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from lapor.core import reference
+from lapor.core.models import ReferenceDataLoad
 from lapor.institutions.models import Category, Institution
 from lapor.institutions.selectors import category_subtree, institution_subtree
 from lapor.regions.choices import RegionLevel
@@ -142,6 +146,12 @@ def public_report_detail(tracking_id: str, user: Any = None) -> Report | None:
         )
         .first()
     )
+
+
+def public_tracking_id(tracking_id: str) -> bool:
+    """Whether ``tracking_id`` is a report the public may see (one index lookup): a fact its public
+    page (not rate-limited) tells anyone who asks for it."""
+    return public_reports().filter(tracking_id=tracking_id).exists()
 
 
 def tracking_id_received(tracking_id: str) -> bool:
@@ -424,6 +434,12 @@ def public_feed(
         reports = _ranked(user, filters)
         if after is not None:
             reports = reports.filter(after)
+        # The page's rows are chosen among the candidates alone, then read with their relations:
+        # joining the relations of every candidate before sorting cost more than the ranking itself.
+        page = reports.order_by(*_ordering(sort)).values("pk")[: page_size + 1]
+        reports = (
+            public_reports(user).filter(pk__in=page).annotate(relevance=relevance(public_text_vector(), filters.text))
+        )
     else:
         reports = _filtered(public_reports(user), filters)
         if after is not None:
@@ -433,8 +449,10 @@ def public_feed(
             # in (a word its statistics do not list is guessed at up to 0.5%) then weighs reading
             # SEARCH_CANDIDATES matches: it walks the ordering index for a common word, and takes the
             # GIN index for a rare one instead of walking every report looking for its few matches.
+            # The page is chosen among them before the relations are joined (as above).
             bounded = reports.order_by(*_ordering(sort)).values("pk")[:SEARCH_CANDIDATES]
-            reports = public_reports(user).filter(pk__in=bounded)
+            page = public_reports(user).filter(pk__in=bounded).order_by(*_ordering(sort)).values("pk")
+            reports = public_reports(user).filter(pk__in=page[: page_size + 1])
     rows = list(reports.select_related(*SUMMARY_RELATIONS).order_by(*_ordering(sort))[: page_size + 1])
     next_cursor = _encode_cursor(sort, rows[page_size - 1]) if len(rows) > page_size else None
     return FeedPage(reports=rows[:page_size], next_cursor=next_cursor)
@@ -445,13 +463,16 @@ def public_feed(
 
 @dataclasses.dataclass(frozen=True)
 class HeadlineStats:
-    reports_this_month: int  # published reports filed since the first of this month (local time)
+    # Published reports filed since the first of this month (local time); None when the stored
+    # figures were counted in an earlier month (the sweep has not counted since the month began).
+    reports_this_month: int | None
     dispatched: int  # published reports filed in the last STATS_WINDOW_DAYS days (all were dispatched)
     followed_up: int  # of those, the ones that got a first follow-up
     # Median of the time from dispatch to the first follow-up, in elapsed hours (calendar time, not
     # working days: what a citizen waits), over those followed up; None without any.
     median_hours_to_first_follow_up: float | None
     window_days: int = STATS_WINDOW_DAYS
+    counted_at: datetime | None = None  # when the figures were counted (stored figures only)
 
     @property
     def followed_up_share(self) -> float | None:
@@ -486,18 +507,26 @@ def _wait() -> ExpressionWrapper[Any]:
     return ExpressionWrapper(F("first_follow_up_at") - F("dispatched_at"), output_field=DurationField())
 
 
-def headline_stats(now: datetime | None = None) -> HeadlineStats:
-    """The home page's figures, from published reports only, in two aggregate queries."""
-    now = now or timezone.now()
-    local = timezone.localtime(now)
-    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+def _month_start(now: datetime, zone: str) -> datetime:
+    local = timezone.localtime(now, zoneinfo.ZoneInfo(zone))
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _headline_stats_by_zone(now: datetime, zones: Iterable[str]) -> dict[str, HeadlineStats]:
+    """The home page's figures as of ``now``, with "this month" in each of ``zones``, in two
+    aggregate queries whatever the number of zones."""
+    month_starts = {zone: _month_start(now, zone) for zone in dict.fromkeys(zones)}
     window_start = now - timedelta(days=STATS_WINDOW_DAYS)
     in_window = Q(created_at__gte=window_start, dispatched_at__isnull=False)
     # A report re-dispatched after its first follow-up has no meaningful wait: it is left out.
     answered = in_window & Q(first_follow_up_at__isnull=False, first_follow_up_at__gte=F("dispatched_at"))
-    reports = public_reports().filter(created_at__gte=min(month_start, window_start), created_at__lte=now)
+    reports = public_reports().filter(created_at__gte=min([*month_starts.values(), window_start]), created_at__lte=now)
+    this_month = {
+        f"this_month_{index}": Count("pk", filter=Q(created_at__gte=start))
+        for index, start in enumerate(month_starts.values())
+    }
     counts = reports.aggregate(
-        this_month=Count("pk", filter=Q(created_at__gte=month_start)),
+        **this_month,
         dispatched=Count("pk", filter=in_window),
         followed_up=Count("pk", filter=in_window & Q(first_follow_up_at__isnull=False)),
         answered=Count("pk", filter=answered),
@@ -517,21 +546,111 @@ def headline_stats(now: datetime | None = None) -> HeadlineStats:
                 .values_list("wait", flat=True)[(middle - 1) // 2 : middle // 2 + 1]
             )
             median_seconds = sum(value.total_seconds() for value in values) / len(values)
-    return HeadlineStats(
-        reports_this_month=counts["this_month"],
-        dispatched=counts["dispatched"],
-        followed_up=counts["followed_up"],
-        median_hours_to_first_follow_up=None if median_seconds is None else float(median_seconds) / 3600,
+    return {
+        zone: HeadlineStats(
+            reports_this_month=counts[f"this_month_{index}"],
+            dispatched=counts["dispatched"],
+            followed_up=counts["followed_up"],
+            median_hours_to_first_follow_up=None if median_seconds is None else float(median_seconds) / 3600,
+        )
+        for index, zone in enumerate(month_starts)
+    }
+
+
+def headline_stats(now: datetime | None = None) -> HeadlineStats:
+    """The home page's figures, from published reports only, in two aggregate queries, with "this
+    month" in the current time zone. They read a year of reports: pages show the stored figures
+    (`stored_headline_stats`), which the task workers' sweep recounts."""
+    zone = timezone.get_current_timezone_name()
+    return _headline_stats_by_zone(now or timezone.now(), [zone])[zone]
+
+
+# --- the stored headline statistics -------------------------------------------------------------------
+#
+# Counting a year of reports takes seconds at a million reports, so no page view counts them: the task
+# workers' sweep (settings.WORKER_SWEEPS) recounts them every HEADLINE_STATS_REFRESH_SECONDS into one
+# row of core's ReferenceDataLoad (the key-value row the worker heartbeat uses too: no table of its own
+# for one row), with "this month" for every zone a visitor can see pages in. Each web process reads
+# that row (one query by its unique key) at most once per REFERENCE_CACHE_SECONDS. Only when no
+# figures were ever stored (a new database before the first worker sweep) does a page view count
+# them, once, and store them: the home page always shows figures, and the sweep recounts them later.
+
+HEADLINE_STATS_DATASET = "portal-headline-stats"
+HEADLINE_STATS_REFRESH_SECONDS = 300
+# "This month" is kept for the zones of accounts (WIB, WITA, WIT) and the site's own (settings.TIME_ZONE).
+HEADLINE_STATS_ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
+_CACHE_KEY = ("portal-headline-stats",)
+
+
+def _stats_zones() -> list[str]:
+    return list(dict.fromkeys([settings.TIME_ZONE, *HEADLINE_STATS_ZONES]))
+
+
+def _stored_row() -> ReferenceDataLoad | None:
+    return ReferenceDataLoad.objects.filter(dataset=HEADLINE_STATS_DATASET).first()
+
+
+def headline_stats_refresh(now: datetime | None = None, *, max_age_seconds: float | None = None) -> bool:
+    """Count the headline statistics and store them, unless the stored ones are younger than
+    ``max_age_seconds`` (HEADLINE_STATS_REFRESH_SECONDS by default; 0 always counts). A sweep of
+    `lapor worker`: idempotent, and N workers sweeping at once at worst count twice. Returns whether
+    it counted."""
+    now = now or timezone.now()
+    max_age = HEADLINE_STATS_REFRESH_SECONDS if max_age_seconds is None else max_age_seconds
+    row = _stored_row()
+    counted_at = parse_datetime(row.checksum) if row is not None else None
+    if counted_at is not None and max_age > 0 and now - counted_at < timedelta(seconds=max_age):
+        return False
+    _store(now)
+    return True
+
+
+def _store(now: datetime) -> dict[str, Any]:
+    figures = _headline_stats_by_zone(now, _stats_zones())
+    common = next(iter(figures.values()))
+    summary: dict[str, Any] = {
+        "counted_at": now.isoformat(),
+        "this_month": {
+            zone: {"month": _month_start(now, zone).strftime("%Y-%m"), "count": stats.reports_this_month}
+            for zone, stats in figures.items()
+        },
+        "dispatched": common.dispatched,
+        "followed_up": common.followed_up,
+        "median_hours": common.median_hours_to_first_follow_up,
+        "window_days": common.window_days,
+    }
+    ReferenceDataLoad.objects.update_or_create(
+        dataset=HEADLINE_STATS_DATASET, defaults={"checksum": now.isoformat(), "summary": summary}
     )
+    return summary
 
 
-def cached_headline_stats() -> HeadlineStats:
-    """`headline_stats` as of now, kept by the process for REFERENCE_CACHE_SECONDS (lapor.core.reference):
-    every home page view would otherwise aggregate a year of reports."""
-    now = timezone.now()
-    # "This month" starts at local midnight on the first: in the viewer's zone (WIB, WITA or WIT).
-    key = ("portal-headline-stats", timezone.get_current_timezone_name(), timezone.localtime(now).strftime("%Y-%m"))
-    return reference.cached(key, lambda: headline_stats(now))
+def _load_stored() -> dict[str, Any]:
+    row = _stored_row()
+    if row is not None and isinstance(row.summary, dict) and "this_month" in row.summary:
+        return row.summary
+    return _store(timezone.now())
+
+
+def stored_headline_stats(now: datetime | None = None) -> HeadlineStats:
+    """The headline statistics as last counted (see above), with "this month" in the current zone
+    (the site's zone's figure for another); one query per process per REFERENCE_CACHE_SECONDS, none
+    of them over the reports once figures are stored."""
+    summary = reference.cached(_CACHE_KEY, _load_stored)
+    now = now or timezone.now()
+    zone = timezone.get_current_timezone_name()
+    months: dict[str, Any] = summary["this_month"]
+    month = months.get(zone) or months.get(settings.TIME_ZONE) or next(iter(months.values()))
+    local_month = timezone.localtime(now).strftime("%Y-%m")
+    counted_at = parse_datetime(summary["counted_at"])
+    return HeadlineStats(
+        reports_this_month=month["count"] if month["month"] == local_month else None,
+        dispatched=summary["dispatched"],
+        followed_up=summary["followed_up"],
+        median_hours_to_first_follow_up=summary["median_hours"],
+        window_days=summary.get("window_days", STATS_WINDOW_DAYS),
+        counted_at=counted_at,
+    )
 
 
 # --- similar open reports ---------------------------------------------------------------------------
