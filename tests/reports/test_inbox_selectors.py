@@ -428,3 +428,19 @@ def test_saved_filters_need_a_name_and_are_limited(world):
         saved_filter_save(user=world.coordinator, name=f"Filter {number}", query="")
     with pytest.raises(ReportError):
         saved_filter_save(user=world.coordinator, name="Satu lagi", query="")
+
+
+def test_counts_stop_at_the_cap_in_one_query(world, monkeypatch, django_assert_num_queries):
+    """Each queue is counted up to INBOX_COUNT_CAP + 1 reports: beyond, the count says "more" without
+    reading the rest; below, it is exact."""
+    monkeypatch.setattr("lapor.reports.selectors.inbox.INBOX_COUNT_CAP", 3)
+    bulk_reports(world, 6, owner=world.city)
+    make_overdue(dispatched(world, institution=world.transport))
+    box = staff_inbox(world.coordinator)
+    with django_assert_num_queries(1):
+        counts = inbox_counts(box)
+    assert counts[InboxQueue.ALL] == 4  # 7 reports: more than 3
+    assert counts[InboxQueue.NEW] == 4  # 6 reports nobody has worked on
+    assert counts[InboxQueue.OVERDUE] == 1  # exact below the cap
+    assert counts[InboxQueue.RETURNED] == 0
+    assert counts[InboxQueue.COPIES] == 0

@@ -39,6 +39,7 @@ from lapor.reports.choices import Channel, ClockState, ReportKind, Status
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report
 from lapor.reports.selectors import (
+    INBOX_COUNT_CAP,
     INBOX_PAGE_SIZE,
     SEARCH_CANDIDATES,
     Inbox,
@@ -238,7 +239,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
             found = inbox_search_count(box, queue, form.filters())
     counts = inbox_counts(box)
     tabs = [
-        {"queue": tab, "label": tab.label, "count": counts.get(tab, 0), "url": f"{request.path}?{QUEUE}={tab.value}"}
+        {
+            "queue": tab,
+            "label": tab.label,
+            "count": min(counts.get(tab, 0), INBOX_COUNT_CAP),
+            # Counted up to the cap only (`inbox_counts`): "1000+".
+            "more": counts.get(tab, 0) > INBOX_COUNT_CAP,
+            "url": f"{request.path}?{QUEUE}={tab.value}",
+        }
         for tab in box.queues
     ]
     shown: QueryDict = request.GET.copy()

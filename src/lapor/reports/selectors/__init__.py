@@ -6,6 +6,7 @@ Every selector starts from the access layer (`lapor.reports.access`); faces impo
 
 from lapor.regions.codes import InvalidRegionCode
 from lapor.reports.selectors.inbox import (
+    INBOX_COUNT_CAP,
     INBOX_PAGE_SIZE,
     Inbox,
     InboxFilters,
@@ -89,6 +90,7 @@ __all__ = [
     "DUPLICATE_NEAR_METRES",
     "DUPLICATE_POOL",
     "DUPLICATE_SHOWN_WORDS",
+    "INBOX_COUNT_CAP",
     "INBOX_PAGE_SIZE",
     "MAP_MIN_SOURCES",
     "MAP_PRECISION",
