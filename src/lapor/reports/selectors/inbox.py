@@ -507,6 +507,16 @@ def inbox_page(
     after = _after_inbox_cursor(sort, cursor) if cursor else None
     if after is not None:
         reports = reports.filter(after)
+    ordering = _inbox_ordering(sort)
+    if sort != InboxSort.RELEVANCE:
+        # The page's ids first, from the queue alone (narrow rows, in the order's index or top-N sort),
+        # then only those rows with their owner, category and reporter, in the same statement: joining
+        # those to every report of the queue before the sort read all of them (the reporters' whole
+        # table among them) for 50 rows.
+        page_ids = reports.order_by(*ordering).values("pk")[: page_size + 1]
+        reports = Report.objects.filter(pk__in=page_ids)
+        if sort == InboxSort.DEADLINE:
+            reports = _with_next_due(reports)
     rows = list(
         reports.select_related("owner", "category", "reporter")
         .prefetch_related(
@@ -517,7 +527,7 @@ def inbox_page(
                 to_attr="active_assignments",
             ),
         )
-        .order_by(*_inbox_ordering(sort))[: page_size + 1]
+        .order_by(*ordering)[: page_size + 1]
     )
     next_cursor = _encode_inbox_cursor(sort, rows[page_size - 1]) if len(rows) > page_size else None
     return InboxPage(rows=[_inbox_row(inbox, report) for report in rows[:page_size]], next_cursor=next_cursor)
