@@ -444,3 +444,43 @@ def test_counts_stop_at_the_cap_in_one_query(world, monkeypatch, django_assert_n
     assert counts[InboxQueue.OVERDUE] == 1  # exact below the cap
     assert counts[InboxQueue.RETURNED] == 0
     assert counts[InboxQueue.COPIES] == 0
+
+
+def test_a_large_queue_walked_by_deadline_pages_as_the_sorted_queue(world, monkeypatch):
+    """A large queue by deadline is read from the running clocks in due order (in small batches here):
+    page after page, the same rows in the same order as the queue sorted whole, the reports without a
+    running clock last, a paused clock counting as none, each report once."""
+    monkeypatch.setattr("lapor.reports.selectors.inbox.DEADLINE_WALK_BATCH", 2)
+    with_clocks = bulk_reports(world, 9, owner=world.city)
+    paused = with_clocks[4]
+    ReportClock.objects.filter(report=paused).update(paused_at=timezone.now())
+    second = ReportClock.objects.filter(report=with_clocks[6]).first()
+    assert second is not None
+    ReportClock.objects.create(
+        report=with_clocks[6],
+        clock=Clock.RESOLUTION,
+        started_at=second.started_at,
+        due_at=second.due_at - timedelta(days=30),
+        yellow_at=second.yellow_at - timedelta(days=30),
+        budget=second.budget,
+        budget_unit=second.budget_unit,
+    )
+    without = bulk_reports(world, 3, owner=world.city)
+    ReportClock.objects.filter(report__in=without).delete()
+    box = staff_inbox(world.coordinator)
+
+    def pages(**kwargs):
+        rows, cursor = [], ""
+        while True:
+            page = inbox_page(box, InboxQueue.ALL, sort=InboxSort.DEADLINE, cursor=cursor, page_size=3, **kwargs)
+            rows += [row.report.pk for row in page.rows]
+            if page.next_cursor is None:
+                return rows
+            cursor = page.next_cursor
+
+    sorted_whole = pages()
+    walked = pages(queue_size=10**6)
+    assert walked == sorted_whole
+    assert len(walked) == len(set(walked)) == Report.objects.count()
+    assert walked[0] == with_clocks[6].pk  # its second clock is the nearest of all
+    assert set(walked[-4:]) == {paused.pk, *(report.pk for report in without)}

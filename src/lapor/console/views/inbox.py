@@ -233,11 +233,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request)
     page: InboxPage | None = None
     found: SearchCount | None = None
+    counts = inbox_counts(box)
     if queue is not None and not (form.is_bound and not form.is_valid()):
-        page = inbox_page(box, queue, form.filters(), form.sort(), request.GET.get(CURSOR, ""))
+        page = inbox_page(
+            box, queue, form.filters(), form.sort(), request.GET.get(CURSOR, ""), queue_size=counts.get(queue)
+        )
         if CURSOR not in request.GET:
             found = inbox_search_count(box, queue, form.filters())
-    counts = inbox_counts(box)
     tabs = [
         {
             "queue": tab,

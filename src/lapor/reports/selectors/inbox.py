@@ -417,6 +417,94 @@ def _with_next_due(reports: QuerySet[Report]) -> QuerySet[Report]:
     return reports.annotate(next_due=Subquery(nearest))
 
 
+# The walk of the running clocks for a large queue (`_deadline_walk`): its first batch, each next one
+# DEADLINE_WALK_GROWTH times larger, and how many batches before it gives up.
+DEADLINE_WALK_BATCH = 500
+# The queues walked so when large: those spanning a subtree or a unit's whole history. The others are
+# an institution's reports in a few statuses, read from the (owner, status) index and sorted: small
+# for an institution working its queue, and a walk would read many clocks to find their few reports.
+WALKED_QUEUES = frozenset({InboxQueue.ALL, InboxQueue.OVERDUE, InboxQueue.UNIT, InboxQueue.REFERRED})
+DEADLINE_WALK_GROWTH = 4
+DEADLINE_WALK_ROUNDS = 4
+
+
+def _unpaused_clocks() -> QuerySet[ReportClock]:
+    return ReportClock.objects.filter(stopped_at__isnull=True, paused_at__isnull=True)
+
+
+def _deadline_walk(
+    reports: QuerySet[Report], after: tuple[datetime, int] | None, limit: int
+) -> tuple[list[int], bool] | None:
+    """The ids of the first ``limit`` of ``reports`` with a running clock that is not paused, in
+    deadline order (nearest due time, then id) after ``after`` (a row's next_due and id), and whether
+    the clocks ran out before ``limit`` were found; None when the walk gave up.
+
+    The clocks are read in due order (the ``clock_running_unpaused_due`` index of migration 0008), only
+    the nearest of each report, in batches; each batch's reports are checked against the queue by id.
+    A queue holding a good share of all reports fills a page from the first batch; one holding few
+    would need many: after DEADLINE_WALK_ROUNDS the caller sorts the queue itself."""
+    found: list[int] = []
+    earlier = (
+        _unpaused_clocks()
+        .filter(report_id=OuterRef("report_id"))
+        .filter(Q(due_at__lt=OuterRef("due_at")) | Q(due_at=OuterRef("due_at"), pk__lt=OuterRef("pk")))
+    )
+    nearest = _unpaused_clocks().filter(~Exists(earlier))
+    position = after
+    batch = DEADLINE_WALK_BATCH
+    for _round in range(DEADLINE_WALK_ROUNDS):
+        clocks = nearest
+        if position is not None:
+            moment, last_pk = position
+            clocks = clocks.filter(Q(due_at__gt=moment) | Q(due_at=moment, report_id__gt=last_pk))
+        read = list(clocks.order_by("due_at", "report_id").values_list("due_at", "report_id")[:batch])
+        members = set(reports.filter(pk__in=[report_id for _due, report_id in read]).values_list("pk", flat=True))
+        for _due, report_id in read:
+            if report_id in members:
+                found.append(report_id)
+                if len(found) == limit:
+                    return found, False
+        if len(read) < batch:
+            return found, True
+        position = read[-1]
+        batch *= DEADLINE_WALK_GROWTH
+    return None
+
+
+def _deadline_page_ids(reports: QuerySet[Report], cursor: str, limit: int) -> list[int] | None:
+    """The ids of a DEADLINE page of ``reports`` (a large queue) after ``cursor``: from the walk of the
+    running clocks, then, once they run out, the reports without one by id. None when the walk gave up
+    (the caller sorts the queue itself)."""
+    after = _deadline_cursor(cursor) if cursor else None  # None also for a cursor not ours: the first page
+    moment, last_pk = after if after is not None else (None, 0)
+    found: list[int] = []
+    if after is None or moment is not None:
+        walked = _deadline_walk(reports, (moment, last_pk) if moment is not None else None, limit)
+        if walked is None:
+            return None
+        found, exhausted = walked
+        if not exhausted:
+            return found
+        last_pk = 0
+    without = reports.filter(~Exists(_unpaused_clocks().filter(report=OuterRef("pk"))), pk__gt=last_pk)
+    return found + list(without.order_by("pk").values_list("pk", flat=True)[: limit - len(found)])
+
+
+def _deadline_cursor(cursor: str) -> tuple[datetime | None, int] | None:
+    """The next_due (None: the row had no running clock) and id of the row a DEADLINE ``cursor``
+    names; None for one that is not."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, key, last_id = raw.split("|")
+        pk = int(last_id)
+        moment = datetime.fromisoformat(key) if key else None
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        return None
+    if kind != InboxSort.DEADLINE.value or (moment is not None and timezone.is_naive(moment)):
+        return None
+    return moment, pk
+
+
 def _inbox_ordering(sort: InboxSort) -> tuple[Any, ...]:
     if sort == InboxSort.RELEVANCE:
         return ("-relevance", "-created_at", "-id")
@@ -486,12 +574,17 @@ def inbox_page(
     cursor: str = "",
     *,
     page_size: int = INBOX_PAGE_SIZE,
+    queue_size: int | None = None,
 ) -> InboxPage:
     """One page of a queue: the rows after ``cursor`` (the previous page's ``next_cursor``; empty for
     the first page); a search by RELEVANCE ranks its SEARCH_CANDIDATES newest matches only. In three
     queries whatever the size of the queue (the reports with their owner,
     category and reporter; their running clocks; their active forwards with the units). A queue the
-    user does not have is empty. Raises InvalidRegionCode for a malformed region."""
+    user does not have is empty. Raises InvalidRegionCode for a malformed region.
+
+    ``queue_size``: the queue's count from `inbox_counts`, when the caller has it. A queue counted past
+    INBOX_COUNT_CAP, unfiltered and by deadline, is read from the running clocks in due order instead
+    (`_deadline_walk`: a few queries more, none reading the whole queue)."""
     if queue not in inbox.queues:
         return InboxPage(rows=[], next_cursor=None)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
@@ -508,7 +601,17 @@ def inbox_page(
     if after is not None:
         reports = reports.filter(after)
     ordering = _inbox_ordering(sort)
-    if sort != InboxSort.RELEVANCE:
+    walked = None
+    if (
+        sort == InboxSort.DEADLINE
+        and queue in WALKED_QUEUES
+        and filters == InboxFilters()
+        and (queue_size or 0) > INBOX_COUNT_CAP
+    ):
+        walked = _deadline_page_ids(inbox.reports.filter(inbox.queues[queue]), cursor, page_size + 1)
+    if walked is not None:
+        reports = _with_next_due(Report.objects.filter(pk__in=walked))
+    elif sort != InboxSort.RELEVANCE:
         # The page's ids first, from the queue alone (narrow rows, in the order's index or top-N sort),
         # then only those rows with their owner, category and reporter, in the same statement: joining
         # those to every report of the queue before the sort read all of them (the reporters' whole
