@@ -484,3 +484,13 @@ def test_a_large_queue_walked_by_deadline_pages_as_the_sorted_queue(world, monke
     assert len(walked) == len(set(walked)) == Report.objects.count()
     assert walked[0] == with_clocks[6].pk  # its second clock is the nearest of all
     assert set(walked[-4:]) == {paused.pk, *(report.pk for report in without)}
+
+
+def test_a_walked_page_costs_a_few_queries_whatever_the_size(world, django_assert_max_num_queries):
+    """The walk of a large queue: its batch of clocks and their check against the queue, the reports
+    without a clock once the clocks run out, then the page's three queries."""
+    bulk_reports(world, 40, owner=world.city)
+    box = staff_inbox(world.coordinator)
+    with django_assert_max_num_queries(6):
+        page = inbox_page(box, InboxQueue.ALL, sort=InboxSort.DEADLINE, page_size=40, queue_size=10**6)
+    assert len(page.rows) == 40
