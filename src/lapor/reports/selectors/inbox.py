@@ -53,8 +53,8 @@ from lapor.reports.selectors.public import (
 # What staff see in the operator console (lapor.console.views.inbox): queues by role, each a filter
 # on `visible_reports(user)` (the access layer decides what may be seen; a queue only narrows it),
 # their counts (up to INBOX_COUNT_CAP) in one query, filters, search in the reporters' own words,
-# keyset pages sorted by the nearest deadline, and the rows shown, with the title masked wherever the viewer may not know who
-# filed the report.
+# keyset pages sorted by the nearest deadline, and the rows shown, with the title masked wherever the
+# viewer may not know who filed the report.
 #
 # The queues, per DOMAIN.md (who acts next on a report):
 #   national admin  verify     unverified reports held by the national institution (submitted, or
