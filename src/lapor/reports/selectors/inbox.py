@@ -421,9 +421,10 @@ def _with_next_due(reports: QuerySet[Report]) -> QuerySet[Report]:
 # DEADLINE_WALK_GROWTH times larger, and how many batches before it gives up.
 DEADLINE_WALK_BATCH = 500
 # The queues walked so when large: those spanning a subtree or a unit's whole history. The others are
-# an institution's reports in a few statuses, read from the (owner, status) index and sorted: small
-# for an institution working its queue, and a walk would read many clocks to find their few reports.
-WALKED_QUEUES = frozenset({InboxQueue.ALL, InboxQueue.OVERDUE, InboxQueue.UNIT, InboxQueue.REFERRED})
+# reports in a few statuses (the Ombudsman's referred ones run no clock), read from
+# their indexes and sorted: small for an institution working its queue, where a walk would read many
+# clocks to find their few reports.
+WALKED_QUEUES = frozenset({InboxQueue.ALL, InboxQueue.OVERDUE, InboxQueue.UNIT})
 DEADLINE_WALK_GROWTH = 4
 DEADLINE_WALK_ROUNDS = 4
 
