@@ -494,3 +494,24 @@ def test_a_walked_page_costs_a_few_queries_whatever_the_size(world, django_asser
     with django_assert_max_num_queries(6):
         page = inbox_page(box, InboxQueue.ALL, sort=InboxSort.DEADLINE, page_size=40, queue_size=10**6)
     assert len(page.rows) == 40
+
+
+def test_a_large_search_walked_by_deadline_finds_what_the_sorted_search_finds(world, monkeypatch):
+    monkeypatch.setattr("lapor.reports.selectors.inbox.DEADLINE_WALK_BATCH", 2)
+    matching = bulk_reports(world, 7, owner=world.city)
+    dispatched(world, title="Lampu mati", body="Lampu jalan di gang tiga mati sejak kemarin.")
+    box = staff_inbox(world.coordinator)
+    filters = InboxFilters(text="sekolah")
+
+    def pages(**kwargs):
+        rows, cursor = [], ""
+        while True:
+            page = inbox_page(box, InboxQueue.ALL, filters, InboxSort.DEADLINE, cursor=cursor, page_size=2, **kwargs)
+            rows += [row.report.pk for row in page.rows]
+            if page.next_cursor is None:
+                return rows
+            cursor = page.next_cursor
+
+    walked = pages(queue_size=10**6)
+    assert walked == pages()
+    assert set(walked) == {report.pk for report in matching}

@@ -235,11 +235,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
     found: SearchCount | None = None
     counts = inbox_counts(box)
     if queue is not None and not (form.is_bound and not form.is_valid()):
-        page = inbox_page(
-            box, queue, form.filters(), form.sort(), request.GET.get(CURSOR, ""), queue_size=counts.get(queue)
-        )
+        filters, sort = form.filters(), form.sort()
+        # How many reports the page is chosen from, when known: a large queue is paged by deadline
+        # without sorting all of it (`inbox_page`). Shown for a search on its first page.
+        counted = None
+        if filters.text.strip() and (CURSOR not in request.GET or sort == InboxSort.DEADLINE):
+            counted = inbox_search_count(box, queue, filters)
+        size = counted.value if counted is not None else counts.get(queue) if filters == InboxFilters() else None
+        page = inbox_page(box, queue, filters, sort, request.GET.get(CURSOR, ""), queue_size=size)
         if CURSOR not in request.GET:
-            found = inbox_search_count(box, queue, form.filters())
+            found = counted
     tabs = [
         {
             "queue": tab,

@@ -583,9 +583,10 @@ def inbox_page(
     category and reporter; their running clocks; their active forwards with the units). A queue the
     user does not have is empty. Raises InvalidRegionCode for a malformed region.
 
-    ``queue_size``: the queue's count from `inbox_counts`, when the caller has it. A queue counted past
-    INBOX_COUNT_CAP, unfiltered and by deadline, is read from the running clocks in due order instead
-    (`_deadline_walk`: a few queries more, none reading the whole queue)."""
+    ``queue_size``: how many reports the queue holds with ``filters``, when the caller knows (the count
+    of `inbox_counts` without filters, of `inbox_search_count` for a search). By deadline, a large
+    queue spanning a subtree (WALKED_QUEUES) counted past INBOX_COUNT_CAP is read from the running
+    clocks in due order instead (`_deadline_walk`: a few queries more, none reading the whole queue)."""
     if queue not in inbox.queues:
         return InboxPage(rows=[], next_cursor=None)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
@@ -603,13 +604,9 @@ def inbox_page(
         reports = reports.filter(after)
     ordering = _inbox_ordering(sort)
     walked = None
-    if (
-        sort == InboxSort.DEADLINE
-        and queue in WALKED_QUEUES
-        and filters == InboxFilters()
-        and (queue_size or 0) > INBOX_COUNT_CAP
-    ):
-        walked = _deadline_page_ids(inbox.reports.filter(inbox.queues[queue]), cursor, page_size + 1)
+    if sort == InboxSort.DEADLINE and queue in WALKED_QUEUES and (queue_size or 0) > INBOX_COUNT_CAP:
+        queued = _inbox_filtered(inbox, inbox.reports.filter(inbox.queues[queue]), filters, inbox.now)
+        walked = _deadline_page_ids(queued, cursor, page_size + 1)
     if walked is not None:
         reports = _with_next_due(Report.objects.filter(pk__in=walked))
     elif sort != InboxSort.RELEVANCE:
