@@ -229,13 +229,26 @@ def _forwarded_since_dispatch(*, active: bool | None = None) -> Exists:
     return Exists(forwards)
 
 
-def _withdrawn_since_dispatch() -> QuerySet[Any]:
-    """The reports with a forward since their dispatch that is withdrawn: read from the withdrawn
-    forwards (few; the partial index of migration 0008), not by a look-up for every report of the
-    institution in progress."""
-    return ReportAssignment.objects.filter(is_active=False, assigned_at__gte=F("report__dispatched_at")).values(
-        "report_id"
+def _returned_to(owners: list[int]) -> Q:
+    """Reports ``owners`` got back: "not our authority" returns, and reports its units handed back (a
+    forward since the dispatch withdrawn, none active). Read as the union of the two: the returns
+    from the (owner, status) index, the handed back from the withdrawn forwards (few; the partial
+    index of migration 0008), not by a look-up for every report the institutions have in progress."""
+    returned = Report.objects.filter(owner_id__in=owners, status=Status.RETURNED).values("pk")
+    active_since_dispatch = ReportAssignment.objects.filter(
+        report_id=OuterRef("report_id"), is_active=True, assigned_at__gte=OuterRef("report__dispatched_at")
     )
+    handed_back = (
+        ReportAssignment.objects.filter(
+            is_active=False,
+            assigned_at__gte=F("report__dispatched_at"),
+            report__owner_id__in=owners,
+            report__status__in=[Status.DISPATCHED, Status.IN_PROGRESS],
+        )
+        .filter(~Exists(active_since_dispatch))
+        .values("report_id")
+    )
+    return Q(pk__in=returned.union(handed_back))
 
 
 def inbox_queues(scope: StaffScope, *, now: datetime) -> dict[InboxQueue, Q]:
@@ -260,17 +273,11 @@ def inbox_queues(scope: StaffScope, *, now: datetime) -> dict[InboxQueue, Q]:
     if coordinated:
         own = Q(owner_id__in=sorted(institution_id for institution_id, _path in coordinated))
         subtree = _in_subtrees(path for _id, path in coordinated)
-        with_institution = [Status.DISPATCHED, Status.IN_PROGRESS]
         add(
             InboxQueue.NEW,
             own & (Q(status=Status.SUBMITTED) | (Q(status=Status.DISPATCHED) & ~Q(_forwarded_since_dispatch()))),
         )
-        handed_back = (
-            Q(status__in=with_institution)
-            & Q(pk__in=_withdrawn_since_dispatch())
-            & ~Q(_forwarded_since_dispatch(active=True))
-        )
-        add(InboxQueue.RETURNED, own & (Q(status=Status.RETURNED) | handed_back))
+        add(InboxQueue.RETURNED, _returned_to(sorted(institution_id for institution_id, _path in coordinated)))
         add(InboxQueue.OVERDUE, overdue & subtree)
         add(InboxQueue.COPIES, _copied_to(institution_id for institution_id, _path in coordinated))
         add(InboxQueue.ALL, subtree)
