@@ -1,5 +1,5 @@
 """Console plans among 20,000 reports (PostgreSQL): the inbox's tab counts stop at the cap instead of
-reading every report of a queue.
+reading every report of a queue, and a large queue by deadline is read from the running clocks' index.
 
 At this size a plan that reads every report costs what the planner would otherwise choose for a tiny
 test table, so the plans asserted here are the ones a large deployment gets."""
@@ -7,6 +7,7 @@ test table, so the plans asserted here are the ones a large deployment gets."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,8 +15,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from lapor.reports.selectors import INBOX_COUNT_CAP, InboxQueue, inbox_counts, staff_inbox
-from tests.reports.test_search_plans import STORED, many  # noqa: F401 (the fixture)
+from lapor.reports.selectors import INBOX_COUNT_CAP, InboxQueue, InboxSort, inbox_counts, inbox_page, staff_inbox
+from tests.reports.test_search_plans import STORED, explain, many  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.postgres
 
@@ -59,3 +60,35 @@ def test_the_tab_counts_stop_at_the_cap_instead_of_reading_every_report(world):
         if node.get("Relation Name") == "reports_report"
     )
     assert read < STORED  # an exact count would read every one of them, more than once
+
+
+@pytest.mark.usefixtures("many")
+def test_a_large_queue_by_deadline_walks_the_running_clocks_index(world):
+    """Each copy gets a running clock (due within 500 hours); the coordinator's whole queue by deadline
+    is then read from the clocks in due order, its first batch enough for a page: never a sort of
+    the 20,000 reports by their nearest due time."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO reports_reportclock (report_id, clock, started_at, due_at, yellow_at, budget, budget_unit, "
+            "escalation_level, reminders_sent) "
+            "SELECT r.id, 'first_follow_up', now(), now() + (r.id %% %s) * interval '1 hour', "
+            "now() + (r.id %% %s) * interval '45 minutes', 5, 'working_days', 0, 0 FROM reports_report r "
+            "WHERE NOT EXISTS (SELECT 1 FROM reports_reportclock c WHERE c.report_id = r.id AND c.stopped_at IS NULL)",
+            [500, 500],
+        )
+        cursor.execute("ANALYZE reports_reportclock")
+    box = staff_inbox(world.coordinator)
+    counts = inbox_counts(box)
+    assert counts[InboxQueue.ALL] > INBOX_COUNT_CAP
+
+    def walked():
+        return inbox_page(box, InboxQueue.ALL, sort=InboxSort.DEADLINE, queue_size=counts[InboxQueue.ALL])
+
+    with CaptureQueriesContext(connection) as captured:
+        page = walked()
+    assert len(captured.captured_queries) == 5  # one batch of clocks, its check, the page's three
+    plans = explain(walked)
+    assert "clock_running_unpaused_due" in plans[0]
+    assert not re.search(r"\breports_report\b", plans[0])  # the clocks alone, not the reports
+    sorted_whole = inbox_page(box, InboxQueue.ALL, sort=InboxSort.DEADLINE)
+    assert [row.report.pk for row in page.rows] == [row.report.pk for row in sorted_whole.rows]
