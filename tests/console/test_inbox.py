@@ -541,3 +541,18 @@ def test_the_inbox_renders_in_the_same_queries_whatever_the_number_of_reports(
     assert with_30 == with_300
     with django_assert_max_num_queries(15):
         inbox(client, antrian=queue, q="jalan", tenggat="green", urut="terbaru")
+
+
+def test_a_tab_counted_past_the_cap_says_more(world, console_client, monkeypatch):
+    monkeypatch.setattr("lapor.reports.selectors.inbox.INBOX_COUNT_CAP", 3)
+    monkeypatch.setattr("lapor.console.views.inbox.INBOX_COUNT_CAP", 3)
+    bulk_reports(world, 4, owner=world.city)
+    late = make_overdue(dispatched(world, institution=world.transport))
+    response = inbox(console_client(world.coordinator))
+    counted = {tab["queue"].value: (tab["count"], tab["more"]) for tab in response.context["tabs"]}
+    assert counted["semua"] == (3, True)
+    assert counted["terlambat"] == (1, False)
+    page = response.content.decode()
+    assert '<span class="count">(3+)</span>' in page
+    assert '<span class="count">(1)</span>' in page
+    assert shown(inbox(console_client(world.coordinator), antrian="terlambat")) == ids(late)

@@ -428,3 +428,90 @@ def test_saved_filters_need_a_name_and_are_limited(world):
         saved_filter_save(user=world.coordinator, name=f"Filter {number}", query="")
     with pytest.raises(ReportError):
         saved_filter_save(user=world.coordinator, name="Satu lagi", query="")
+
+
+def test_counts_stop_at_the_cap_in_one_query(world, monkeypatch, django_assert_num_queries):
+    """Each queue is counted up to INBOX_COUNT_CAP + 1 reports: beyond, the count says "more" without
+    reading the rest; below, it is exact."""
+    monkeypatch.setattr("lapor.reports.selectors.inbox.INBOX_COUNT_CAP", 3)
+    bulk_reports(world, 6, owner=world.city)
+    make_overdue(dispatched(world, institution=world.transport))
+    box = staff_inbox(world.coordinator)
+    with django_assert_num_queries(1):
+        counts = inbox_counts(box)
+    assert counts[InboxQueue.ALL] == 4  # 7 reports: more than 3
+    assert counts[InboxQueue.NEW] == 4  # 6 reports nobody has worked on
+    assert counts[InboxQueue.OVERDUE] == 1  # exact below the cap
+    assert counts[InboxQueue.RETURNED] == 0
+    assert counts[InboxQueue.COPIES] == 0
+
+
+def test_a_large_queue_walked_by_deadline_pages_as_the_sorted_queue(world, monkeypatch):
+    """A large queue by deadline is read from the running clocks in due order (in small batches here):
+    page after page, the same rows in the same order as the queue sorted whole, the reports without a
+    running clock last, a paused clock counting as none, each report once."""
+    monkeypatch.setattr("lapor.reports.selectors.inbox.DEADLINE_WALK_BATCH", 2)
+    with_clocks = bulk_reports(world, 9, owner=world.city)
+    paused = with_clocks[4]
+    ReportClock.objects.filter(report=paused).update(paused_at=timezone.now())
+    second = ReportClock.objects.filter(report=with_clocks[6]).first()
+    assert second is not None
+    ReportClock.objects.create(
+        report=with_clocks[6],
+        clock=Clock.RESOLUTION,
+        started_at=second.started_at,
+        due_at=second.due_at - timedelta(days=30),
+        yellow_at=second.yellow_at - timedelta(days=30),
+        budget=second.budget,
+        budget_unit=second.budget_unit,
+    )
+    without = bulk_reports(world, 3, owner=world.city)
+    ReportClock.objects.filter(report__in=without).delete()
+    box = staff_inbox(world.coordinator)
+
+    def pages(**kwargs):
+        rows, cursor = [], ""
+        while True:
+            page = inbox_page(box, InboxQueue.ALL, sort=InboxSort.DEADLINE, cursor=cursor, page_size=3, **kwargs)
+            rows += [row.report.pk for row in page.rows]
+            if page.next_cursor is None:
+                return rows
+            cursor = page.next_cursor
+
+    sorted_whole = pages()
+    walked = pages(queue_size=10**6)
+    assert walked == sorted_whole
+    assert len(walked) == len(set(walked)) == Report.objects.count()
+    assert walked[0] == with_clocks[6].pk  # its second clock is the nearest of all
+    assert set(walked[-4:]) == {paused.pk, *(report.pk for report in without)}
+
+
+def test_a_walked_page_costs_a_few_queries_whatever_the_size(world, django_assert_max_num_queries):
+    """The walk of a large queue: its batch of clocks and their check against the queue, the reports
+    without a clock once the clocks run out, then the page's three queries."""
+    bulk_reports(world, 40, owner=world.city)
+    box = staff_inbox(world.coordinator)
+    with django_assert_max_num_queries(6):
+        page = inbox_page(box, InboxQueue.ALL, sort=InboxSort.DEADLINE, page_size=40, queue_size=10**6)
+    assert len(page.rows) == 40
+
+
+def test_a_large_search_walked_by_deadline_finds_what_the_sorted_search_finds(world, monkeypatch):
+    monkeypatch.setattr("lapor.reports.selectors.inbox.DEADLINE_WALK_BATCH", 2)
+    matching = bulk_reports(world, 7, owner=world.city)
+    dispatched(world, title="Lampu mati", body="Lampu jalan di gang tiga mati sejak kemarin.")
+    box = staff_inbox(world.coordinator)
+    filters = InboxFilters(text="sekolah")
+
+    def pages(**kwargs):
+        rows, cursor = [], ""
+        while True:
+            page = inbox_page(box, InboxQueue.ALL, filters, InboxSort.DEADLINE, cursor=cursor, page_size=2, **kwargs)
+            rows += [row.report.pk for row in page.rows]
+            if page.next_cursor is None:
+                return rows
+            cursor = page.next_cursor
+
+    walked = pages(queue_size=10**6)
+    assert walked == pages()
+    assert set(walked) == {report.pk for report in matching}

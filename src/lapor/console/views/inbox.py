@@ -39,6 +39,7 @@ from lapor.reports.choices import Channel, ClockState, ReportKind, Status
 from lapor.reports.errors import ReportError, ReportErrorCode
 from lapor.reports.models import Report
 from lapor.reports.selectors import (
+    INBOX_COUNT_CAP,
     INBOX_PAGE_SIZE,
     SEARCH_CANDIDATES,
     Inbox,
@@ -232,13 +233,27 @@ def inbox(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request)
     page: InboxPage | None = None
     found: SearchCount | None = None
-    if queue is not None and not (form.is_bound and not form.is_valid()):
-        page = inbox_page(box, queue, form.filters(), form.sort(), request.GET.get(CURSOR, ""))
-        if CURSOR not in request.GET:
-            found = inbox_search_count(box, queue, form.filters())
     counts = inbox_counts(box)
+    if queue is not None and not (form.is_bound and not form.is_valid()):
+        filters, sort = form.filters(), form.sort()
+        # How many reports the page is chosen from, when known: a large queue is paged by deadline
+        # without sorting all of it (`inbox_page`). Shown for a search on its first page.
+        counted = None
+        if filters.text.strip() and (CURSOR not in request.GET or sort == InboxSort.DEADLINE):
+            counted = inbox_search_count(box, queue, filters)
+        size = counted.value if counted is not None else counts.get(queue) if filters == InboxFilters() else None
+        page = inbox_page(box, queue, filters, sort, request.GET.get(CURSOR, ""), queue_size=size)
+        if CURSOR not in request.GET:
+            found = counted
     tabs = [
-        {"queue": tab, "label": tab.label, "count": counts.get(tab, 0), "url": f"{request.path}?{QUEUE}={tab.value}"}
+        {
+            "queue": tab,
+            "label": tab.label,
+            "count": min(counts.get(tab, 0), INBOX_COUNT_CAP),
+            # Counted up to the cap only (`inbox_counts`): "1000+".
+            "more": counts.get(tab, 0) > INBOX_COUNT_CAP,
+            "url": f"{request.path}?{QUEUE}={tab.value}",
+        }
         for tab in box.queues
     ]
     shown: QueryDict = request.GET.copy()

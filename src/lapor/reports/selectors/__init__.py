@@ -6,6 +6,7 @@ Every selector starts from the access layer (`lapor.reports.access`); faces impo
 
 from lapor.regions.codes import InvalidRegionCode
 from lapor.reports.selectors.inbox import (
+    INBOX_COUNT_CAP,
     INBOX_PAGE_SIZE,
     Inbox,
     InboxFilters,
@@ -95,6 +96,7 @@ __all__ = [
     "DUPLICATE_SHOWN_WORDS",
     "HEADLINE_STATS_DATASET",
     "HEADLINE_STATS_REFRESH_SECONDS",
+    "INBOX_COUNT_CAP",
     "INBOX_PAGE_SIZE",
     "MAP_MIN_SOURCES",
     "MAP_PRECISION",

@@ -15,7 +15,8 @@ from functools import reduce
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, When
+from django.db import connection
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +32,7 @@ from lapor.reports.deadlines import clock_state
 from lapor.reports.models import Report, ReportAssignment, ReportClock, ReportCopy, SavedFilter
 from lapor.reports.privacy import reporter_text
 from lapor.reports.selectors.public import (
+    COUNT_CAP,
     MAX_PAGE_SIZE,
     MAX_SEARCH_LENGTH,
     SEARCH_CANDIDATES,
@@ -50,9 +52,9 @@ from lapor.reports.selectors.public import (
 #
 # What staff see in the operator console (lapor.console.views.inbox): queues by role, each a filter
 # on `visible_reports(user)` (the access layer decides what may be seen; a queue only narrows it),
-# their counts in one query, filters, search in the reporters' own words, keyset pages sorted by the
-# nearest deadline, and the rows shown, with the title masked wherever the viewer may not know who
-# filed the report.
+# their counts (up to INBOX_COUNT_CAP) in one query, filters, search in the reporters' own words,
+# keyset pages sorted by the nearest deadline, and the rows shown, with the title masked wherever the
+# viewer may not know who filed the report.
 #
 # The queues, per DOMAIN.md (who acts next on a report):
 #   national admin  verify     unverified reports held by the national institution (submitted, or
@@ -79,6 +81,8 @@ from lapor.reports.selectors.public import (
 # A deadline is "overdue" when a running clock that is not paused is past its due time.
 
 INBOX_PAGE_SIZE = 50
+# Each queue is counted up to this many reports; beyond, its tab says "more than" (`inbox_counts`).
+INBOX_COUNT_CAP = COUNT_CAP
 
 
 class InboxQueue(StrEnum):
@@ -225,6 +229,28 @@ def _forwarded_since_dispatch(*, active: bool | None = None) -> Exists:
     return Exists(forwards)
 
 
+def _returned_to(owners: list[int]) -> Q:
+    """Reports ``owners`` got back: "not our authority" returns, and reports its units handed back (a
+    forward since the dispatch withdrawn, none active). Read as the union of the two: the returns
+    from the (owner, status) index, the handed back from the withdrawn forwards (few; the partial
+    index of migration 0008), not by a look-up for every report the institutions have in progress."""
+    returned = Report.objects.filter(owner_id__in=owners, status=Status.RETURNED).values("pk")
+    active_since_dispatch = ReportAssignment.objects.filter(
+        report_id=OuterRef("report_id"), is_active=True, assigned_at__gte=OuterRef("report__dispatched_at")
+    )
+    handed_back = (
+        ReportAssignment.objects.filter(
+            is_active=False,
+            assigned_at__gte=F("report__dispatched_at"),
+            report__owner_id__in=owners,
+            report__status__in=[Status.DISPATCHED, Status.IN_PROGRESS],
+        )
+        .filter(~Exists(active_since_dispatch))
+        .values("report_id")
+    )
+    return Q(pk__in=returned.union(handed_back))
+
+
 def inbox_queues(scope: StaffScope, *, now: datetime) -> dict[InboxQueue, Q]:
     """The queues of someone with ``scope`` (access.StaffScope), in tab order, each as a filter to
     apply to the reports they may see. Sends no query (but one, cached, for the Ombudsman's path)."""
@@ -247,17 +273,11 @@ def inbox_queues(scope: StaffScope, *, now: datetime) -> dict[InboxQueue, Q]:
     if coordinated:
         own = Q(owner_id__in=sorted(institution_id for institution_id, _path in coordinated))
         subtree = _in_subtrees(path for _id, path in coordinated)
-        with_institution = [Status.DISPATCHED, Status.IN_PROGRESS]
         add(
             InboxQueue.NEW,
             own & (Q(status=Status.SUBMITTED) | (Q(status=Status.DISPATCHED) & ~Q(_forwarded_since_dispatch()))),
         )
-        handed_back = (
-            Q(status__in=with_institution)
-            & ~Q(_forwarded_since_dispatch(active=True))
-            & Q(_forwarded_since_dispatch(active=False))
-        )
-        add(InboxQueue.RETURNED, own & (Q(status=Status.RETURNED) | handed_back))
+        add(InboxQueue.RETURNED, _returned_to(sorted(institution_id for institution_id, _path in coordinated)))
         add(InboxQueue.OVERDUE, overdue & subtree)
         add(InboxQueue.COPIES, _copied_to(institution_id for institution_id, _path in coordinated))
         add(InboxQueue.ALL, subtree)
@@ -290,16 +310,25 @@ def staff_inbox(user: Any, *, scope: StaffScope | None = None, now: datetime | N
 
 
 def inbox_counts(inbox: Inbox) -> dict[InboxQueue, int]:
-    """How many reports each queue holds, in one query (conditional aggregation)."""
+    """How many reports each queue holds, counted up to INBOX_COUNT_CAP + 1 each: a count above
+    INBOX_COUNT_CAP means "more than INBOX_COUNT_CAP" (a tab shows "1000+"). One query, however many
+    queues and reports: each queue's count is a subquery that stops at its first INBOX_COUNT_CAP + 1
+    rows, so that a view never reads every report of a large queue (an exact count of a coordinator's
+    300,000 reports took PostgreSQL seconds on every view)."""
     if not inbox.queues:
         return {}
-    counts = inbox.reports.order_by().aggregate(
-        **{
-            queue.value: Count("pk", filter=condition) if condition else Count("pk")
-            for queue, condition in inbox.queues.items()
-        }
-    )
-    return {queue: int(counts[queue.value] or 0) for queue in inbox.queues}
+    parts: list[str] = []
+    params: list[Any] = []
+    for index, condition in enumerate(inbox.queues.values()):
+        capped = inbox.reports.filter(condition).order_by().values("pk")[: INBOX_COUNT_CAP + 1]
+        sql, part_params = capped.query.sql_with_params()
+        # Django's own SQL of the queue, its values passed apart as parameters: nothing typed is joined in.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) capped_{index})")  # noqa: S608
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return {queue: int(row[index] or 0) if row else 0 for index, queue in enumerate(inbox.queues)}
 
 
 def _staff_text_vector() -> Any:
@@ -395,6 +424,96 @@ def _with_next_due(reports: QuerySet[Report]) -> QuerySet[Report]:
     return reports.annotate(next_due=Subquery(nearest))
 
 
+# The walk of the running clocks for a large queue (`_deadline_walk`): its first batch, each next one
+# DEADLINE_WALK_GROWTH times larger, and how many batches before it gives up.
+DEADLINE_WALK_BATCH = 500
+# The queues walked so when large: those spanning the nation (the national admin's reports to verify,
+# 65,000 of 1,000,000: sorted whole, 2.4 s), a subtree or a unit's whole history. The others are an
+# institution's reports in a few statuses (the Ombudsman's referred ones run no clock), read from
+# their indexes and sorted: small for an institution working its queue, where a walk would read many
+# clocks to find their few reports.
+WALKED_QUEUES = frozenset({InboxQueue.VERIFY, InboxQueue.ALL, InboxQueue.OVERDUE, InboxQueue.UNIT})
+DEADLINE_WALK_GROWTH = 4
+DEADLINE_WALK_ROUNDS = 4
+
+
+def _unpaused_clocks() -> QuerySet[ReportClock]:
+    return ReportClock.objects.filter(stopped_at__isnull=True, paused_at__isnull=True)
+
+
+def _deadline_walk(
+    reports: QuerySet[Report], after: tuple[datetime, int] | None, limit: int
+) -> tuple[list[int], bool] | None:
+    """The ids of the first ``limit`` of ``reports`` with a running clock that is not paused, in
+    deadline order (nearest due time, then id) after ``after`` (a row's next_due and id), and whether
+    the clocks ran out before ``limit`` were found; None when the walk gave up.
+
+    The clocks are read in due order (the ``clock_running_unpaused_due`` index of migration 0008), only
+    the nearest of each report, in batches; each batch's reports are checked against the queue by id.
+    A queue holding a good share of all reports fills a page from the first batch; one holding few
+    would need many: after DEADLINE_WALK_ROUNDS the caller sorts the queue itself."""
+    found: list[int] = []
+    earlier = (
+        _unpaused_clocks()
+        .filter(report_id=OuterRef("report_id"))
+        .filter(Q(due_at__lt=OuterRef("due_at")) | Q(due_at=OuterRef("due_at"), pk__lt=OuterRef("pk")))
+    )
+    nearest = _unpaused_clocks().filter(~Exists(earlier))
+    position = after
+    batch = DEADLINE_WALK_BATCH
+    for _round in range(DEADLINE_WALK_ROUNDS):
+        clocks = nearest
+        if position is not None:
+            moment, last_pk = position
+            clocks = clocks.filter(Q(due_at__gt=moment) | Q(due_at=moment, report_id__gt=last_pk))
+        read = list(clocks.order_by("due_at", "report_id").values_list("due_at", "report_id")[:batch])
+        members = set(reports.filter(pk__in=[report_id for _due, report_id in read]).values_list("pk", flat=True))
+        for _due, report_id in read:
+            if report_id in members:
+                found.append(report_id)
+                if len(found) == limit:
+                    return found, False
+        if len(read) < batch:
+            return found, True
+        position = read[-1]
+        batch *= DEADLINE_WALK_GROWTH
+    return None
+
+
+def _deadline_page_ids(reports: QuerySet[Report], cursor: str, limit: int) -> list[int] | None:
+    """The ids of a DEADLINE page of ``reports`` (a large queue) after ``cursor``: from the walk of the
+    running clocks, then, once they run out, the reports without one by id. None when the walk gave up
+    (the caller sorts the queue itself)."""
+    after = _deadline_cursor(cursor) if cursor else None  # None also for a cursor not ours: the first page
+    moment, last_pk = after if after is not None else (None, 0)
+    found: list[int] = []
+    if after is None or moment is not None:
+        walked = _deadline_walk(reports, (moment, last_pk) if moment is not None else None, limit)
+        if walked is None:
+            return None
+        found, exhausted = walked
+        if not exhausted:
+            return found
+        last_pk = 0
+    without = reports.filter(~Exists(_unpaused_clocks().filter(report=OuterRef("pk"))), pk__gt=last_pk)
+    return found + list(without.order_by("pk").values_list("pk", flat=True)[: limit - len(found)])
+
+
+def _deadline_cursor(cursor: str) -> tuple[datetime | None, int] | None:
+    """The next_due (None: the row had no running clock) and id of the row a DEADLINE ``cursor``
+    names; None for one that is not."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, key, last_id = raw.split("|")
+        pk = int(last_id)
+        moment = datetime.fromisoformat(key) if key else None
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        return None
+    if kind != InboxSort.DEADLINE.value or (moment is not None and timezone.is_naive(moment)):
+        return None
+    return moment, pk
+
+
 def _inbox_ordering(sort: InboxSort) -> tuple[Any, ...]:
     if sort == InboxSort.RELEVANCE:
         return ("-relevance", "-created_at", "-id")
@@ -464,12 +583,18 @@ def inbox_page(
     cursor: str = "",
     *,
     page_size: int = INBOX_PAGE_SIZE,
+    queue_size: int | None = None,
 ) -> InboxPage:
     """One page of a queue: the rows after ``cursor`` (the previous page's ``next_cursor``; empty for
     the first page); a search by RELEVANCE ranks its SEARCH_CANDIDATES newest matches only. In three
     queries whatever the size of the queue (the reports with their owner,
     category and reporter; their running clocks; their active forwards with the units). A queue the
-    user does not have is empty. Raises InvalidRegionCode for a malformed region."""
+    user does not have is empty. Raises InvalidRegionCode for a malformed region.
+
+    ``queue_size``: how many reports the queue holds with ``filters``, when the caller knows (the count
+    of `inbox_counts` without filters, of `inbox_search_count` for a search). By deadline, a large
+    queue spanning a subtree (WALKED_QUEUES) counted past INBOX_COUNT_CAP is read from the running
+    clocks in due order instead (`_deadline_walk`: a few queries more, none reading the whole queue)."""
     if queue not in inbox.queues:
         return InboxPage(rows=[], next_cursor=None)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
@@ -485,6 +610,22 @@ def inbox_page(
     after = _after_inbox_cursor(sort, cursor) if cursor else None
     if after is not None:
         reports = reports.filter(after)
+    ordering = _inbox_ordering(sort)
+    walked = None
+    if sort == InboxSort.DEADLINE and queue in WALKED_QUEUES and (queue_size or 0) > INBOX_COUNT_CAP:
+        queued = _inbox_filtered(inbox, inbox.reports.filter(inbox.queues[queue]), filters, inbox.now)
+        walked = _deadline_page_ids(queued, cursor, page_size + 1)
+    if walked is not None:
+        reports = _with_next_due(Report.objects.filter(pk__in=walked))
+    elif sort != InboxSort.RELEVANCE:
+        # The page's ids first, from the queue alone (narrow rows, in the order's index or top-N sort),
+        # then only those rows with their owner, category and reporter, in the same statement: joining
+        # those to every report of the queue before the sort read all of them (the reporters' whole
+        # table among them) for 50 rows.
+        page_ids = reports.order_by(*ordering).values("pk")[: page_size + 1]
+        reports = Report.objects.filter(pk__in=page_ids)
+        if sort == InboxSort.DEADLINE:
+            reports = _with_next_due(reports)
     rows = list(
         reports.select_related("owner", "category", "reporter")
         .prefetch_related(
@@ -495,7 +636,7 @@ def inbox_page(
                 to_attr="active_assignments",
             ),
         )
-        .order_by(*_inbox_ordering(sort))[: page_size + 1]
+        .order_by(*ordering)[: page_size + 1]
     )
     next_cursor = _encode_inbox_cursor(sort, rows[page_size - 1]) if len(rows) > page_size else None
     return InboxPage(rows=[_inbox_row(inbox, report) for report in rows[:page_size]], next_cursor=next_cursor)

@@ -54,6 +54,17 @@ DUPLICATE_SHOWN_WORDS = 6
 # DUPLICATE_COMMON_MIN_REPORTS compared reports the shares mean nothing and no word is left out.
 DUPLICATE_COMMON_WORD_SHARE = 0.25
 DUPLICATE_COMMON_MIN_REPORTS = 8
+# What the comparison reads of each report of the pool (the candidates shown are read whole).
+COMPARED_FIELDS = (
+    "id",
+    "public_title",
+    "public_body",
+    "category_id",
+    "village_id",
+    "latitude",
+    "longitude",
+    "created_at",
+)
 # Two map points this close are "the same place", nearer than any shared village.
 DUPLICATE_NEAR_METRES = 300
 _EARTH_RADIUS_METRES = 6_371_000
@@ -172,7 +183,8 @@ def duplicate_candidates(
     unless ``user`` is the national admin, owned within an institution they coordinate. A candidate
     shares the category, or at least DUPLICATE_MIN_SHARED_WORDS uncommon words. Public texts only
     (personal data masked): a reason never shows what the public may not read. ``scope``: the user's,
-    when the caller has read it already. One query (two without ``scope``) besides the access layer's."""
+    when the caller has read it already. Two queries (three without ``scope``) besides the access layer's:
+    the pool in narrow rows, then the candidates shown whole (none without a candidate)."""
     if limit <= 0:
         return []
     district = district_code_of(report.village_id)
@@ -188,10 +200,11 @@ def duplicate_candidates(
         if not coordinated:
             return []
         pool = pool.filter(reduce(operator.or_, (Q(owner__path__startswith=path) for path in coordinated)))
+    # The pool in narrow rows (what the comparison reads); only the candidates shown are read whole.
     rows = list(
         pool.filter(status__in=OPEN_PUBLISHED_STATUSES, is_confidential=False, merged_into__isnull=True)
         .exclude(pk=report.pk)
-        .select_related(*SUMMARY_RELATIONS)
+        .only(*COMPARED_FIELDS)
         .order_by("-created_at", "-id")[:DUPLICATE_POOL]
     )
     words = _public_words(report)
@@ -212,7 +225,11 @@ def duplicate_candidates(
         if candidate.same_category or len(shared) >= DUPLICATE_MIN_SHARED_WORDS:
             found.append(candidate)
     # sorted() keeps the newest first among equally alike candidates.
-    return sorted(found, key=lambda candidate: candidate.rank, reverse=True)[:limit]
+    chosen = sorted(found, key=lambda candidate: candidate.rank, reverse=True)[:limit]
+    if not chosen:
+        return []
+    whole = Report.objects.select_related(*SUMMARY_RELATIONS).in_bulk([candidate.report.pk for candidate in chosen])
+    return [dataclasses.replace(candidate, report=whole[candidate.report.pk]) for candidate in chosen]
 
 
 def institutions_by_id(ids: Iterable[int]) -> dict[int, Institution]:
