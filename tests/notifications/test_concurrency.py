@@ -8,11 +8,13 @@ from collections.abc import Callable
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from lapor.notifications.choices import Audience, DeliveryStatus, NotificationChannel
 from lapor.notifications.models import Notification
-from lapor.notifications.services import notification_deliver, notification_deliver_due
+from lapor.notifications.services import SENDING_LEASE, _claim, notification_deliver, notification_deliver_due
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -100,3 +102,27 @@ def test_claims_skip_locked_rows_on_postgresql(sms_gateway):
         notification_deliver_due(limit=1)
 
     assert any("FOR UPDATE SKIP LOCKED" in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_claim_on_postgresql_is_one_statement_that_returns_the_claimed_rows(sms_gateway):
+    fill_outbox()
+    due = list(Notification.objects.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:2])
+    now = timezone.now()
+
+    with CaptureQueriesContext(connection) as queries:
+        claimed = _claim(Q(), now=now, limit=2)
+
+    [statement] = [query["sql"] for query in queries.captured_queries]
+    assert "FOR UPDATE SKIP LOCKED" in statement
+    assert "RETURNING" in statement
+    assert [notification.pk for notification in claimed] == due
+    for notification in claimed:
+        stored = Notification.objects.get(pk=notification.pk)
+        assert (notification.status, notification.attempts) == (DeliveryStatus.SENDING, 1)
+        assert notification.next_attempt_at == stored.next_attempt_at == now + SENDING_LEASE
+        assert (notification.body, notification.address, notification.created_at) == (
+            stored.body,
+            stored.address,
+            stored.created_at,
+        )
+    assert _claim(Q(pk__in=due), now=now, limit=2) == []

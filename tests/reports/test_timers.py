@@ -279,6 +279,28 @@ def test_after_an_outage_the_reporter_still_gets_time_between_notices(world):
     assert Report.objects.get(pk=report.pk).status == Status.ARCHIVED
 
 
+def test_the_sweep_locks_only_the_requests_with_something_due(world, django_assert_num_queries):
+    waiting = [clock_of(awaiting_information(world), Clock.INFORMATION_REPLY) for _ in range(3)]
+    due = waiting[0]
+    now = timers.reminder_times(due)[0]
+    assert all(timers.reminder_times(clock)[0] > now - SECOND for clock in waiting)
+
+    # One read for the running requests, none per request: nothing is due a second before.
+    with django_assert_num_queries(6):
+        assert timers.reconcile(now=now - SECOND).total == 0
+    assert timers.due_information_requests(now - SECOND) == ([], [])
+
+    remind, archive = timers.due_information_requests(now)
+    assert due.pk in remind
+    assert archive == []
+    later = max(clock.due_at for clock in waiting)
+    remind, archive = timers.due_information_requests(later)
+    assert remind == archive == sorted(clock.pk for clock in waiting)
+    result = timers.reconcile(now=now)
+    assert result.reminded >= 1
+    assert [event.details["reminder"] for event in events(Report.objects.get(pk=due.report_id), Action.REMIND)] == [1]
+
+
 def test_an_answer_stops_the_reminders(world):
     report = awaiting_information(world)
     clock = clock_of(report, Clock.INFORMATION_REPLY)

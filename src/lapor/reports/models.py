@@ -168,6 +168,9 @@ class Report(models.Model):
         indexes = [
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["status", "created_at"]),
+            # The timers' sweep resumes holds by resume date: it reads the holds that have ended, not
+            # every report on hold.
+            models.Index(fields=["hold_until"], condition=Q(status="on_hold"), name="report_hold_ends"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -273,6 +276,14 @@ class ReportClock(models.Model):
                 fields=["due_at"],
                 condition=Q(stopped_at__isnull=True, clock="reporter_reply"),
                 name="reply_window_running",
+            ),
+            # The running requests for details, which the sweep reads every time (their reminder times
+            # are fractions of each one's window); without it, every running clock's entry in
+            # one_running_clock_per_kind is read to find them.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(stopped_at__isnull=True, clock="information_reply"),
+                name="information_request_running",
             ),
         ]
 

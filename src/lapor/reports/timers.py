@@ -233,8 +233,13 @@ def clock_escalate(*, clock_id: int, now: datetime | None = None, calendar: Work
 def reminder_times(clock: ReportClock) -> list[datetime]:
     """When the reporter is reminded: evenly inside the reply window (1/3 and 2/3 for two reminders)."""
     count = information_reminders()
-    window = clock.due_at - clock.started_at
-    return [clock.started_at + window * number / (count + 1) for number in range(1, count + 1)]
+    return [_reminder_at(clock.started_at, clock.due_at, number, count) for number in range(1, count + 1)]
+
+
+def _reminder_at(started_at: datetime, due_at: datetime, number: int, count: int) -> datetime:
+    """The time of reminder ``number`` (from 1) of ``count`` in the window from ``started_at`` to ``due_at``."""
+    window = due_at - started_at
+    return started_at + window * number / (count + 1)
 
 
 def minimum_notice(clock: ReportClock) -> timedelta:
@@ -414,11 +419,34 @@ def overdue_escalations(now: datetime) -> QuerySet[ReportClock]:
 
 
 def open_information_requests(now: datetime) -> QuerySet[ReportClock]:
-    # Reminder times are fractions of each clock's own window, which an index cannot order by; the
-    # running requests for details are few (reports waiting for their reporter), so all are checked.
+    # Reminder times are fractions of each clock's own window, which an index cannot order by: every
+    # running request with a reminder to come or a window that has passed is read (see
+    # `due_information_requests`).
     return _running().filter(
         Q(reminders_sent__lt=information_reminders()) | Q(due_at__lte=now), clock=Clock.INFORMATION_REPLY
     )
+
+
+def due_information_requests(now: datetime) -> tuple[list[int], list[int]]:
+    """The requests for details whose next reminder is due, and those whose reply window has passed
+    (archive candidates), by id.
+
+    The times are worked out here from one read of the running requests (a few columns each), and
+    only the clocks with something due are locked and checked again by `clock_remind` and
+    `clock_archive_unanswered`. Locking each running request in its own transaction every sweep only
+    to find nothing due cost two transactions per request waiting for its reporter, every minute: at
+    a million reports (25,000 such requests) a sweep took minutes of CPU.
+    """
+    count = information_reminders()
+    remind: list[int] = []
+    archive: list[int] = []
+    rows = open_information_requests(now).order_by().values_list("pk", "started_at", "due_at", "reminders_sent")
+    for clock_id, started_at, due_at, sent in rows:
+        if sent < count and _reminder_at(started_at, due_at, sent + 1, count) <= now:
+            remind.append(clock_id)
+        if due_at <= now:
+            archive.append(clock_id)
+    return sorted(remind), sorted(archive)
 
 
 def overdue_reply_windows(now: datetime) -> QuerySet[ReportClock]:
@@ -460,9 +488,9 @@ def reconcile(*, now: datetime | None = None, batch_size: int = DEFAULT_BATCH_SI
         result,
         "escalated",
     )
-    requests = list(_ids_in_batches(open_information_requests(now), batch_size))
-    _each(requests, lambda clock_id: clock_remind(clock_id=clock_id, now=now), result, "reminded")
-    _each(requests, lambda clock_id: clock_archive_unanswered(clock_id=clock_id, now=now), result, "archived")
+    remind, archive = due_information_requests(now)
+    _each(remind, lambda clock_id: clock_remind(clock_id=clock_id, now=now), result, "reminded")
+    _each(archive, lambda clock_id: clock_archive_unanswered(clock_id=clock_id, now=now), result, "archived")
     _each(
         _ids_in_batches(overdue_reply_windows(now), batch_size),
         lambda clock_id: clock_deem_complete(clock_id=clock_id, now=now),
