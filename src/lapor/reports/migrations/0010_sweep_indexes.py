@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('institutions', '0003_administrative_events'),
         ('regions', '0001_initial'),
-        ('reports', '0007_stored_search_vectors'),
+        ('reports', '0009_console_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
