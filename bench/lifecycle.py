@@ -525,7 +525,7 @@ def insert_select(
     expressions: dict[str, str],
     source: str,
     *,
-    arrays: dict[str, list[Any]] | None = None,
+    arrays: dict[str, Any] | None = None,
     source_params: Sequence[Any] = (),
 ) -> int:
     """INSERT INTO the model's table SELECT the given SQL expressions (by column) FROM ``source``;
@@ -842,6 +842,7 @@ def bulk_reports(cursor: Any, count: int, reporters: list[int]) -> int:
 def bulk_clocks(cursor: Any, stored: str) -> None:
     """The deadline clocks each stored report has by its status (CLOCK_PLAN)."""
     from lapor.reports.models import ReportClock
+    from lapor.reports.timers import information_reminders
 
     plan = [
         (status, clock, running, paused) for status, clocks in CLOCK_PLAN.items() for clock, running, paused in clocks
@@ -868,9 +869,14 @@ def bulk_clocks(cursor: Any, stored: str) -> None:
             "warned_at": f"CASE WHEN p.running AND NOT {reporter_window} THEN r.created_at + interval '5 days' END",
             "breached_at": f"CASE WHEN p.running AND NOT {reporter_window} THEN r.created_at + interval '7 days' END",
             "escalation_level": f"CASE WHEN p.running AND NOT {reporter_window} THEN 2 ELSE 0 END",
+            # A running request for details was made long ago (its window was started with the report):
+            # its reminders went out then, or the first sweep of a benchmark would send tens of
+            # thousands of them into whatever it measures.
+            "reminders_sent": "CASE WHEN p.running AND p.clock = 'information_reply' THEN %s ELSE 0 END",
         },
         f"reports_report r JOIN (VALUES {', '.join('(%s, %s, %s, %s)' for _ in plan)}) "
         f"AS p(status, clock, running, paused) ON p.status = r.status WHERE {stored}",
+        arrays={"reminders_sent": information_reminders()},
         source_params=[value for row in plan for value in row],
     )
 

@@ -132,3 +132,18 @@ def test_it_refuses_to_run_beside_a_task_worker(
         time.sleep(0.05)  # a closed session leaves pg_stat_activity a moment after its client
     lifecycle.bulk_load(world, REPORTS)
     assert Report.objects.count() == REPORTS
+
+
+def test_the_loaded_requests_for_details_have_no_reminder_due(lifecycle: ModuleType, world: Any):
+    # Loaded requests were made years ago: their reminders went out then, so the first sweep of a
+    # benchmark has nothing to send into the measurement (it once had a reminder for each of 25,000).
+    from django.utils import timezone
+
+    from lapor.reports.choices import Clock
+    from lapor.reports.models import ReportClock
+    from lapor.reports.timers import due_information_requests
+
+    lifecycle.bulk_load(world, REPORTS)
+    waiting = ReportClock.objects.filter(clock=Clock.INFORMATION_REPLY, stopped_at__isnull=True)
+    assert waiting.exists()
+    assert due_information_requests(timezone.now()) == ([], [])
