@@ -91,8 +91,11 @@ test-postgres: install ## The whole pytest suite on the PostgreSQL in DATABASE_U
 
 test: lint typecheck migrations-check test-sqlite test-postgres ## Lint, type check, migrations check, tests on SQLite and (with DATABASE_URL) PostgreSQL
 
+# The benchmarks `make bench` runs; bench/profile_pages.py and bench/worker_cpu.py are tools to find where
+# time goes (README: Benchmarks), run by hand.
+BENCHMARKS := bench/regions.py bench/institutions.py bench/console_inbox.py bench/lifecycle.py bench/search.py bench/web.py
 bench: install ## Benchmarks (PostgreSQL ones need DATABASE_URL); the HTTP one at 1,000 reports, short rounds
-	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in $(BENCHMARKS); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 # The full HTTP run of the README: BENCH_HTTP_ARGS="--sizes 1000,1000000 --seconds 20 --rounds 3" make bench-http
 BENCH_HTTP_ARGS ?=
