@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from lapor.accounts.models import User
+from lapor.core.form_rendering import PYTHON_WIDGET_RENDERER
 from lapor.core.forms import BoundedDateField, MultipleFileField
 from lapor.institutions.models import Category, Institution
 from lapor.institutions.selectors import category_tree
@@ -59,6 +60,9 @@ SERVICE_FIELDS = {"village_code": "village", "guest_email": "guest_email", "targ
 
 
 class DetailsForm(forms.Form):
+    # The widgets' markup written in Python: the category and region lists cost a template per option.
+    default_renderer = PYTHON_WIDGET_RENDERER
+
     kind = forms.ChoiceField(
         label=_("What kind of report is it?"),
         choices=ReportKind.choices,
@@ -179,6 +183,8 @@ class DetailsForm(forms.Form):
 
 
 class SendForm(forms.Form):
+    default_renderer = PYTHON_WIDGET_RENDERER
+
     is_anonymous = forms.BooleanField(
         label=_("Anonymous: hide my name and contact from the institution and the public"),
         required=False,
