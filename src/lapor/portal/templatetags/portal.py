@@ -3,17 +3,55 @@ times; tracking IDs are shown in groups that are easy to read aloud."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Hashable
 from datetime import date, datetime
+from typing import Any
 
 from django import forms, template
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.forms import BoundField
+from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
 from lapor.core.ids import format_tracking_id
 
 register = template.Library()
+
+
+# Fragments that depend only on the language, the URLconf and the arguments given: the site's links and
+# the language list of every page. URLs and translations change only with a new deployment, which
+# restarts the processes, so nothing here expires (a setting changed in a test empties it).
+_fragments: dict[Hashable, SafeString] = {}
+_fragments_lock = threading.Lock()
+
+
+def _forget_fragments(**_kwargs: Any) -> None:
+    with _fragments_lock:
+        _fragments.clear()
+
+
+setting_changed.connect(_forget_fragments, dispatch_uid="portal-rendered-once")
+
+
+@register.simple_tag(takes_context=True)
+def rendered_once(context: template.Context, template_name: str, *varies_by: Hashable) -> SafeString:
+    """The template rendered once per process for each language, URLconf and ``varies_by``, and reused:
+    it must read nothing else from the context (the template says which arguments it varies by)."""
+    key = (template_name, get_language(), get_urlconf(), get_script_prefix(), *varies_by)
+    html = _fragments.get(key)
+    if html is None:
+        assert context.template is not None
+        with context.push():
+            # A template's output is already safe (its variables were escaped as it rendered).
+            html = context.template.engine.get_template(template_name).render(context)
+        with _fragments_lock:
+            _fragments[key] = html
+    return html
 
 
 @register.filter
