@@ -38,8 +38,9 @@ def lifetime() -> float:
     return float(getattr(settings, "REFERENCE_CACHE_SECONDS", DEFAULT_SECONDS))
 
 
-def cached(key: Hashable, load: Callable[[], T]) -> T:
-    """The value stored under ``key`` while it is fresh; otherwise ``load()``, stored."""
+def cached(key: Hashable, load: Callable[[], T], *, keep: Callable[[T], bool] | None = None) -> T:
+    """The value stored under ``key`` while it is fresh; otherwise ``load()``, stored unless ``keep``
+    says no (e.g. an empty answer to a key a visitor chose, so that made-up keys fill no memory)."""
     seconds = lifetime()
     if seconds <= 0:
         return load()
@@ -54,6 +55,8 @@ def cached(key: Hashable, load: Callable[[], T]) -> T:
     if entry is not None and entry[0] > now:
         return entry[1]
     value = load()
+    if keep is not None and not keep(value):
+        return value
     with _lock:
         _entries[key] = (now + seconds, value)
     return value

@@ -12,9 +12,9 @@ class InstitutionsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from lapor.core import reference
-        from lapor.institutions.models import DeadlineOverride, Institution
+        from lapor.institutions.models import Category, DeadlineOverride, Institution
 
         # Cache invalidation only (see lapor.core.reference): no business logic hangs on signals.
-        for model in (DeadlineOverride, Institution):
+        for model in (Category, DeadlineOverride, Institution):
             for event, signal in (("saved", post_save), ("deleted", post_delete)):
                 signal.connect(reference.changed, sender=model, dispatch_uid=f"reference-{model.__name__}-{event}")

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from lapor.core import reference
 from lapor.core.audit import chain_append
 from lapor.core.models import ReferenceDataLoad
 from lapor.core.tree import TreeError, subtree_q, tree_node_create, tree_node_move
@@ -725,9 +726,12 @@ def category_move(*, category: Category, new_parent: Category | None) -> Categor
     if new_parent is not None and new_parent.pk is None:
         raise InstitutionError(InstitutionErrorCode.UNKNOWN_PARENT, _("The parent category does not exist."))
     try:
-        return tree_node_move(category, new_parent=new_parent)
+        moved = tree_node_move(category, new_parent=new_parent)
     except TreeError as error:
         raise from_tree_error(error) from error
+    # The subtree's paths move by a bulk update, which sends no signals: the cached category lists go.
+    reference.changed()
+    return moved
 
 
 @dataclass(frozen=True)

@@ -6,3 +6,14 @@ class RegionsConfig(AppConfig):
     name = "lapor.regions"
     label = "regions"
     verbose_name = _("Regions")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from lapor.core import reference
+        from lapor.regions.models import Region
+
+        # Cache invalidation only (the filing form's region lists, lapor.portal.options); the bulk
+        # load, which sends no signals, empties the cache itself.
+        for event, signal in (("saved", post_save), ("deleted", post_delete)):
+            signal.connect(reference.changed, sender=Region, dispatch_uid=f"reference-Region-{event}")

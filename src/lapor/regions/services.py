@@ -14,6 +14,7 @@ from typing import Any, Final
 from django.db import connection, transaction
 from django.utils.translation import gettext
 
+from lapor.core import reference
 from lapor.core.models import ReferenceDataLoad
 from lapor.regions.choices import RegionLevel
 from lapor.regions.codes import InvalidRegionCode, parent_code, region_kind, region_level
@@ -140,6 +141,8 @@ def regions_load(*, source_dir: Path | None = None, force: bool = False) -> Regi
         )
         if summary.written:
             _refresh_planner_statistics()
+            # Bulk writes send no signals: the cached region lists (lapor.core.reference) go here.
+            reference.changed()
         if not unchanged_files or summary.written:
             ReferenceDataLoad.objects.update_or_create(
                 dataset=DATASET, defaults={"checksum": checksum, "summary": summary.as_json()}

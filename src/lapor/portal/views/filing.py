@@ -33,13 +33,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from lapor.accounts.models import User
+from lapor.core.form_rendering import PYTHON_WIDGET_RENDERER
 from lapor.core.forms import BoundedDateField, MultipleFileField
 from lapor.institutions.models import Category, Institution
-from lapor.institutions.selectors import category_tree
 from lapor.portal import abuse, links
+from lapor.portal.options import category_choices, category_name, region_choices, region_options_html
 from lapor.regions.codes import ancestor_codes, is_region_code
 from lapor.regions.models import Region
-from lapor.regions.selectors import region_children
 from lapor.reports.choices import Channel, ReportKind
 from lapor.reports.errors import ReportError
 from lapor.reports.selectors import similar_open_reports
@@ -59,6 +59,9 @@ SERVICE_FIELDS = {"village_code": "village", "guest_email": "guest_email", "targ
 
 
 class DetailsForm(forms.Form):
+    # The widgets' markup written in Python: the category and region lists cost a template per option.
+    default_renderer = PYTHON_WIDGET_RENDERER
+
     kind = forms.ChoiceField(
         label=_("What kind of report is it?"),
         choices=ReportKind.choices,
@@ -111,17 +114,14 @@ class DetailsForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._choices(
-            "category",
-            [("", str(_("I do not know")))]
-            + [(category.code, ("— " * category.depth) + _category_name(category)) for category in category_tree()],
-        )
+        # Kept by the process and emptied when categories or regions change (lapor.portal.options).
+        self._choices("category", list(category_choices()))
         chosen = self._chosen_levels()
         parents = [None, chosen["province"], chosen["regency"], chosen["district"]]
         for level, parent in zip(LEVELS, parents, strict=True):
             options: list[tuple[str, str]] = [("", str(_("Choose…")))]
             if level == "province" or parent:
-                options += [(region.code, region.name) for region in region_children(parent)]
+                options += region_choices(parent)
             self._choices(level, options)
         self._choices(
             "target_institution",
@@ -179,6 +179,8 @@ class DetailsForm(forms.Form):
 
 
 class SendForm(forms.Form):
+    default_renderer = PYTHON_WIDGET_RENDERER
+
     is_anonymous = forms.BooleanField(
         label=_("Anonymous: hide my name and contact from the institution and the public"),
         required=False,
@@ -234,14 +236,6 @@ class SendForm(forms.Form):
                 _("Give an e-mail address or a mobile number, so that we can tell you what happens."),
             )
         return cleaned
-
-
-def _category_name(category: Category) -> str:
-    from django.utils.translation import get_language
-
-    if (get_language() or "").startswith("en") and category.name_en:
-        return category.name_en
-    return category.name
 
 
 def institution_search(query: str) -> list[Institution]:
@@ -367,7 +361,7 @@ def _summary(details: DetailsForm) -> list[tuple[str, str]]:
         (str(_("When")), cleaned["incident_date"].strftime("%d-%m-%Y")),
     ]
     category = _chosen_category(cleaned)
-    rows.append((str(_("Category")), _category_name(category) if category else str(_("I do not know"))))
+    rows.append((str(_("Category")), category_name(category) if category else str(_("I do not know"))))
     village = cleaned.get("village")
     if village:
         names = dict(Region.objects.filter(code__in=ancestor_codes(village)).values_list("code", "name"))
@@ -439,9 +433,7 @@ def _submit(request: HttpRequest, details: DetailsForm, send: SendForm) -> HttpR
 @require_GET
 def region_options(request: HttpRequest) -> HttpResponse:
     """The `<option>`s of the regions below ``induk`` (htmx swaps them into the next list)."""
-    parent = request.GET.get("induk", "")
-    regions = list(region_children(parent)) if is_region_code(parent) else []
-    return render(request, "portal/filing/_region_options.html", {"regions": regions})
+    return HttpResponse(region_options_html(request.GET.get("induk", "")))
 
 
 @require_GET
