@@ -213,6 +213,8 @@ def world_spec(web: Any, world: Any, address: str, cookies: dict[str, str]) -> d
 
 
 def run(args: argparse.Namespace, server_url: str) -> None:
+    # This checkout's code, whatever the virtualenv was installed from (a run from another worktree).
+    sys.path[:0] = [str(REPOSITORY / "bench" / "http_lapor"), str(REPOSITORY / "src")]
     from cryptography.fernet import Fernet
 
     from lapor.core.crypto import derive_fernet_key
@@ -224,7 +226,6 @@ def run(args: argparse.Namespace, server_url: str) -> None:
     environment = web.lapor_environment(server_url, data_dir, secrets.token_urlsafe(48), key)
     environment["DATABASE_URL"] = server_url.rsplit("/", 1)[0] + "/" + args.database
     os.environ.update({key: value for key, value in environment.items() if key != "PYTHONPATH"})
-    sys.path[:0] = [str(web.LAPOR_SETTINGS_DIR), str(REPOSITORY / "src")]
     import django
 
     django.setup()
