@@ -8,6 +8,7 @@ class RegionsConfig(AppConfig):
     verbose_name = _("Regions")
 
     def ready(self) -> None:
+        # In ready(): models can be imported only once the app registry is loaded.
         from django.db.models.signals import post_delete, post_save
 
         from lapor.core import reference
