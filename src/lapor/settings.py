@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "lapor.console",
     "lapor.portal",
     "lapor.demo",
+    "lapor.stats",
 ]
 
 MIDDLEWARE = [
