@@ -123,3 +123,20 @@ def test_a_region_that_is_not_a_code_is_refused():
 
     with pytest.raises(InvalidRegionCode):
         measures.status_counts(Scope(region="Banten"))
+
+
+def test_the_backlog_counts_open_reports_by_whole_days_since_filing(world: World, template: Report):
+    now = timezone.now()
+    Report.objects.filter(pk=template.pk).update(created_at=now)  # 0 days old, open
+    copies(template, 2, created_at=now - timedelta(days=5, hours=23))  # 5 days: still the first band
+    copies(template, 1, created_at=now - timedelta(days=6))  # 6 days
+    copies(template, 3, created_at=now - timedelta(days=60, hours=1))  # 60 days
+    copies(template, 1, created_at=now - timedelta(days=61))  # 61 days
+    copies(template, 4, created_at=now - timedelta(days=90), status=Status.CLOSED)  # not open
+    bands = measures.backlog_by_age(Scope(), now=now)
+    assert [(band.from_days, band.to_days, band.count) for band in bands] == [
+        (0, 5, 3),
+        (6, 14, 1),
+        (15, 60, 3),
+        (61, None, 1),
+    ]

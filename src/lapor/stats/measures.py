@@ -16,19 +16,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from lapor.institutions.models import Category, Institution
-from lapor.reports.choices import ClosureReason, Status
+from lapor.reports.choices import OPEN_STATUSES, ClosureReason, Status
 from lapor.reports.models import Report
 from lapor.reports.selectors import region_q
 
 PERCENT_PLACES = Decimal("0.01")
+# The age bands of the backlog, in whole days since filing (the last has no end): a first follow-up is
+# due within 5 working days, a field investigation within 60.
+BACKLOG_BANDS: tuple[tuple[int, int | None], ...] = ((0, 5), (6, 14), (15, 60), (61, None))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -56,6 +60,13 @@ DEFINITIONS: Mapping[str, Definition] = {
         _(
             "Closed reports, counted apart: those whose reporter confirmed the result, and those deemed "
             "complete because the reporter did not reply within the reply window."
+        ),
+    ),
+    "backlog_by_age": Definition(
+        _("Open reports by age"),
+        _(
+            "Reports not yet closed, archived, merged or referred, by how many days have passed since "
+            "they were filed: up to 5, 6 to 14, 15 to 60, and more than 60 days."
         ),
     ),
     "satisfaction": Definition(
@@ -179,3 +190,27 @@ def satisfaction(scope: Scope) -> Satisfaction:
     rated = scoped_reports(scope).filter(rating__isnull=False).order_by()
     ratings = dict(rated.values_list("rating").annotate(count=Count("pk")))
     return Satisfaction(ratings={int(rating): int(count) for rating, count in ratings.items()})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AgeBand:
+    from_days: int
+    to_days: int | None  # inclusive; None: and older
+    count: int
+
+
+def backlog_by_age(scope: Scope, *, now: datetime | None = None) -> list[AgeBand]:
+    """Open reports by whole days since filing, in BACKLOG_BANDS; one query."""
+    moment = now or timezone.now()
+    counts: dict[str, Count] = {}
+    for index, (first, last) in enumerate(BACKLOG_BANDS):
+        # A report is ``days`` old from ``days`` whole days after its filing until the next day.
+        band = Q(created_at__lte=moment - timedelta(days=first))
+        if last is not None:
+            band &= Q(created_at__gt=moment - timedelta(days=last + 1))
+        counts[f"band_{index}"] = Count("pk", filter=band)
+    counted = scoped_reports(scope).filter(status__in=OPEN_STATUSES).aggregate(**counts)
+    return [
+        AgeBand(from_days=first, to_days=last, count=int(counted[f"band_{index}"] or 0))
+        for index, (first, last) in enumerate(BACKLOG_BANDS)
+    ]
