@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import importlib.util
 import io
 import os
 import pstats
@@ -40,16 +39,6 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 PROFILE_DATABASE = "lapor_profile_pages"
 KEPT_DATABASE_KEY = "bench/profile_pages.py kept database"
 FILING_STEPS = ("form", "regions", "details", "send", "acknowledgement")
-
-
-def load_web() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_web", REPOSITORY / "bench" / "web.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 class Recorder:
@@ -218,8 +207,9 @@ def run(args: argparse.Namespace, server_url: str) -> None:
     from cryptography.fernet import Fernet
 
     from lapor.core.crypto import derive_fernet_key
+    from web import bench_script  # bench/web.py, beside this script
 
-    web = load_web()
+    web = bench_script("web")
     data_dir = Path(tempfile.mkdtemp(prefix="lapor-profile-"))
     # A kept database outlives this run: its contacts are encrypted with a key every run derives alike.
     key = derive_fernet_key(KEPT_DATABASE_KEY) if args.keep else Fernet.generate_key().decode()

@@ -869,11 +869,16 @@ def describe_world(world: Any) -> LaporWorld:
 
 
 def lifecycle_module() -> Any:
-    """bench/lifecycle.py, whose set-up and bulk loader this benchmark shares (loaded from its file, which
-    works however this one was started)."""
+    """bench/lifecycle.py, whose set-up and bulk loader this benchmark shares."""
+    return bench_script("lifecycle")
+
+
+def bench_script(name: str) -> Any:
+    """The script bench/<name>.py as a module (loaded from its file, which works however the caller
+    was started)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("bench_lifecycle", BENCH / "lifecycle.py")
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
