@@ -34,12 +34,12 @@ from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_datetime
 from django.utils.feedgenerator import Atom1Feed, SyndicationFeed
-from django.utils.html import conditional_escape, escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import escape
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from lapor.core.form_rendering import PYTHON_WIDGET_RENDERER
 from lapor.core.forms import BoundedDateField
 from lapor.core.ids import format_tracking_id, parse_tracking_id
 from lapor.core.ratelimit import rate_limit
@@ -158,41 +158,11 @@ def _login_url() -> str:
 # --- filters ----------------------------------------------------------------------------------------
 
 
-def _attributes(attrs: dict[str, Any]) -> str:
-    """Django's django/forms/widgets/attrs.html, in Python."""
-    return "".join(
-        f" {conditional_escape(name)}"
-        if value is True
-        else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
-class QuickSelect(forms.Select):
-    """forms.Select writing the very HTML of Django's select.html and select_option.html in Python:
-    the template engine would render two templates per option, and the category list has dozens (a
-    third of the feed page's time)."""
-
-    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        parts = [f'<select name="{conditional_escape(widget["name"])}"{_attributes(widget["attrs"])}>']
-        for group_name, group_choices, _index in widget["optgroups"]:
-            if group_name:
-                parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
-            for option in group_choices:
-                parts.append(
-                    f'\n  <option value="{conditional_escape(str(option["value"]))}"{_attributes(option["attrs"])}>'
-                    f"{conditional_escape(option['label'])}</option>\n"
-                )
-            if group_name:
-                parts.append("\n  </optgroup>")
-        parts.append("\n</select>")
-        return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
-
-
 class FeedFilterForm(forms.Form):
     """The feed's filters, as GET parameters with Indonesian names (they appear in shared links)."""
+
+    # The selects' markup written in Python: the category list costs two templates per option.
+    default_renderer = PYTHON_WIDGET_RENDERER
 
     q = forms.CharField(
         label=_("Search"),
@@ -213,15 +183,23 @@ class FeedFilterForm(forms.Form):
         max_length=200,
         help_text=_("The institution handling the report, with its units: its name or its code."),
     )
-    kategori = forms.ChoiceField(label=_("Category"), required=False, widget=QuickSelect)
-    status = forms.ChoiceField(label=_("Status"), required=False, widget=QuickSelect)
-    jenis = forms.ChoiceField(label=_("Kind"), required=False, widget=QuickSelect)
+    kategori = forms.ChoiceField(
+        label=_("Category"),
+        required=False,
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+    )
+    jenis = forms.ChoiceField(
+        label=_("Kind"),
+        required=False,
+    )
     dari = BoundedDateField(label=_("Filed from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     sampai = BoundedDateField(label=_("Filed until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     urut = forms.ChoiceField(
         label=_("Order"),
         required=False,
-        widget=QuickSelect,
         choices=[
             ("", _("Best match with search words, newest first without")),
             (FeedSort.NEWEST.value, _("Newest first")),
